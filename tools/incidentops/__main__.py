@@ -1,0 +1,3 @@
+from incidentops.cli import main
+
+main()

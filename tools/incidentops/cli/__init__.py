@@ -1,0 +1,68 @@
+"""Command line: every sub-command lives in its own module of this package.
+
+A module joins the CLI by defining ``command`` (a click command or group).
+The core never prints or exits; this package does both, through ``run``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+
+import click
+
+from incidentops import __version__
+
+_SKIP = {"common"}
+
+
+class _Group(click.Group):
+    """Loads sub-command modules on first use, so `--help` lists them all."""
+
+    _loaded = False
+
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        for info in pkgutil.iter_modules(__path__):
+            if info.name.startswith("_") or info.name in _SKIP:
+                continue
+            module = importlib.import_module(f"{__name__}.{info.name}")
+            cmd = getattr(module, "command", None)
+            if isinstance(cmd, click.Command):
+                self.add_command(cmd)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._load()
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="incidentops")
+@click.option("--debug", is_flag=True, help="Show a traceback for internal errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Incidents, blameless postmortems and model-safety regression tests, kept as
+    validated records in a git repository.
+
+    \b
+    Start here:
+      incidentops init              make this repository a registry
+      incidentops check             validate every record (what pre-commit runs)
+      incidentops new incident      scaffold the next incident
+      incidentops site build        validate, then build the site into site/
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def main(argv: list[str] | None = None) -> None:
+    from incidentops.cli.common import run_cli
+
+    sys.exit(run_cli(cli, argv))
