@@ -1,0 +1,54 @@
+"""Shared fixtures: the real command line, and the example registry shipped in this repository."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self):
+        return json.loads(self.out)
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+            input: str | None = None) -> Result:
+    """Run `incidentops ARGS` as a user types it (a real process)."""
+    full_env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", **(env or {})}
+    proc = subprocess.run(
+        [sys.executable, "-m", "incidentops", *args],
+        cwd=cwd or REPO, env=full_env, capture_output=True, text=True, input=input, timeout=300,
+    )
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture
+def cli():
+    return run_cli
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    """A private copy of the example registry (records only), safe to edit."""
+    dest = tmp_path / "registry"
+    dest.mkdir()
+    for name in ("incidentops.yaml", "models.yaml"):
+        shutil.copy2(REPO / name, dest / name)
+    for folder in ("incidents", "regressions", "audit", "reviews", "releases", "scenarios"):
+        if (REPO / folder).is_dir():
+            shutil.copytree(REPO / folder, dest / folder)
+    return dest

@@ -1,0 +1,50 @@
+"""Record kinds: which file holds which record, and the schema that validates it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    name: str
+    schema: str
+    pattern: re.Pattern[str]
+    markdown: bool = False
+    example: str = ""
+
+
+KINDS: tuple[Kind, ...] = (
+    Kind("policy", "policy", re.compile(r"incidentops\.yaml\Z"), example="incidentops.yaml"),
+    Kind("models", "models", re.compile(r"models\.yaml\Z"), example="models.yaml"),
+    Kind("incident", "incident", re.compile(r"incidents/[^/]+/incident\.yaml\Z"), example="incidents/INC_001/incident.yaml"),
+    Kind("postmortem", "postmortem", re.compile(r"incidents/[^/]+/postmortem\.md\Z"), markdown=True,
+         example="incidents/INC_001/postmortem.md"),
+    Kind("handoff", "handoff", re.compile(r"incidents/[^/]+/handoff\.yaml\Z"), example="incidents/INC_001/handoff.yaml"),
+    Kind("regression", "regression", re.compile(r"regressions/(?:archive/)?[^/]+\.yaml\Z"),
+         example="regressions/regression_INC_001.yaml"),
+    Kind("audit", "audit", re.compile(r"audit/[^/]+\.yaml\Z"), example="audit/20260901T100000Z_RETIRE_REGRESSION_regression_INC_004.yaml"),
+    Kind("review", "review", re.compile(r"reviews/[^/]+\.yaml\Z"), example="reviews/2026-Q4.yaml"),
+    Kind("release", "release", re.compile(r"releases/[^/]+\.yaml\Z"), example="releases/aurora-3.1.yaml"),
+    Kind("scenario", "scenario", re.compile(r"scenarios/[^/]+\.yaml\Z"), example="scenarios/authority_reframe_phishing.yaml"),
+)
+
+BY_NAME = {kind.name: kind for kind in KINDS}
+
+#: the pre-commit `files` regex: every registry record, nothing else
+FILES_REGEX = (
+    r"^(incidentops\.yaml|models\.yaml|incidents/[^/]+/(incident\.yaml|postmortem\.md|handoff\.yaml)"
+    r"|regressions/(archive/)?[^/]+\.yaml|audit/[^/]+\.yaml|reviews/[^/]+\.yaml|releases/[^/]+\.yaml"
+    r"|scenarios/[^/]+\.yaml)$"
+)
+
+REGISTRY_DIRS = ("incidents", "regressions", "audit", "reviews", "releases", "scenarios")
+
+
+def kind_of(relpath: str) -> Kind | None:
+    """The record kind of a path relative to the registry root, or None."""
+    for kind in KINDS:
+        if kind.pattern.fullmatch(relpath):
+            return kind
+    return None

@@ -1,0 +1,213 @@
+"""A registry on disk: an index of its record files, loaded on demand and cached.
+
+The index comes from listing folders (cheap), so a check of one changed file can
+resolve references against the whole registry without parsing every record.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from incidentops.checks.schema import validate
+from incidentops.errors import IncidentOpsError
+from incidentops.kinds import BY_NAME, kind_of
+from incidentops.yamlio import Document, load_bytes
+
+POLICY_FILE = "incidentops.yaml"
+MODELS_FILE = "models.yaml"
+SCAFFOLD_DIR = Path(__file__).with_name("scaffold")
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The folder holding incidentops.yaml: ``start`` itself or one of its parents."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / POLICY_FILE).is_file():
+            return folder
+    raise IncidentOpsError(
+        f"no {POLICY_FILE} in {here} or any folder above it",
+        "run this inside a registry, pass --root DIR, or create one with `incidentops init`",
+    )
+
+
+def resolve_root(root: Path | None) -> Path:
+    if root is None:
+        return find_root()
+    if not root.is_dir():
+        raise IncidentOpsError(f"--root {root}: no such folder", "pass the folder that holds incidentops.yaml")
+    if not (root / POLICY_FILE).is_file():
+        raise IncidentOpsError(
+            f"{root} holds no {POLICY_FILE}, so it is not a registry",
+            f"create one with `incidentops init {root}`",
+        )
+    return root.resolve()
+
+
+def _yaml_stems(folder: Path) -> list[str]:
+    try:
+        with os.scandir(folder) as entries:
+            return sorted(e.name for e in entries if e.is_file() and e.name.endswith(".yaml"))
+    except FileNotFoundError:
+        return []
+
+
+class Registry:
+    """All records of one registry root, indexed by id and by path."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._docs: dict[str, Document] = {}
+
+    # ---- index -------------------------------------------------------------
+    @cached_property
+    def incident_ids(self) -> list[str]:
+        folder = self.root / "incidents"
+        try:
+            with os.scandir(folder) as entries:
+                return sorted(e.name for e in entries if e.is_dir() and not e.name.startswith("."))
+        except FileNotFoundError:
+            return []
+
+    @cached_property
+    def test_paths(self) -> dict[str, list[str]]:
+        """test id (file stem) -> the paths holding it (more than one is a duplicate)."""
+        index: dict[str, list[str]] = {}
+        for sub in ("regressions", "regressions/archive"):
+            for name in _yaml_stems(self.root / sub):
+                index.setdefault(name[:-5], []).append(f"{sub}/{name}")
+        return index
+
+    def files_in(self, folder: str) -> list[str]:
+        return [f"{folder}/{name}" for name in _yaml_stems(self.root / folder)]
+
+    @cached_property
+    def audit_paths(self) -> list[str]:
+        return self.files_in("audit")
+
+    def all_paths(self) -> list[str]:
+        """Every record file of the registry, in a stable order."""
+        paths = [POLICY_FILE]
+        if (self.root / MODELS_FILE).is_file():
+            paths.append(MODELS_FILE)
+        for inc in self.incident_ids:
+            for name in ("incident.yaml", "postmortem.md", "handoff.yaml"):
+                if (self.root / "incidents" / inc / name).is_file():
+                    paths.append(f"incidents/{inc}/{name}")
+        for test_paths in self.test_paths.values():
+            paths.extend(test_paths)
+        for folder in ("audit", "reviews", "releases", "scenarios"):
+            paths.extend(self.files_in(folder))
+        return paths
+
+    # ---- loading -----------------------------------------------------------
+    def doc(self, relpath: str) -> Document | None:
+        """The parsed, schema-checked record at ``relpath`` (cached), or None if absent."""
+        if relpath in self._docs:
+            return self._docs[relpath]
+        full = self.root / relpath
+        try:
+            raw = full.read_bytes()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None
+        except OSError as exc:
+            doc = Document(relpath)
+            from incidentops.findings import ERROR, Finding
+
+            doc.findings.append(Finding(relpath, 1, 1, ERROR, "file.unreadable", f"cannot read: {exc.strerror}"))
+            self._docs[relpath] = doc
+            return doc
+        kind = kind_of(relpath)
+        doc = load_bytes(raw, relpath, markdown=bool(kind and kind.markdown))
+        if kind is not None and doc.data is not None:
+            doc.findings.extend(validate(doc, kind.schema))
+        self._docs[relpath] = doc
+        return doc
+
+    def data(self, relpath: str) -> dict[str, Any] | None:
+        doc = self.doc(relpath)
+        return doc.data if doc is not None and isinstance(doc.data, dict) else None
+
+    def forget(self, relpath: str) -> None:
+        """Drop a cached record (after a command rewrote it)."""
+        self._docs.pop(relpath, None)
+        for name in ("test_paths", "audit_paths", "incident_ids"):
+            self.__dict__.pop(name, None)
+
+    @cached_property
+    def policy(self) -> dict[str, Any]:
+        """The policy in force: incidentops.yaml when valid, else the built-in defaults."""
+        doc = self.doc(POLICY_FILE)
+        if doc is not None and doc.ok:
+            return dict(doc.data)
+        return default_policy()
+
+    @cached_property
+    def models(self) -> dict[str, Any]:
+        data = self.data(MODELS_FILE)
+        return data if data is not None else {"models": []}
+
+    @cached_property
+    def model_versions(self) -> dict[str, dict[str, Any]]:
+        return {
+            str(m.get("version")): m for m in self.models.get("models", []) or [] if isinstance(m, dict)
+        }
+
+    def incident_path(self, incident_id: str) -> str:
+        return f"incidents/{incident_id}/incident.yaml"
+
+    def incident(self, incident_id: str) -> dict[str, Any] | None:
+        return self.data(self.incident_path(incident_id))
+
+    def postmortem(self, incident_id: str) -> Document | None:
+        return self.doc(f"incidents/{incident_id}/postmortem.md")
+
+    def handoff(self, incident_id: str) -> dict[str, Any] | None:
+        return self.data(f"incidents/{incident_id}/handoff.yaml")
+
+    def test_path(self, test_id: str) -> str | None:
+        paths = self.test_paths.get(test_id)
+        return paths[0] if paths else None
+
+    def test(self, test_id: str) -> dict[str, Any] | None:
+        path = self.test_path(test_id)
+        return self.data(path) if path else None
+
+    def incidents(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        for inc in self.incident_ids:
+            data = self.incident(inc)
+            if data is not None:
+                yield inc, data
+
+    def tests(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Every regression test (archived ones included) whose file parsed."""
+        for test_id in sorted(self.test_paths):
+            for path in self.test_paths[test_id]:
+                data = self.data(path)
+                if data is not None:
+                    yield path, data
+
+    def audit_entries(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        for path in self.audit_paths:
+            data = self.data(path)
+            if data is not None:
+                yield path, data
+
+
+def default_policy() -> dict[str, Any]:
+    """The seed guide's defaults, as shipped in the package."""
+    doc = load_bytes((SCAFFOLD_DIR / POLICY_FILE).read_bytes(), POLICY_FILE)
+    if not isinstance(doc.data, dict):  # pragma: no cover - the packaged file is tested
+        raise IncidentOpsError("the built-in policy is damaged; reinstall incidentops")
+    return doc.data
+
+
+def kind_name(relpath: str) -> str | None:
+    kind = kind_of(relpath)
+    return kind.name if kind else None
+
+
+__all__ = ["BY_NAME", "Registry", "default_policy", "find_root", "resolve_root"]
