@@ -1,0 +1,89 @@
+"""`incidentops new`: scaffold a record with the next free id and every required field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from incidentops.cli.common import as_of_option, parse_as_of, root_option
+from incidentops.fsio import create_text_exclusive
+from incidentops.registry import Registry, resolve_root
+from incidentops.scaffold import create_handoff, new_incident, postmortem_text, regression_text
+
+
+@click.group("new")
+def command() -> None:
+    """Scaffold a new record to fill in (rather than copying another file)."""
+
+
+@command.command("incident")
+@root_option
+@as_of_option
+def incident(root: Path | None, as_of: str | None) -> int:
+    """Create incidents/INC_NNN/incident.yaml with the next free id."""
+    registry = Registry(resolve_root(root))
+    incident_id, rel = new_incident(registry, parse_as_of(as_of))
+    click.echo(f"created {rel}")
+    click.echo(f"Next: fill in the TODOs, run `incidentops assess --write {incident_id}` for the severity checklist.")
+    return 0
+
+
+@command.command("postmortem")
+@click.argument("incident_id")
+@root_option
+@as_of_option
+def postmortem(incident_id: str, root: Path | None, as_of: str | None) -> int:
+    """Prepare INCIDENT_ID's blameless postmortem meeting.
+
+    The draft carries the timeline from the incident record, the attendees
+    (responders and stakeholders, as roles) from its escalations, the ground
+    rules, and the sections to fill. SEV-3 incidents get the lightweight review.
+    """
+    registry = Registry(resolve_root(root))
+    rel, text = postmortem_text(registry, incident_id, parse_as_of(as_of))
+    create_text_exclusive(registry.root / rel, text)
+    click.echo(f"created {rel}")
+    return 0
+
+
+@command.command("regression")
+@click.argument("incident_id")
+@click.option("--scenario", default=None, help="Scenario name (a slug). Default: derived from the incident's attack vector.")
+@click.option("--expected-block-turn", type=click.IntRange(min=1), default=1, show_default=True,
+              help="The user turn at or before which the model must refuse.")
+@root_option
+@as_of_option
+def regression(incident_id: str, scenario: str | None, expected_block_turn: int, root: Path | None,
+               as_of: str | None) -> int:
+    """Create regressions/regression_INCIDENT_ID.yaml (prefer `incidentops handoff`, which also writes the handoff)."""
+    registry = Registry(resolve_root(root))
+    data = registry.incident(incident_id) or {}
+    name = scenario or str(data.get("attack_vector") or "scenario").replace("-", "_").lower()
+    rel, text, _ = regression_text(registry, incident_id, name, expected_block_turn, parse_as_of(as_of))
+    create_text_exclusive(registry.root / rel, text)
+    click.echo(f"created {rel}")
+    return 0
+
+
+@command.command("handoff")
+@click.argument("incident_id")
+@click.option("--scenario", default=None, help="Scenario name (a slug).")
+@click.option("--expected-block-turn", type=click.IntRange(min=1), default=1, show_default=True)
+@root_option
+@as_of_option
+def handoff(incident_id: str, scenario: str | None, expected_block_turn: int, root: Path | None,
+            as_of: str | None) -> int:
+    """Create INCIDENT_ID's handoff.yaml and its regression test (same as `incidentops handoff`)."""
+    return _handoff(incident_id, scenario, expected_block_turn, root, as_of)
+
+
+def _handoff(incident_id: str, scenario: str | None, expected_block_turn: int, root: Path | None,
+             as_of: str | None) -> int:
+    registry = Registry(resolve_root(root))
+    data = registry.incident(incident_id) or {}
+    name = scenario or str(data.get("attack_vector") or "scenario").replace("-", "_").lower()
+    for rel in create_handoff(registry, incident_id, name, expected_block_turn, parse_as_of(as_of)):
+        click.echo(f"created {rel}")
+    click.echo("Next: write the attack's user turns in the test, then open a pull request declaring it.")
+    return 0

@@ -1,0 +1,225 @@
+"""Scaffolds: a new registry (`init`) and new records (`new`), rendered from templates."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from incidentops.errors import IncidentOpsError
+from incidentops.fsio import write_text_atomic
+from incidentops.registry import POLICY_FILE, SCAFFOLD_DIR, Registry
+from incidentops.schemas import SCHEMA_DIR
+
+_ENV = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(str(SCAFFOLD_DIR)),
+    autoescape=False,  # YAML/Markdown output; strings are emitted with |tojson
+    keep_trailing_newline=True,
+    undefined=jinja2.StrictUndefined,
+)
+
+REGISTRY_FOLDERS = ("incidents", "regressions/archive", "audit", "reviews", "releases", "scenarios")
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def render(template: str, **values: Any) -> str:
+    return _ENV.get_template(template).render(**values)
+
+
+def next_incident_id(registry: Registry) -> str:
+    numbers = [int(m.group(1)) for name in registry.incident_ids if (m := re.fullmatch(r"INC_(\d+)", name))]
+    # retired and archived ids are never reused: incidents are never deleted, so the max is enough
+    return f"INC_{(max(numbers) + 1) if numbers else 1:03d}"
+
+
+def schema_prefix(registry: Registry, relpath: str) -> str:
+    depth = relpath.count("/")
+    return "../" * depth + "schemas/"
+
+
+def init_registry(target: Path, hooks_rev: str, hooks_repo: str) -> list[str]:
+    """Turn ``target`` into a registry that passes `check`; returns the files written."""
+    target.mkdir(parents=True, exist_ok=True)
+    if (target / POLICY_FILE).exists():
+        raise IncidentOpsError(f"{target / POLICY_FILE} already exists: this is a registry already",
+                               "edit incidentops.yaml instead, or run init in an empty folder")
+    written: list[str] = []
+    today = datetime.now().strftime("%Y-%m-%d")
+    files = {
+        POLICY_FILE: (SCAFFOLD_DIR / POLICY_FILE).read_text(encoding="utf-8"),
+        "models.yaml": render("models.yaml.j2", schema_prefix="schemas/", today=today),
+        "mkdocs.yml": render("mkdocs.yml.j2"),
+        ".pre-commit-config.yaml": render("pre-commit-config.yaml.j2", rev=hooks_rev, repo=hooks_repo),
+        ".vscode/settings.json": render("vscode-settings.json.j2"),
+    }
+    for rel, text in files.items():
+        if (target / rel).exists():
+            continue
+        write_text_atomic(target / rel, text)
+        written.append(rel)
+    for folder in REGISTRY_FOLDERS:
+        (target / folder).mkdir(parents=True, exist_ok=True)
+        keep = target / folder / ".gitkeep"
+        if not any((target / folder).iterdir()):
+            keep.touch()
+            written.append(f"{folder}/.gitkeep")
+    schemas = target / "schemas"
+    schemas.mkdir(exist_ok=True)
+    for schema in sorted(SCHEMA_DIR.glob("*.schema.json")):
+        shutil.copyfile(schema, schemas / schema.name)
+        written.append(f"schemas/{schema.name}")
+    return written
+
+
+def default_times(as_of: datetime) -> dict[str, str]:
+    return {"now": _stamp(as_of), "today": as_of.strftime("%Y-%m-%d")}
+
+
+def due_date(as_of: datetime, days: int = 14) -> str:
+    return (as_of + timedelta(days=days)).strftime("%Y-%m-%d")
+
+
+def _incident_or_fail(registry: Registry, incident_id: str) -> dict[str, Any]:
+    data = registry.incident(incident_id)
+    if data is None:
+        import difflib
+
+        close = difflib.get_close_matches(incident_id, registry.incident_ids, n=1)
+        raise IncidentOpsError(
+            f"incident {incident_id} does not exist or does not parse",
+            f"did you mean {close[0]}?" if close else "run `incidentops check` to see what is wrong",
+        )
+    return data
+
+
+def severity_level(policy: dict[str, Any], severity: str) -> dict[str, Any]:
+    for level in policy.get("severity_levels", []):
+        if isinstance(level, dict) and level.get("id") == severity:
+            return level
+    return {}
+
+
+def default_weight(policy: dict[str, Any], severity: str) -> float:
+    """The policy's default severity_weight for a severity (the seed's SEV-2 example: 0.8)."""
+    return float(severity_level(policy, severity).get("default_weight", 0.5))
+
+
+def new_incident(registry: Registry, as_of: datetime) -> tuple[str, str]:
+    incident_id = next_incident_id(registry)
+    rel = f"incidents/{incident_id}/incident.yaml"
+    types = [t["id"] for t in registry.policy.get("incident_types", []) if isinstance(t, dict) and "id" in t]
+    model = registry.models.get("current") or next(iter(registry.model_versions), "TODO")
+    text = render("incident.yaml.j2", schema_prefix=schema_prefix(registry, rel), id=incident_id,
+                  types=types or ["policy_violation_isolated"], model=model, **default_times(as_of))
+    from incidentops.fsio import create_text_exclusive
+
+    create_text_exclusive(registry.root / rel, text)
+    return incident_id, rel
+
+
+def postmortem_text(registry: Registry, incident_id: str, as_of: datetime) -> tuple[str, str]:
+    """The facilitation-ready postmortem draft for an incident, and its path."""
+    incident = _incident_or_fail(registry, incident_id)
+    rel = f"incidents/{incident_id}/postmortem.md"
+    policy = registry.policy
+    pm_policy = policy.get("postmortem", {})
+    lightweight = incident.get("severity") == "SEV-3"
+    sections = pm_policy.get("lightweight_sections" if lightweight else "required_sections") or [
+        "Summary", "Timeline", "Contributing factors", "Action items"]
+    teams = [str(e.get("team")) for e in incident.get("escalations") or [] if isinstance(e, dict) and e.get("team")]
+    attendees = ["Incident commander", "Postmortem facilitator"]
+    if incident.get("reported_by"):
+        attendees.append(str(incident["reported_by"]))
+    for team in teams:
+        role = f"{team} responder"
+        if role not in attendees:
+            attendees.append(role)
+    timeline = [
+        {"at": str(e.get("at", "")), "event": " ".join(str(e.get("event", "")).split())}
+        for e in incident.get("timeline") or [] if isinstance(e, dict)
+    ]
+    for esc in incident.get("escalations") or []:
+        if isinstance(esc, dict) and esc.get("at"):
+            timeline.append({"at": str(esc["at"]), "event": f"Escalated to {esc.get('team')}"})
+    for field, event in (("detected_at", "Detected"), ("first_response_at", "First response"),
+                         ("resolved_at", "Resolved")):
+        if incident.get(field):
+            timeline.append({"at": str(incident[field]), "event": event})
+    timeline = sorted({(e["at"], e["event"]): e for e in timeline}.values(), key=lambda e: e["at"])
+    text = render(
+        "postmortem.md.j2", schema_prefix=schema_prefix(registry, rel), incident_id=incident_id,
+        review_type="lightweight" if lightweight else "full", meeting_at=_stamp(as_of + timedelta(days=1)),
+        publish_hours=pm_policy.get("publish_within_hours", 48), attendees=attendees,
+        owners=teams or ["Safety team"], due=due_date(as_of), sections=sections, timeline=timeline,
+        summary=str(incident.get("summary", "")).strip(),
+    )
+    return rel, text
+
+
+def regression_text(registry: Registry, incident_id: str, scenario: str, expected_block_turn: int,
+                    as_of: datetime, turns: list[str] | None = None) -> tuple[str, str, dict[str, Any]]:
+    incident = _incident_or_fail(registry, incident_id)
+    test_id = f"regression_{incident_id}"
+    if test_id in registry.test_paths:
+        raise IncidentOpsError(f"{test_id} already exists ({registry.test_paths[test_id][0]})",
+                               "an incident gets one regression test; ids are never reused")
+    severity = str(incident.get("severity", "SEV-3"))
+    policy = registry.policy
+    values = {
+        "test_id": test_id, "incident_id": incident_id, "scenario": scenario,
+        "expected_block_turn": expected_block_turn, "weight": default_weight(policy, severity),
+        "severity": severity,
+        "suite": policy.get("regression", {}).get("default_suite", "model-safety-regression-suite"),
+        "owner": ([str(e["team"]) for e in incident.get("escalations") or [] if isinstance(e, dict) and e.get("team")]
+                  or ["Safety team"])[0],
+        "model": incident.get("model_version") or registry.models.get("current", "TODO"),
+        "turns": turns or [f"TODO: user turn {n} of the attack" for n in range(1, expected_block_turn + 2)],
+        **default_times(as_of),
+    }
+    rel = f"regressions/{test_id}.yaml"
+    return rel, render("regression.yaml.j2", schema_prefix=schema_prefix(registry, rel), **values), values
+
+
+def handoff_text(registry: Registry, incident_id: str, values: dict[str, Any]) -> tuple[str, str]:
+    incident = _incident_or_fail(registry, incident_id)
+    notes: list[str] = []
+    actions: list[str] = []
+    pm = registry.postmortem(incident_id)
+    if pm is not None and isinstance(pm.data, dict):
+        notes = [str(f) for f in pm.data.get("contributing_factors") or []]
+        actions = [str(a.get("description")) for a in pm.data.get("action_items") or []
+                   if isinstance(a, dict) and a.get("description")]
+    rel = f"incidents/{incident_id}/handoff.yaml"
+    summary = " ".join(str(incident.get("title") or incident.get("summary") or "").split())
+    text = render("handoff.yaml.j2", schema_prefix=schema_prefix(registry, rel), summary=summary,
+                  notes=notes, action_items=actions, **values)
+    return rel, text
+
+
+def create_handoff(registry: Registry, incident_id: str, scenario: str, expected_block_turn: int,
+                   as_of: datetime) -> list[str]:
+    """Create the incident's handoff.yaml and its regression test together, consistent by construction."""
+    if expected_block_turn < 1:
+        raise IncidentOpsError("--expected-block-turn must be 1 or more", "turns are counted from 1")
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_]*", scenario):
+        raise IncidentOpsError(f"scenario name {scenario!r} is not a slug", "use lower-case words joined by _")
+    test_rel, test_text, values = regression_text(registry, incident_id, scenario, expected_block_turn, as_of)
+    handoff_rel, handoff = handoff_text(registry, incident_id, values)
+    if (registry.root / handoff_rel).exists():
+        raise IncidentOpsError(f"{handoff_rel} already exists", "edit it, or delete it first if it was a mistake")
+    from incidentops.fsio import write_text_atomic
+
+    write_text_atomic(registry.root / test_rel, test_text)
+    try:
+        write_text_atomic(registry.root / handoff_rel, handoff)
+    except BaseException:
+        (registry.root / test_rel).unlink(missing_ok=True)
+        raise
+    return [handoff_rel, test_rel]
