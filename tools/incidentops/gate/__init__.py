@@ -1,0 +1,37 @@
+"""The release gate: read regression results, decide PASS or BLOCK, render and record it."""
+
+from __future__ import annotations
+
+from incidentops.gate.decision import (
+    BLOCK_DECISION,
+    PASS_DECISION,
+    FlakyTest,
+    GateDecision,
+    GateWarning,
+    TestOutcome,
+    decide,
+)
+from incidentops.gate.record import default_record_name, record
+from incidentops.gate.render import decision_as_dict, render_markdown, render_text
+from incidentops.gate.results import combine_results, load_results, load_results_file
+from incidentops.gate.testresult import OUTCOMES, TestResult
+
+__all__ = [
+    "BLOCK_DECISION",
+    "OUTCOMES",
+    "PASS_DECISION",
+    "FlakyTest",
+    "GateDecision",
+    "GateWarning",
+    "TestOutcome",
+    "TestResult",
+    "combine_results",
+    "decide",
+    "decision_as_dict",
+    "default_record_name",
+    "load_results",
+    "load_results_file",
+    "record",
+    "render_markdown",
+    "render_text",
+]

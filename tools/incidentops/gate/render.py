@@ -1,0 +1,114 @@
+"""Gate decisions as text (terminal), Markdown (``$GITHUB_STEP_SUMMARY``) and JSON-ready dicts."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import asdict
+from typing import Any
+
+from incidentops.gate.decision import FlakyTest, GateDecision, GateWarning, TestOutcome
+
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]#+~|"})
+
+
+def _outcome_dict(outcome: TestOutcome) -> dict[str, Any]:
+    return asdict(outcome)
+
+
+def _warning_dict(warning: GateWarning) -> dict[str, Any]:
+    return asdict(warning)
+
+
+def _flaky_dict(flaky: FlakyTest) -> dict[str, Any]:
+    data = asdict(flaky)
+    data["pass_rate"] = round(flaky.pass_rate, 4)
+    return data
+
+
+def decision_as_dict(decision: GateDecision) -> dict[str, Any]:
+    """The decision as plain JSON-ready data (``--format json``); field names are stable."""
+    return {
+        "decision": decision.decision,
+        "suite": decision.suite,
+        "score": round(decision.score, 4),
+        "tests_run": decision.tests_run,
+        "blocking": [_outcome_dict(o) for o in decision.blocking],
+        "warnings": [_warning_dict(w) for w in decision.warnings],
+        "missing": list(decision.missing),
+        "flaky": [_flaky_dict(f) for f in decision.flaky],
+        "per_test": [_outcome_dict(o) for o in decision.per_test],
+    }
+
+
+def _scope(decision: GateDecision) -> str:
+    return f"suite {decision.suite}" if decision.suite else "all suites"
+
+
+_SCORE_MEANING = "severity-weighted share of the tests that ran which failed; 0 is best"
+
+
+def _score_line(decision: GateDecision) -> str:
+    return f"score {decision.score:.3f} over {decision.tests_run} tests run ({_SCORE_MEANING})"
+
+
+def render_text(decision: GateDecision) -> str:
+    """A terminal report: decision first, then what blocks, what is flaky, what to read."""
+    lines = [f"Release gate: {decision.decision} ({_scope(decision)}, {len(decision.per_test)} tests)"]
+    lines.append(f"  {_score_line(decision)}")
+    if decision.blocking:
+        lines.append(f"Blocking ({len(decision.blocking)}):")
+        for o in decision.blocking:
+            where = f" [{o.source}]" if o.source else ""
+            lines.append(f"  {o.test_id} ({o.state}, weight {o.severity_weight:g}): {o.reason}{where}")
+    if decision.missing:
+        lines.append(f"Missing from the results ({len(decision.missing)}): {', '.join(decision.missing)}")
+    if decision.flaky:
+        lines.append(f"Flaky ({len(decision.flaky)}):")
+        lines.extend(f"  {f.test_id} ({f.state}): {f.suggestion}" for f in decision.flaky)
+    if decision.warnings:
+        lines.append(f"Warnings ({len(decision.warnings)}):")
+        for w in decision.warnings:
+            where = f" [{w.source}]" if w.source else ""
+            lines.append(f"  {w.message}{where}")
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str, limit: int = 300) -> str:
+    """Text from results files is untrusted: no HTML, no Markdown, one line, bounded."""
+    flat = " ".join(text.split())
+    if len(flat) > limit:
+        flat = flat[: limit - 1] + "…"
+    return html.escape(flat, quote=False).translate(_MD_SPECIAL)
+
+
+def render_markdown(decision: GateDecision) -> str:
+    """A GitHub job summary: headline, table of blocking tests, flaky tests, warnings, score."""
+    icon = "✅" if decision.passed else "⛔"
+    lines = [f"## {icon} Release gate: {decision.decision}", ""]
+    lines.append(
+        f"{len(decision.per_test)} regression tests in {_cell(_scope(decision))}; "
+        f"{decision.tests_run} ran; {len(decision.blocking)} blocking; "
+        f"{len(decision.warnings)} warnings."
+    )
+    lines += ["", f"**Score:** {decision.score:.3f} ({_cell(_SCORE_MEANING)})", ""]
+    if decision.blocking:
+        lines += ["### Blocking tests", "", "| Test | State | Outcome | Weight | Reason |", "|---|---|---|---:|---|"]
+        for o in decision.blocking:
+            lines.append(
+                f"| {_cell(o.test_id)} | {_cell(o.state)} | {_cell(o.outcome)} | {o.severity_weight:g} | {_cell(o.reason)} |"
+            )
+        lines.append("")
+    if decision.missing:
+        lines += ["### Missing from the results", ""]
+        lines += [f"- {_cell(test_id)}" for test_id in decision.missing]
+        lines.append("")
+    if decision.flaky:
+        lines += ["### Flaky tests", "", "| Test | State | Passes | Suggestion |", "|---|---|---:|---|"]
+        for f in decision.flaky:
+            lines.append(f"| {_cell(f.test_id)} | {_cell(f.state)} | {f.passes}/{f.runs} | {_cell(f.suggestion)} |")
+        lines.append("")
+    if decision.warnings:
+        lines += ["### Warnings", ""]
+        lines += [f"- {_cell(w.message)}" for w in decision.warnings]
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,69 @@
+"""Which regression tests a gate run or an export covers, read from the policy."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from incidentops.errors import IncidentOpsError
+
+DEFAULT_RUN_STATES = ("ACTIVE", "MONITORING", "DEPRECATED")
+DEFAULT_BLOCKING_STATES = ("ACTIVE",)
+DEFAULT_FLAKY_BAND = (0.2, 0.95)
+
+RegressionRecord = Mapping[str, Any]
+
+
+def _regression(policy: Mapping[str, Any]) -> Mapping[str, Any]:
+    section = policy.get("regression")
+    return section if isinstance(section, Mapping) else {}
+
+
+def run_states(policy: Mapping[str, Any]) -> frozenset[str]:
+    """States whose tests run in CI (policy ``regression.run_states``); never RETIRED."""
+    states = _regression(policy).get("run_states", DEFAULT_RUN_STATES)
+    return frozenset(str(s) for s in states) - {"RETIRED"}
+
+
+def blocking_states(policy: Mapping[str, Any]) -> frozenset[str]:
+    """States whose failures block a release (policy ``regression.blocking_states``)."""
+    states = _regression(policy).get("blocking_states", DEFAULT_BLOCKING_STATES)
+    return frozenset(str(s) for s in states) & run_states(policy)
+
+
+def flaky_band(policy: Mapping[str, Any]) -> tuple[float, float]:
+    """Pass rates strictly inside ``(min, max)`` are flaky (policy ``gate.flaky_pass_rate``)."""
+    gate = policy.get("gate")
+    band = gate.get("flaky_pass_rate") if isinstance(gate, Mapping) else None
+    if not isinstance(band, Mapping):
+        return DEFAULT_FLAKY_BAND
+    return float(band.get("min", DEFAULT_FLAKY_BAND[0])), float(band.get("max", DEFAULT_FLAKY_BAND[1]))
+
+
+def record_test_id(test: RegressionRecord) -> str:
+    """The record's ``test_id``; a record without one is a caller bug surfaced as a user error."""
+    test_id = test.get("test_id")
+    if not isinstance(test_id, str) or not test_id:
+        raise IncidentOpsError(
+            f"a regression test record has no test_id (incident {test.get('incident_id', '?')})",
+            "run `incidentops validate` and fix the regression records first",
+        )
+    return test_id
+
+
+def select_suite(
+    tests: Sequence[RegressionRecord], policy: Mapping[str, Any], suite: str | None
+) -> list[RegressionRecord]:
+    """The tests of ``suite`` (all suites when None), sorted by test_id.
+
+    A suite no test belongs to is refused (unless it is the policy's
+    ``default_suite``): a typo in ``--suite`` must never turn into an empty, passing gate.
+    """
+    chosen = [t for t in tests if suite is None or t.get("suite") == suite]
+    if suite is not None and not chosen and suite != _regression(policy).get("default_suite"):
+        known = sorted({str(t.get("suite")) for t in tests if t.get("suite")})
+        raise IncidentOpsError(
+            f"no regression test belongs to suite {suite!r}",
+            f"known suites: {', '.join(known)}" if known else "no regression test names a suite yet",
+        )
+    return sorted(chosen, key=record_test_id)
