@@ -1,0 +1,70 @@
+"""`incidentops init` and `incidentops new`: a new registry passes `check`; scaffolds are complete."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import REPO, run_cli
+from incidentops.kinds import FILES_REGEX
+
+
+def test_init_makes_a_registry_that_passes_check(tmp_path: Path):
+    target = tmp_path / "reg"
+    result = run_cli("init", str(target))
+    assert result.code == 0, result.err
+    for rel in ("incidentops.yaml", "models.yaml", "mkdocs.yml", ".pre-commit-config.yaml",
+                "schemas/incident.schema.json", "regressions/archive", "audit"):
+        assert (target / rel).exists(), rel
+    assert "incidentops-check" in (target / ".pre-commit-config.yaml").read_text()
+    check = run_cli("check", cwd=target)
+    assert check.code == 0, check.out + check.err
+    again = run_cli("init", str(target))
+    assert again.code == 2 and "already" in again.err
+
+
+def test_packaged_policy_is_the_example_policy():
+    packaged = REPO / "tools/incidentops/scaffold/incidentops.yaml"
+    assert packaged.read_text() == (REPO / "incidentops.yaml").read_text()
+
+
+def test_new_incident_uses_next_id_modeline_and_guides(example: Path):
+    result = run_cli("new", "incident", "--as-of", "2026-11-20T10:00:00Z", cwd=example)
+    assert result.code == 0, result.err
+    ids = sorted(p.name for p in (example / "incidents").iterdir())
+    newest = ids[-1]
+    text = (example / "incidents" / newest / "incident.yaml").read_text()
+    assert text.startswith("# yaml-language-server: $schema=../../schemas/incident.schema.json")
+    assert f"id: {newest}" in text and 'detected_at: "2026-11-20T10:00:00Z"' in text
+    items = run_cli("check", "--format", "json", f"incidents/{newest}", cwd=example).json()
+    assert not [f for f in items if f["rule"].startswith(("schema.", "yaml."))], items
+
+
+def test_new_postmortem_prepares_the_meeting(example: Path):
+    inc = sorted(p.name for p in (example / "incidents").iterdir()
+                 if not (p / "postmortem.md").exists())
+    assert inc, "the example registry has an incident without postmortem"
+    result = run_cli("new", "postmortem", inc[0], "--as-of", "2026-11-20T10:00:00Z", cwd=example)
+    assert result.code == 0, result.err
+    text = (example / "incidents" / inc[0] / "postmortem.md").read_text()
+    assert "Ground rules" in text and "## Timeline" in text or "## Summary" in text
+    assert "attendees:" in text and "Incident commander" in text
+    items = run_cli("check", "--format", "json", f"incidents/{inc[0]}/postmortem.md", cwd=example).json()
+    assert not [f for f in items if f["rule"].startswith(("schema.", "yaml.", "frontmatter."))], items
+
+
+def test_new_postmortem_for_unknown_incident(example: Path):
+    result = run_cli("new", "postmortem", "INC_0001", cwd=example)
+    assert result.code == 2 and "INC_001" in result.err
+
+
+def test_hook_manifest_files_regex_is_generated_from_the_kinds():
+    import re
+
+    manifest = (REPO / ".pre-commit-hooks.yaml").read_text()
+    assert manifest.count(f"files: '{FILES_REGEX}'") == 2
+    pattern = re.compile(FILES_REGEX)
+    for path in ("incidents/INC_001/incident.yaml", "incidents/INC_001/postmortem.md",
+                 "regressions/archive/regression_INC_004.yaml", "audit/x.yaml", "incidentops.yaml"):
+        assert pattern.search(path), path
+    for path in ("README.md", "tools/incidentops/cli/check.py", "incidents/INC_001/notes.txt", "mkdocs.yml"):
+        assert not pattern.search(path), path
