@@ -39,15 +39,16 @@ class _Element:
     tag: str
     attrib: dict[str, str]
     line: int
+    col: int
     children: list[_Element] = field(default_factory=list)
     text: list[str] = field(default_factory=list)
 
 
 class _Forbidden(Exception):
-    def __init__(self, what: str, line: int) -> None:
+    def __init__(self, what: str, where: str) -> None:
         super().__init__(what)
         self.what = what
-        self.line = line
+        self.where = where
 
 
 def parse_xml(data: bytes, path: str) -> _Element:
@@ -57,8 +58,11 @@ def parse_xml(data: bytes, path: str) -> _Element:
     roots: list[_Element] = []
     stack: list[_Element] = []
 
+    def where() -> str:
+        return f"{path}:{parser.CurrentLineNumber}:{parser.CurrentColumnNumber + 1}"
+
     def start(tag: str, attrib: dict[str, str]) -> None:
-        element = _Element(tag, attrib, parser.CurrentLineNumber)
+        element = _Element(tag, attrib, parser.CurrentLineNumber, parser.CurrentColumnNumber + 1)
         (stack[-1].children if stack else roots).append(element)
         stack.append(element)
 
@@ -70,13 +74,13 @@ def parse_xml(data: bytes, path: str) -> _Element:
             stack[-1].text.append(chunk)
 
     def doctype(*_args: object) -> None:
-        raise _Forbidden("a DOCTYPE declaration", parser.CurrentLineNumber)
+        raise _Forbidden("a DOCTYPE declaration", where())
 
     def entity(*_args: object) -> None:
-        raise _Forbidden("an entity declaration", parser.CurrentLineNumber)
+        raise _Forbidden("an entity declaration", where())
 
     def external(*_args: object) -> int:
-        raise _Forbidden("an external entity", parser.CurrentLineNumber)
+        raise _Forbidden("an external entity", where())
 
     parser.StartElementHandler = start
     parser.EndElementHandler = end
@@ -88,50 +92,51 @@ def parse_xml(data: bytes, path: str) -> _Element:
         parser.Parse(data, True)
     except _Forbidden as exc:
         raise IncidentOpsError(
-            f"{path}:{exc.line}: the results file contains {exc.what}",
+            f"{exc.where}: the results file contains {exc.what}",
             "JUnit reports never need a DOCTYPE or entities; they are refused because they can "
             "expand without bound or read local files. Use the report exactly as the runner wrote it.",
         ) from None
     except expat.ExpatError as exc:
         raise IncidentOpsError(
-            f"{path}:{exc.lineno}: not well-formed XML: {expat.ErrorString(exc.code)}",
+            f"{path}:{exc.lineno}:{exc.offset + 1}: not well-formed XML: {expat.ErrorString(exc.code)}",
             HINT_XML,
         ) from None
     return roots[0]
 
 
-def _property_values(case: _Element) -> dict[str, tuple[str, int]]:
-    values: dict[str, tuple[str, int]] = {}
+def _property_values(case: _Element) -> dict[str, tuple[str, str]]:
+    """name -> (value, "line:col" of the property)."""
+    values: dict[str, tuple[str, str]] = {}
     for child in case.children:
         if child.tag != "properties":
             continue
         for prop in child.children:
             if prop.tag == "property" and "name" in prop.attrib:
                 value = prop.attrib.get("value", "".join(prop.text).strip())
-                values[prop.attrib["name"]] = (value, prop.line)
+                values[prop.attrib["name"]] = (value, f"{prop.line}:{prop.col}")
     return values
 
 
-def _int_property(name: str, value: str, line: int, path: str) -> int:
+def _int_property(name: str, value: str, line_col: str, path: str) -> int:
     try:
         number = int(value.strip())
     except ValueError:
         number = -1
     if number < 0 or (name == "blocked_at_turn" and number < 1):
         raise IncidentOpsError(
-            f"{path}:{line}: property {name}={value!r} is not a {'turn number' if name == 'blocked_at_turn' else 'count'}",
+            f"{path}:{line_col}: property {name}={value!r} is not a {'turn number' if name == 'blocked_at_turn' else 'count'}",
             f"{name} is a whole number{' from 1 (the first user turn)' if name == 'blocked_at_turn' else ''}",
         )
     return number
 
 
-def _test_id(case: _Element, properties: dict[str, tuple[str, int]], path: str) -> str:
+def _test_id(case: _Element, properties: dict[str, tuple[str, str]], path: str) -> str:
     if "test_id" in properties and properties["test_id"][0].strip():
         return properties["test_id"][0].strip()
     name = case.attrib.get("name", "").strip()
     if not name:
         raise IncidentOpsError(
-            f"{path}:{case.line}: <testcase> has no name and no test_id property",
+            f"{path}:{case.line}:{case.col}: <testcase> has no name and no test_id property",
             'name the test after its regression id (test_regression_INC_001) or add <property name="test_id" value="...">',
         )
     match = REGRESSION_ID.search(name)
@@ -169,7 +174,7 @@ def _case_result(case: _Element, path: str) -> TestResult:
         runs, passes = reruns + 1, (1 if outcome == PASS else 0)
     if (runs is None) != (passes is None) or (runs is not None and passes is not None and passes > runs):
         raise IncidentOpsError(
-            f"{path}:{case.line}: test {test_id}: properties runs and passes must come together, passes <= runs",
+            f"{path}:{case.line}:{case.col}: test {test_id}: properties runs and passes must come together, passes <= runs",
             "record both counts of the repeated runs, or neither",
         )
     return TestResult(
@@ -178,7 +183,7 @@ def _case_result(case: _Element, path: str) -> TestResult:
         blocked_at_turn=numbers.get("blocked_at_turn"),
         runs=runs,
         passes=passes,
-        source=f"{path}:{case.line}",
+        source=f"{path}:{case.line}:{case.col}",
         message=message,
     )
 
@@ -196,7 +201,7 @@ def parse_junit(data: bytes, path: str) -> list[TestResult]:
     root = parse_xml(data, path)
     if root.tag not in ("testsuites", "testsuite"):
         raise IncidentOpsError(
-            f"{path}:{root.line}: <{root.tag}> is not a JUnit report",
+            f"{path}:{root.line}:{root.col}: <{root.tag}> is not a JUnit report",
             "expected <testsuites> or <testsuite> at the top, as `pytest --junitxml` writes",
         )
     return [_case_result(case, path) for case in _testcases(root)]
