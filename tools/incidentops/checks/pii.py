@@ -16,13 +16,13 @@ An allow without a ``-- reason`` does not silence anything and is itself reporte
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from incidentops.checks.allow import scan_allows
 from incidentops.findings import ERROR, WARNING, Finding
 
 EVIDENCE = "keep the leaked data in the restricted evidence store, not in the registry"
@@ -55,7 +55,6 @@ RULES: dict[str, tuple[str, str]] = {
         f"replace with [REDACTED-IP] or a documentation address (203.0.113.x); {EVIDENCE}",
     ),
 }
-ALLOW_RULES = ("pii.allow-without-reason", "pii.allow-unknown-rule")
 
 # Reserved for documentation (RFC 2606 / RFC 6761): not anyone's address.
 RESERVED_DOMAINS = ("example.com", "example.org", "example.net")
@@ -107,7 +106,6 @@ GENERIC_SECRET_RE = re.compile(
 )
 PLACEHOLDER_RE = re.compile(r"(?i)redacted|example|placeholder|changeme|dummy|your[_-]|x{6,}|\*{4,}")
 
-ALLOW_RE = re.compile(r"(?:#|<!--)\s*incidentops:\s*allow\b(?P<body>.*?)(?:-->|$)")
 
 
 @dataclass(frozen=True)
@@ -124,21 +122,16 @@ def scan_text(text: str, path: str, first_line: int = 1, *, public: bool) -> lis
     ``public`` is the record's visibility: findings are errors when it is published.
     """
     level = ERROR if public else WARNING
-    findings: list[Finding] = []
-    allowed_by_line: dict[int, set[str]] = {}
     lines = text.splitlines()
+    allows = scan_allows(lines, path, first_line, "pii", RULES, level)
+    findings = list(allows.findings)
+    where = "a public" if public else "an internal"
     for index, line in enumerate(lines):
         number = first_line + index
-        for allow in ALLOW_RE.finditer(line):
-            findings.extend(_allow_findings(allow, line, path, number, level, allowed_by_line))
-    for index, line in enumerate(lines):
-        number = first_line + index
-        allowed = allowed_by_line.get(number, set()) | allowed_by_line.get(number - 1, set())
         for hit in _hits(line):
-            if hit.rule in allowed:
+            if allows.allowed(number, hit.rule):
                 continue
             what, hint = RULES[hit.rule]
-            where = "a public" if public else "an internal"
             findings.append(
                 Finding(
                     path, number, hit.start + 1, level, hit.rule,
@@ -146,37 +139,6 @@ def scan_text(text: str, path: str, first_line: int = 1, *, public: bool) -> lis
                 )
             )
     return sorted(findings, key=Finding.sort_key)
-
-
-def _allow_findings(
-    allow: re.Match[str],
-    line: str,
-    path: str,
-    number: int,
-    level: str,
-    allowed_by_line: dict[int, set[str]],
-) -> Iterator[Finding]:
-    col = allow.start() + 1
-    rules, _, reason = allow.group("body").partition("--")
-    names = [name for name in re.split(r"[\s,]+", rules) if name]
-    reason = reason.strip()
-    if not reason:
-        yield Finding(
-            path, number, col, level, "pii.allow-without-reason",
-            f"'incidentops: allow {', '.join(names)}' has no reason, so it allows nothing",
-            "document why the data may stay: `# incidentops: allow pii.email -- <reason>`",
-        )
-        return
-    for name in names:
-        if name not in RULES:
-            close = difflib.get_close_matches(name, list(RULES), n=1)
-            suggestion = f"did you mean {close[0]}? " if close else ""
-            yield Finding(
-                path, number, col, WARNING, "pii.allow-unknown-rule",
-                f"'incidentops: allow {name}' names no PII rule",
-                f"{suggestion}known rules: {', '.join(RULES)}",
-            )
-        allowed_by_line.setdefault(number, set()).add(name)
 
 
 def _hits(line: str) -> list[_Hit]:
