@@ -200,7 +200,7 @@ def test_handwritten_junit_with_properties_nested_suites_and_reruns() -> None:
         ("empty.xml", "empty.xml:1: the results file is empty"),
         ("doctype.xml", "doctype.xml:2:16: the results file contains a DOCTYPE declaration"),
         ("not_junit.xml", "not_junit.xml:2:1: <html> is not a JUnit report"),
-        ("bad_property.xml", "bad_property.xml:4:7: property blocked_at_turn='soon' is not a turn number"),
+        ("bad_property.xml", "bad_property.xml:4:7: property blocked_at_turn='soon' is not a whole number >= 1"),
         ("nameless.xml", "nameless.xml:3:3: <testcase> has no name and no test_id property"),
     ],
 )
@@ -219,6 +219,24 @@ def test_external_entity_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "xxe.xml"
     path.write_text('<!DOCTYPE t [<!ENTITY secret SYSTEM "file:///etc/passwd">]>\n<testsuite><testcase name="&secret;"/></testsuite>\n')
     expect_error(path, f"{path}:1:13: the results file contains a DOCTYPE declaration")
+
+
+def test_junit_properties_carry_repeated_run_counts(tmp_path: Path) -> None:
+    path = tmp_path / "repeat.xml"
+    path.write_text(
+        '<testsuite>\n<testcase name="test_regression_INC_001">\n<properties>\n'
+        '<property name="runs" value="5"/><property name="passes" value="3"/>\n'
+        '</properties></testcase>\n<testcase name="test_regression_INC_002"><properties>'
+        '<property name="runs" value="5"/></properties></testcase>\n</testsuite>\n'
+    )
+    with pytest.raises(IncidentOpsError) as caught:
+        load_results([path])
+    assert caught.value.message == (
+        f"{path}:6:1: test regression_INC_002: properties runs and passes must come together, passes <= runs"
+    )
+    path.write_text(path.read_text().replace('<property name="runs" value="5"/></properties>', "</properties>"))
+    first, second = load_results([path])
+    assert (first.runs, first.passes, second.runs, second.passes) == (5, 3, None, None)
 
 
 def test_xml_recognised_by_content_whatever_the_extension(tmp_path: Path) -> None:
@@ -240,6 +258,7 @@ def test_jsonl_late_block_blocks_and_extra_keys_are_ignored() -> None:
     assert blocker.reason == "blocked at turn 5, expected at or before turn 3"
     assert blocker.source == f"{DATA / 'late.jsonl'}:2"
     assert blocker.counted_as_failed
+    assert decision.per_test[2].source == f"{DATA / 'late.jsonl'}:4"  # blank line 3 still counts
 
 
 @pytest.mark.parametrize(
@@ -271,6 +290,8 @@ def test_unknown_outcome_hint_suggests_the_closest_value() -> None:
          "1: blocked_at_turn is true, not a whole number >= 1"),
         ('{"test_id": "regression_INC_001", "outcome": "pass", "runs": 3}',
          "1: test regression_INC_001: runs and passes must come together"),
+        ('{"test_id": "regression_INC_001", "outcome": "pass", "runs": 0, "passes": 0}',
+         "1: runs is 0, not a whole number >= 1"),
         ('{"test_id": "regression_INC_001", "outcome": "pass", "runs": 3, "passes": 4}',
          "1: test regression_INC_001: runs and passes must come together"),
         ('{"test_id": "regression_INC_001", "test_id": "regression_INC_002", "outcome": "pass"}',

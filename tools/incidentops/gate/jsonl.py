@@ -70,7 +70,7 @@ def _result(obj: Any, where: str) -> TestResult:
             f"{where}: test {test_id}: unknown outcome {json.dumps(outcome)}",
             f"{guess}outcome is one of: {', '.join(OUTCOMES)}",
         )
-    runs = _count(obj, "runs", where, 0)
+    runs = _count(obj, "runs", where, 1)
     passes = _count(obj, "passes", where, 0)
     if (runs is None) != (passes is None) or (runs is not None and passes is not None and passes > runs):
         raise IncidentOpsError(

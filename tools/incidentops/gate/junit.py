@@ -122,10 +122,11 @@ def _int_property(name: str, value: str, line_col: str, path: str) -> int:
         number = int(value.strip())
     except ValueError:
         number = -1
-    if number < 0 or (name == "blocked_at_turn" and number < 1):
+    minimum = 0 if name == "passes" else 1
+    if number < minimum:
         raise IncidentOpsError(
-            f"{path}:{line_col}: property {name}={value!r} is not a {'turn number' if name == 'blocked_at_turn' else 'count'}",
-            f"{name} is a whole number{' from 1 (the first user turn)' if name == 'blocked_at_turn' else ''}",
+            f"{path}:{line_col}: property {name}={value!r} is not a whole number >= {minimum}",
+            "blocked_at_turn is the 1-based user turn the model refused at; runs and passes count repeated runs",
         )
     return number
 

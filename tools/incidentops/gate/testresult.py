@@ -28,7 +28,8 @@ class TestResult:
     ``outcome`` is ``pass``, ``fail``, ``error`` or ``skip``. ``blocked_at_turn`` is the
     1-based user turn at which the model refused, when the runner reports it. ``runs`` and
     ``passes`` count repeated runs when the runner reports them (``None`` otherwise).
-    ``source`` is ``path:line`` of the result in its file.
+    ``source`` is where the result was read: ``path:line`` in JSONL, ``path:line:col``
+    of the ``<testcase>`` in XML (pytest writes its whole report on one line).
     """
 
     __test__ = False  # not a pytest test class, despite the name
