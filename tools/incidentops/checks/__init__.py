@@ -11,12 +11,14 @@ import importlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from incidentops.findings import Finding
 from incidentops.kinds import kind_of
-from incidentops.registry import Registry
 from incidentops.yamlio import Document
+
+if TYPE_CHECKING:
+    from incidentops.registry import Registry
 
 Rule = Callable[["CheckContext", str, Document], Iterable[Finding]]
 

@@ -172,4 +172,16 @@ RULES = {
     "models": [models_rules],
 }
 
-__all__ = ["RULES", "WARNING"]
+
+
+
+def todo_rule(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
+    """Scaffolds mark what is left to fill in with TODO; say so until it is done."""
+    for number, line in enumerate(doc.text.splitlines(), start=1):
+        col = line.find("TODO")
+        if col >= 0:
+            yield Finding(path, number, col + 1, WARNING, "record.todo", "unfinished: a TODO is left in the record",
+                          "fill in the value the scaffold asks for, then remove the TODO")
+
+
+RULES["*"] = [todo_rule]
