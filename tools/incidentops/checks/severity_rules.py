@@ -1,0 +1,226 @@
+"""Severity policy rules of an incident: declared vs computed severity, escalations, SLA.
+
+- ``severity.under-declared`` (error): the declared severity is less severe than the one the
+  checklist computes from ``assessment``, and no ``severity_override`` (reason + approver)
+  records the decision. If unsure, treat it as the higher severity.
+- ``severity.outside-type-range`` (warning): the declared severity lies outside the incident
+  type's ``typical_severity`` and ``severity_rationale`` does not say why.
+- ``severity.consider-sev0`` (warning): high reputational risk on an incident that is not the
+  most severe level: the checklist's "consider SEV-0" advisory.
+- ``escalation.missing`` (error): one finding per team the incident had to escalate to but did
+  not: the type's escalation path, Legal when there are regulatory implications, and what the
+  declared severity adds (All hands for SEV-0, On-call for SEV-1).
+- ``sla.breached`` (warning): the first response came later than the severity's response SLA
+  (business minutes for SEV-2), or has not come and the SLA has run out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from incidentops.errors import IncidentOpsError
+from incidentops.findings import ERROR, WARNING, Finding
+from incidentops.severity import (
+    Assessment,
+    assess,
+    compare,
+    incident_type_entry,
+    severity_ids,
+    severity_level,
+)
+from incidentops.sla import BREACHED, parse_timestamp, response_result
+from incidentops.yamlio import Document
+
+if TYPE_CHECKING:
+    from incidentops.checks import CheckContext
+
+
+def computed_assessment(ctx: CheckContext, path: str, data: Mapping[str, Any]) -> Assessment | None:
+    """The checklist result for an incident's ``assessment`` (None when the answers are invalid).
+
+    The incident type only adds escalation teams, so an unknown type does not stop the
+    severity from being computed (``ref.type`` reports the type).
+    """
+    key = f"severity.assessment:{path}"
+    if key in ctx.cache:
+        cached: Assessment | None = ctx.cache[key]
+        return cached
+    result: Assessment | None = None
+    answers = data.get("assessment")
+    if isinstance(answers, Mapping):
+        try:
+            result = assess(answers, ctx.registry.policy, None)
+        except IncidentOpsError:
+            result = None
+    ctx.cache[key] = result
+    return result
+
+
+def _declared(ctx: CheckContext, data: Mapping[str, Any]) -> str | None:
+    severity = data.get("severity")
+    if isinstance(severity, str) and severity in severity_ids(ctx.registry.policy):
+        return severity
+    return None
+
+
+def _type_entry(ctx: CheckContext, data: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    type_id = data.get("type")
+    if not isinstance(type_id, str):
+        return None
+    try:
+        return incident_type_entry(type_id, ctx.registry.policy)
+    except IncidentOpsError:
+        return None
+
+
+def _has_override(data: Mapping[str, Any]) -> bool:
+    override = data.get("severity_override")
+    if not isinstance(override, Mapping):
+        return False
+    return all(isinstance(override.get(k), str) and override[k].strip() for k in ("reason", "approver"))
+
+
+def under_declared(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
+    data = doc.data
+    declared = _declared(ctx, data)
+    computed = computed_assessment(ctx, path, data)
+    if declared is None or computed is None or _has_override(data):
+        return
+    policy = ctx.registry.policy
+    if compare(declared, computed.severity, policy) <= 0:
+        return
+    yield doc.finding(
+        ("severity",), ERROR, "severity.under-declared",
+        f"severity: declared {declared}, but the severity assessment computes {computed.severity}"
+        f" ({'; '.join(_decisive_reasons(computed))})",
+        f"declare `severity: {computed.severity}` (if unsure, treat it as the higher severity), or"
+        " record the decision as `severity_override: {reason: ..., approver: <role>}`",
+    )
+
+
+def _decisive_reasons(computed: Assessment) -> list[str]:
+    """The checklist steps that changed something, for a short message."""
+    kept = [r for r in computed.reasons if "no change" not in r and not r.startswith(("within the scale", "reputational"))]
+    return kept or computed.reasons[:1]
+
+
+def outside_type_range(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
+    data = doc.data
+    declared = _declared(ctx, data)
+    entry = _type_entry(ctx, data)
+    if declared is None or entry is None:
+        return
+    typical = [str(s) for s in entry.get("typical_severity") or []]
+    if not typical or declared in typical:
+        return
+    rationale = data.get("severity_rationale")
+    if isinstance(rationale, str) and rationale.strip():
+        return
+    name = entry.get("name") or entry.get("id")
+    yield doc.finding(
+        ("severity",), WARNING, "severity.outside-type-range",
+        f"severity: {declared} is outside the typical severity of {name} ({'/'.join(typical)})",
+        "say why in `severity_rationale: ...`, or check the incident type and severity",
+    )
+
+
+def consider_sev0(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
+    data = doc.data
+    declared = _declared(ctx, data)
+    computed = computed_assessment(ctx, path, data)
+    if declared is None or computed is None or not computed.advisories:
+        return
+    most_severe = severity_ids(ctx.registry.policy)[0]
+    if declared == most_severe:
+        return
+    yield doc.finding(
+        ("assessment", "reputational_risk"), WARNING, "severity.consider-sev0",
+        f"{'; '.join(computed.advisories)} (declared {declared})",
+        f"the incident commander decides: declare {most_severe}, or keep {declared}"
+        " and note the decision in `severity_rationale`",
+    )
+
+
+def _norm(team: str) -> str:
+    return " ".join(team.split()).casefold()
+
+
+def required_escalations(ctx: CheckContext, data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(team, why) pairs an incident must escalate to, in policy order, without duplicates."""
+    policy = ctx.registry.policy
+    required: list[tuple[str, str]] = []
+    entry = _type_entry(ctx, data)
+    if entry is not None:
+        for team in entry.get("escalation_path") or []:
+            required.append((str(team), f"the escalation path of {entry.get('name') or entry.get('id')}"))
+    answers = data.get("assessment")
+    if isinstance(answers, Mapping) and answers.get("regulatory") is True:
+        rule = (policy.get("checklist") or {}).get("regulatory") or {}
+        for team in rule.get("escalate_to") or []:
+            required.append((str(team), "regulatory implications"))
+    declared = _declared(ctx, data)
+    if declared is not None:
+        level = severity_level(declared, policy)
+        mode = level.get("response_mode")
+        for team in level.get("escalation_adds") or []:
+            required.append((str(team), f"{declared}{f' ({mode})' if mode else ''}"))
+    unique: dict[str, tuple[str, str]] = {}
+    for team, why in required:
+        unique.setdefault(_norm(team), (team, why))
+    return list(unique.values())
+
+
+def missing_escalations(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
+    data = doc.data
+    recorded = data.get("escalations")
+    if not isinstance(recorded, list):
+        return
+    teams = {_norm(e["team"]) for e in recorded if isinstance(e, Mapping) and isinstance(e.get("team"), str)}
+    for team, why in required_escalations(ctx, data):
+        if _norm(team) in teams:
+            continue
+        yield doc.finding(
+            ("escalations",), ERROR, "escalation.missing",
+            f"escalations: no escalation to {team} (required by {why})",
+            f"add `- team: {team}` with `at:` the time {team} was engaged",
+            key=True,
+        )
+
+
+def sla_breached(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
+    data = doc.data
+    if _declared(ctx, data) is None:
+        return
+    try:
+        detected = parse_timestamp(data.get("detected_at"), "detected_at")
+        if detected > ctx.as_of:
+            return
+        result = response_result(data, ctx.registry.policy, ctx.as_of)
+    except (IncidentOpsError, TypeError, ValueError):
+        return  # malformed timestamps are schema findings
+    if result.status != BREACHED:
+        return
+    unit = "business minutes" if result.clock == "business" else "minutes"
+    if result.response_minutes is not None:
+        message = (
+            f"{result.severity} first response took {result.response_minutes} {unit},"
+            f" over the {result.sla_minutes}-minute response SLA"
+        )
+        where: tuple[str, ...] = ("first_response_at",)
+    else:
+        message = (
+            f"{result.severity} has no first response after {result.elapsed_minutes} {unit};"
+            f" the response SLA is {result.sla_minutes} minutes"
+        )
+        where = ("first_response_at",) if "first_response_at" in data else ("detected_at",)
+    yield doc.finding(
+        where, WARNING, "sla.breached", message,
+        "record `first_response_at` if someone responded; a breach stays on record:"
+        " discuss it in the postmortem",
+    )
+
+
+RULES = {
+    "incident": [under_declared, outside_type_range, consider_sev0, missing_escalations, sla_breached],
+}
