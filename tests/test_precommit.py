@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ import pytest
 from conftest import REPO
 
 pytestmark = pytest.mark.slow
+
+PRE_COMMIT = (sys.executable, "-m", "pre_commit")
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Safety engineer", "GIT_AUTHOR_EMAIL": "safety@example.invalid",
@@ -48,8 +51,8 @@ def hook_repo(tmp_path_factory) -> tuple[Path, str]:
 
 
 def test_manifest_is_valid():
-    sh("pre-commit", "validate-manifest", ".pre-commit-hooks.yaml", cwd=REPO)
-    sh("pre-commit", "validate-config", ".pre-commit-config.yaml", cwd=REPO)
+    sh(*PRE_COMMIT, "validate-manifest", ".pre-commit-hooks.yaml", cwd=REPO)
+    sh(*PRE_COMMIT, "validate-config", ".pre-commit-config.yaml", cwd=REPO)
 
 
 def test_consumer_repository_gets_line_accurate_errors(example: Path, hook_repo, tmp_path_factory):
@@ -61,7 +64,7 @@ def test_consumer_repository_gets_line_accurate_errors(example: Path, hook_repo,
     )
     home = {"PRE_COMMIT_HOME": str(tmp_path_factory.getbasetemp() / "pre-commit-home")}
     sh("git", "init", "-q", "-b", "main", cwd=consumer)
-    sh("pre-commit", "install", cwd=consumer, env=home)
+    sh(*PRE_COMMIT, "install", cwd=consumer, env=home)
     sh("git", "add", "-A", cwd=consumer)
     first = sh("git", "commit", "-q", "-m", "Registry", cwd=consumer, env=home, check=False)
     assert first.returncode == 0, first.stdout + first.stderr
