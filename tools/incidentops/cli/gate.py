@@ -1,0 +1,76 @@
+"""`incidentops gate`: judge a release candidate from its regression results."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from incidentops.cli.common import as_of_option, parse_as_of, root_option
+from incidentops.gate import (
+    decide,
+    decision_as_dict,
+    load_results,
+    record,
+    render_markdown,
+    render_text,
+)
+from incidentops.gitrev import head_commit
+from incidentops.registry import Registry, resolve_root
+from incidentops.releases import record_name, regression_records, release_path, write_release_record
+
+FORMATS = ("text", "json", "markdown")
+
+
+@click.command("gate")
+@click.option("--results", "results", multiple=True, required=True, metavar="FILE",
+              type=click.Path(path_type=Path),
+              help="A results file: JUnit XML (.xml) or JSON Lines (.jsonl). Repeat for several files.")
+@click.option("--suite", default=None, metavar="NAME", help="Judge one suite only. Default: every suite.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="text for people, json for tools, markdown for a CI step summary.")
+@click.option("--record", "record_to", default=None, metavar="PATH", type=click.Path(path_type=Path),
+              help="Also write the decision as a release record, e.g. releases/aurora-3.1.yaml "
+                   "(relative to the registry root; never overwrites).")
+@click.option("--model-version", default=None, metavar="V",
+              help="Model version under test, for the record. Default: `current` in models.yaml.")
+@root_option
+@as_of_option
+def command(results: tuple[Path, ...], suite: str | None, fmt: str, record_to: Path | None,
+            model_version: str | None, root: Path | None, as_of: str | None) -> int:
+    """Decide PASS or BLOCK for a release from the regression suite's results.
+
+    BLOCK when an ACTIVE test failed, errored, was skipped, is missing from
+    the results, or refused later than its expected_block_turn. Problems of
+    MONITORING and DEPRECATED tests, and results for unknown or RETIRED tests,
+    are warnings. Repeated results of one test are combined: mixed ones are
+    reported as flaky.
+
+    \b
+    Exit status: 0 PASS, 1 BLOCK, 2 unreadable or malformed results or records.
+    """
+    registry = Registry(resolve_root(root))
+    moment = parse_as_of(as_of)
+    target = release_path(registry.root, record_to) if record_to is not None else None
+    tests = regression_records(registry)
+    decision = decide(tests, load_results(list(results)), registry.policy, suite)
+    if target is not None:
+        model = model_version or registry.models.get("current")
+        if model is not None and model not in registry.model_versions:
+            click.echo(f"incidentops: note: model version {model} is not in models.yaml yet", err=True)
+        commit = head_commit(registry.root)
+        if commit is None:
+            click.echo("incidentops: note: the registry is not a git checkout with commits: "
+                       "the record names no commit", err=True)
+        data = record(decision, commit, str(model) if model is not None else None, moment, name=record_name(target))
+        write_release_record(registry.root, target, data)
+    if fmt == "json":
+        click.echo(json.dumps(decision_as_dict(decision), indent=2, ensure_ascii=False))
+    elif fmt == "markdown":
+        click.echo(render_markdown(decision), nl=False)
+    else:
+        click.echo(render_text(decision), nl=False)
+    if target is not None:
+        click.echo(f"recorded {target}", err=True)
+    return 0 if decision.passed else 1

@@ -1,0 +1,144 @@
+"""What the release gate reads from and writes to a registry.
+
+It reads the regression records, refusing to judge a release against records
+that do not validate: a typo such as ``state: ACTlVE`` must stop the gate, not
+quietly drop a blocking test. It writes a gate decision as
+``releases/<name>.yaml``: validated first, written atomically, never over an
+existing record.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from incidentops.checks.schema import validate
+from incidentops.errors import IncidentOpsError
+from incidentops.kinds import kind_of
+from incidentops.registry import Registry
+from incidentops.yamlio import load_bytes
+
+RELEASES_DIR = "releases"
+MODELINE = "# yaml-language-server: $schema=../schemas/release.schema.json\n"
+_SHOWN_ERRORS = 3
+
+
+def regression_records(registry: Registry) -> list[dict[str, Any]]:
+    """Every regression test record, archived (RETIRED) ones included, sorted by test id.
+
+    Raises :class:`IncidentOpsError` naming ``path:line:col`` when a record does
+    not parse or validate, or when two files share a test id.
+    """
+    records: list[dict[str, Any]] = []
+    problems: list[str] = []
+    for test_id, paths in sorted(registry.test_paths.items()):
+        if len(paths) > 1:
+            problems.append(f"{paths[1]}: test id {test_id} is also used by {paths[0]}")
+            continue
+        doc = registry.doc(paths[0])
+        if doc is None:
+            continue
+        errors = [f for f in doc.findings if f.is_error]
+        if errors:
+            problems.extend(f"{f.location()}: {f.message}" for f in errors)
+        elif isinstance(doc.data, dict):
+            records.append(doc.data)
+        else:
+            problems.append(f"{paths[0]}:1:1: the file holds no regression record")
+    if problems:
+        more = f" (and {len(problems) - _SHOWN_ERRORS} more)" if len(problems) > _SHOWN_ERRORS else ""
+        raise IncidentOpsError(
+            "invalid regression records: " + "; ".join(problems[:_SHOWN_ERRORS]) + more,
+            "the gate only judges valid records: run `incidentops check regressions` and fix them",
+        )
+    return records
+
+
+def release_path(root: Path, path: Path) -> str:
+    """``path`` (relative to the registry ``root``, or absolute) as ``releases/<name>.yaml``.
+
+    Raises :class:`IncidentOpsError` when it is not a release record path of the
+    registry or when a record is already there: a decision is never overwritten.
+    """
+    base = root.resolve()
+    full = (path if path.is_absolute() else base / path).resolve()
+    try:
+        rel = full.relative_to(base).as_posix()
+    except ValueError:
+        rel = ""
+    kind = kind_of(rel) if rel else None
+    if kind is None or kind.name != "release":
+        raise IncidentOpsError(
+            f"--record {path}: a release record lives in {RELEASES_DIR}/<name>.yaml of the registry ({base})",
+            f"give a path such as {RELEASES_DIR}/aurora-3.1.yaml, relative to the registry root",
+        )
+    if full.exists():
+        raise IncidentOpsError(
+            f"{rel} already exists: a recorded gate decision is never overwritten",
+            "record this run under a new name, e.g. with the date or the candidate's version",
+        )
+    return rel
+
+
+def record_name(relpath: str) -> str:
+    """The record's ``name``: its file name without ``.yaml``."""
+    return relpath.rsplit("/", 1)[-1].removesuffix(".yaml")
+
+
+class _Dumper(yaml.SafeDumper):
+    """Plain YAML without anchors: the record loader refuses aliases."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        # lists indented under their key, as in every other record
+        super().increase_indent(flow, False)
+
+
+def release_text(data: dict[str, Any]) -> str:
+    """The record as YAML, starting with the editor's schema modeline."""
+    body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+    return MODELINE + body
+
+
+def write_release_record(root: Path, relpath: str, data: dict[str, Any]) -> None:
+    """Write ``data`` to ``root/relpath`` after validating the exact text written.
+
+    The file appears complete or not at all (written aside, then hard-linked into
+    place, which fails rather than replace a record that appeared meanwhile).
+    """
+    text = release_text(data)
+    doc = load_bytes(text.encode("utf-8"), relpath)
+    errors = [f for f in (*doc.findings, *validate(doc, "release")) if f.is_error]
+    if errors:
+        first = errors[0]
+        raise IncidentOpsError(f"the release record is invalid: {first.location()}: {first.message}", first.hint)
+    target = root / relpath
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        try:
+            os.link(tmp, target)
+        except FileExistsError:
+            raise IncidentOpsError(
+                f"{relpath} already exists: a recorded gate decision is never overwritten",
+                "record this run under a new name",
+            ) from None
+        except OSError:
+            # file systems without hard links: fall back to a checked rename
+            if target.exists():
+                raise IncidentOpsError(f"{relpath} already exists: a recorded gate decision is never overwritten",
+                                       "record this run under a new name") from None
+            os.replace(tmp, target)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
