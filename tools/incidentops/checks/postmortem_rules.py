@@ -30,6 +30,15 @@ from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from incidentops.checks.blameless import (
+    CAPWORD_RE,
+    EMAIL_RE,
+    HANDLE_RE,
+    INITIAL_RE,
+    NOT_PEOPLE,
+    TITLED_RE,
+)
+from incidentops.checks.first_names import FIRST_NAMES
 from incidentops.errors import IncidentOpsError
 from incidentops.findings import ERROR, WARNING, Finding
 from incidentops.severity import severity_ids
@@ -105,19 +114,18 @@ def late(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
     published = _timestamp(data, "published_at")
     if data.get("status") == "published" and published is not None:
         if published > deadline:
-            late_by = published - deadline
             yield doc.finding(
                 ("published_at",), WARNING, "postmortem.late",
-                f"published {_duration(late_by)} after the {hours}-hour deadline"
-                f" (meeting {data.get('meeting_at')})",
+                f"published {_duration(published - meeting)} after the meeting, over the"
+                f" {hours}-hour deadline (meeting {data.get('meeting_at')})",
                 f"publish postmortems within {hours} hours of the meeting; this one stays on record as late",
             )
         return
     if data.get("status") != "published" and ctx.as_of > deadline:
         yield doc.finding(
             ("status",), WARNING, "postmortem.late",
-            f"still {data.get('status')} {_duration(ctx.as_of - deadline)} after the {hours}-hour"
-            f" publication deadline (meeting {data.get('meeting_at')})",
+            f"still {str(data.get('status')).replace('_', ' ')} {_duration(ctx.as_of - meeting)} after"
+            f" the meeting, over the {hours}-hour publication deadline (meeting {data.get('meeting_at')})",
             "finish the review and set `status: published` with `published_at`",
         )
 
@@ -130,6 +138,37 @@ def _duration(delta: timedelta) -> str:
         return f"{hours} hour{'s' if hours != 1 else ''}"
     minutes = max(1, int(delta.total_seconds() // 60))
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def person_in(text: str) -> str | None:
+    """The personal name, @handle or e-mail address in ``text``, as the blameless lint sees them."""
+    for regex in (HANDLE_RE, EMAIL_RE, TITLED_RE, INITIAL_RE):
+        match = regex.search(text)
+        if match:
+            return match.group()
+    for match in CAPWORD_RE.finditer(text):
+        word = match.group()
+        if word.lower() not in NOT_PEOPLE and word in FIRST_NAMES:
+            return word
+    return None
+
+
+def attendee_names(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
+    attendees = doc.data.get("attendees")
+    if not isinstance(attendees, list):
+        return
+    for index, attendee in enumerate(attendees):
+        if not isinstance(attendee, str):
+            continue
+        person = person_in(attendee)
+        if person is None:
+            continue
+        yield doc.finding(
+            ("attendees", index), ERROR, "postmortem.attendee-name",
+            f"attendees: {attendee!r} names a person ({person!r}); attendees are roles",
+            "write the role they attended in, such as 'Incident commander' or"
+            " 'Safety on-call engineer'",
+        )
 
 
 def _incident_severity(ctx: CheckContext, path: str) -> str | None:
@@ -212,6 +251,6 @@ def open_actions(ctx: CheckContext, path: str, doc: Document) -> Iterator[Findin
 
 
 RULES = {
-    "postmortem": [late, lightweight_not_allowed, missing_sections],
+    "postmortem": [late, attendee_names, lightweight_not_allowed, missing_sections],
     "incident": [missing_postmortem, open_actions],
 }

@@ -6,7 +6,8 @@
 - ``severity.outside-type-range`` (warning): the declared severity lies outside the incident
   type's ``typical_severity`` and ``severity_rationale`` does not say why.
 - ``severity.consider-sev0`` (warning): high reputational risk on an incident that is not the
-  most severe level: the checklist's "consider SEV-0" advisory.
+  most severe level: the checklist's "consider SEV-0" advisory, until ``severity_rationale``
+  records why the declared severity stands.
 - ``escalation.missing`` (error): one finding per team the incident had to escalate to but did
   not: the type's escalation path, Legal when there are regulatory implications, and what the
   declared severity adds (All hands for SEV-0, On-call for SEV-1).
@@ -132,13 +133,14 @@ def consider_sev0(ctx: CheckContext, path: str, doc: Document) -> Iterator[Findi
     if declared is None or computed is None or not computed.advisories:
         return
     most_severe = severity_ids(ctx.registry.policy)[0]
-    if declared == most_severe:
+    rationale = data.get("severity_rationale")
+    if declared == most_severe or (isinstance(rationale, str) and rationale.strip()):
         return
     yield doc.finding(
         ("assessment", "reputational_risk"), WARNING, "severity.consider-sev0",
         f"{'; '.join(computed.advisories)} (declared {declared})",
         f"the incident commander decides: declare {most_severe}, or keep {declared}"
-        " and note the decision in `severity_rationale`",
+        " and record why in `severity_rationale`",
     )
 
 
@@ -165,10 +167,11 @@ def required_escalations(ctx: CheckContext, data: Mapping[str, Any]) -> list[tup
         mode = level.get("response_mode")
         for team in level.get("escalation_adds") or []:
             required.append((str(team), f"{declared}{f' ({mode})' if mode else ''}"))
-    unique: dict[str, tuple[str, str]] = {}
+    unique: dict[str, tuple[str, list[str]]] = {}
     for team, why in required:
-        unique.setdefault(_norm(team), (team, why))
-    return list(unique.values())
+        entry = unique.setdefault(_norm(team), (team, []))
+        entry[1].append(why)
+    return [(team, " and ".join(whys)) for team, whys in unique.values()]
 
 
 def missing_escalations(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
@@ -182,7 +185,7 @@ def missing_escalations(ctx: CheckContext, path: str, doc: Document) -> Iterator
             continue
         yield doc.finding(
             ("escalations",), ERROR, "escalation.missing",
-            f"escalations: no escalation to {team} (required by {why})",
+            f"escalations: no escalation to {team}, required by {why}",
             f"add `- team: {team}` with `at:` the time {team} was engaged",
             key=True,
         )

@@ -1,0 +1,187 @@
+"""Text rules: blameless language in narratives, and the PII scan of every record file.
+
+Blameless lint (``blameless.*``, see checks/blameless.py) runs on a postmortem's Markdown
+body and its contributing factors and action item descriptions, and on an incident's
+title, ``summary`` and timeline events. Each finding points at the word in the file:
+a YAML string is linted where it is written (for a block scalar such as ``summary: |``
+the text starts on the next line).
+
+The PII scan (``pii.*``, see checks/pii.py) reads every record file's raw text. Its
+findings are errors in a public record and warnings in an internal one: an incident's
+``visibility``; a postmortem or handoff takes its incident's; a regression test or an
+audit entry counts as public unless its incident is internal; a scenario counts as public
+unless every test that uses it belongs to an internal incident; everything else (policy,
+models, reviews, releases) is public.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from incidentops.checks.blameless import lint_text
+from incidentops.checks.pii import scan_text
+from incidentops.findings import Finding
+from incidentops.kinds import kind_of
+from incidentops.yamlio import Document, Path_
+
+if TYPE_CHECKING:
+    from incidentops.checks import CheckContext
+
+def _value(data: Any, path: Path_) -> Any:
+    for part in path:
+        if isinstance(data, Mapping) and isinstance(part, str):
+            data = data.get(part)
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data
+
+
+def _quoted_end(rest: str) -> int | None:
+    """Index just past the closing quote of the quoted scalar ``rest`` starts with, if on this line."""
+    quote = rest[0]
+    index = 1
+    while index < len(rest):
+        char = rest[index]
+        if quote == '"' and char == "\\":
+            index += 2
+            continue
+        if char == quote:
+            if quote == "'" and rest[index + 1 : index + 2] == "'":
+                index += 2
+                continue
+            return index + 1
+        index += 1
+    return None
+
+
+def scalar_source(doc: Document, path: Path_) -> tuple[int, str] | None:
+    """The source of the string at ``path`` as (first line, text), columns as in the file.
+
+    Everything on those lines that is not part of the string is blanked, so a finding on
+    the returned text has the file's line (counting from the first line) and column.
+    Returns None when ``path`` holds no string.
+    """
+    if not isinstance(_value(doc.data, path), str) or path not in doc.values:
+        return None
+    value: str = _value(doc.data, path)
+    line, col = doc.values[path]
+    lines = doc.text.split("\n")
+    if not 1 <= line <= len(lines):
+        return None
+    source = lines[line - 1]
+    start = col - 1
+    rest = source[start:]
+    parent = _parent_indent(doc, path, source, start)
+    if rest[:1] in ("|", ">"):  # block scalar: the text starts on the next line
+        return line + 1, "\n".join(_continuation(lines, line, parent))
+    if rest[:1] in ("'", '"'):
+        end = _quoted_end(rest)
+        if end is not None:
+            return line, " " * start + rest[:end]
+    elif "\n" not in value and rest.startswith(value):
+        return line, " " * start + value
+    # a plain or quoted string continued on the following, more indented lines
+    return line, "\n".join([" " * start + rest, *_continuation(lines, line, parent)])
+
+
+def _parent_indent(doc: Document, path: Path_, source: str, start: int) -> int:
+    """Indentation of the node holding the string: continuation lines are indented more."""
+    if path and isinstance(path[-1], str) and path in doc.keys:
+        return doc.keys[path][1] - 1
+    dash = source.rfind("-", 0, start)
+    return dash if dash >= 0 else start
+
+
+def _continuation(lines: list[str], line: int, parent: int) -> list[str]:
+    out: list[str] = []
+    for text in lines[line:]:
+        if text.strip() and len(text) - len(text.lstrip(" ")) <= parent:
+            break
+        out.append(text)
+    while out and not out[-1].strip():
+        out.pop()
+    return out
+
+
+def _lint_value(doc: Document, path: str, where: Path_) -> list[Finding]:
+    located = scalar_source(doc, where)
+    if located is None:
+        return []
+    first_line, text = located
+    return lint_text(text, path, first_line)
+
+
+def blameless_incident(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
+    for field in ("title", "summary"):
+        yield from _lint_value(doc, path, (field,))
+    timeline = doc.data.get("timeline")
+    if isinstance(timeline, list):
+        for index in range(len(timeline)):
+            yield from _lint_value(doc, path, ("timeline", index, "event"))
+
+
+def blameless_postmortem(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
+    factors = doc.data.get("contributing_factors")
+    if isinstance(factors, list):
+        for index in range(len(factors)):
+            yield from _lint_value(doc, path, ("contributing_factors", index))
+    items = doc.data.get("action_items")
+    if isinstance(items, list):
+        for index in range(len(items)):
+            yield from _lint_value(doc, path, ("action_items", index, "description"))
+    if doc.body:
+        yield from lint_text(doc.body, path, doc.body_line)
+
+
+def _incident_public(ctx: CheckContext, incident_id: Any) -> bool:
+    """An incident's records are public unless the incident says `visibility: internal`."""
+    if not isinstance(incident_id, str) or "/" in incident_id:
+        return True
+    data = ctx.registry.incident(incident_id)
+    return not (data is not None and data.get("visibility") == "internal")
+
+
+def _scenario_public(ctx: CheckContext, path: str) -> bool:
+    key = "text.scenario-incidents"
+    users: dict[str, list[Any]] | None = ctx.cache.get(key)
+    if users is None:
+        users = {}
+        for _, test in ctx.registry.tests():
+            scenario = test.get("scenario_file")
+            if isinstance(scenario, str):
+                users.setdefault(scenario.lstrip("./"), []).append(test.get("incident_id"))
+        ctx.cache[key] = users
+    incidents = users.get(path, [])
+    return not incidents or any(_incident_public(ctx, inc) for inc in incidents)
+
+
+def is_public(ctx: CheckContext, path: str, doc: Document) -> bool:
+    """Whether the record at ``path`` is published (PII there is an error, not a warning)."""
+    kind = kind_of(path)
+    name = kind.name if kind else None
+    data = doc.data if isinstance(doc.data, Mapping) else {}
+    if name == "incident":
+        return data.get("visibility") != "internal"
+    if name in ("postmortem", "handoff"):
+        return _incident_public(ctx, path.split("/")[1])
+    if name == "regression":
+        return _incident_public(ctx, data.get("incident_id"))
+    if name == "audit":
+        return _incident_public(ctx, data.get("original_incident"))
+    if name == "scenario":
+        return _scenario_public(ctx, path)
+    return True
+
+
+def pii_scan(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
+    yield from scan_text(doc.text, path, 1, public=is_public(ctx, path, doc))
+
+
+RULES = {
+    "incident": [blameless_incident],
+    "postmortem": [blameless_postmortem],
+    "*": [pii_scan],
+}
