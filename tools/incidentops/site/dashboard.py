@@ -1,0 +1,190 @@
+"""The figures of the home dashboard and its charts, computed from :class:`SiteData`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from markupsafe import Markup
+
+from incidentops import sla
+from incidentops.site import charts
+from incidentops.site.collect import IncidentView, RecordView, SiteData, TestView
+
+STATES = ("ACTIVE", "MONITORING", "DEPRECATED", "RETIRED")
+AGE_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
+    ("< 3 months", 0, 91),
+    ("3-6 months", 91, 183),
+    ("6-12 months", 183, 365),
+    ("1-2 years", 365, 730),
+    ("> 2 years", 730, None),
+)
+MAX_MONTHS = 36
+
+
+@dataclass
+class Attainment:
+    severity: str
+    met: int = 0
+    breached: int = 0
+    pending: int = 0
+
+    @property
+    def decided(self) -> int:
+        return self.met + self.breached
+
+    @property
+    def percent(self) -> float | None:
+        return 100.0 * self.met / self.decided if self.decided else None
+
+
+@dataclass
+class Dashboard:
+    open_by_severity: dict[str, list[IncidentView]]
+    attainment: list[Attainment]
+    overall: Attainment
+    states: dict[str, int]
+    review_queue: list[TestView]
+    review_after_days: int
+    latest_release: RecordView | None
+    charts: dict[str, Markup] = field(default_factory=dict)
+
+    @property
+    def open_count(self) -> int:
+        return sum(len(v) for v in self.open_by_severity.values())
+
+
+def build(data: SiteData) -> Dashboard:
+    """Every figure the home page shows."""
+    severities = data.severity_ids
+    open_by: dict[str, list[IncidentView]] = {sev: [] for sev in severities}
+    attain = {sev: Attainment(sev) for sev in severities}
+    for incident in data.incidents:
+        if incident.is_open:
+            open_by.setdefault(incident.severity, []).append(incident)
+        result = incident.sla
+        if result is not None and result.severity in attain:
+            row = attain[result.severity]
+            if result.status == sla.MET:
+                row.met += 1
+            elif result.status == sla.BREACHED:
+                row.breached += 1
+            else:
+                row.pending += 1
+    overall = Attainment(
+        "all",
+        sum(a.met for a in attain.values()),
+        sum(a.breached for a in attain.values()),
+        sum(a.pending for a in attain.values()),
+    )
+    states = {state: 0 for state in STATES}
+    for test in data.tests:
+        states[test.state] = states.get(test.state, 0) + 1
+    decay = data.policy.get("decay") or {}
+    review_after = int(decay.get("keep_if_younger_than_days", 365) or 365)
+    queue = [
+        t for t in data.tests
+        if t.state != "RETIRED" and (
+            (t.decay is not None and t.decay.recommendation not in ("", "KEEP"))
+            or (t.decay is None and t.days_in_suite is not None and t.days_in_suite >= review_after)
+        )
+    ]
+    queue.sort(key=lambda t: -(t.days_in_suite or 0))
+    dash = Dashboard(
+        open_by_severity=open_by,
+        attainment=list(attain.values()),
+        overall=overall,
+        states=states,
+        review_queue=queue,
+        review_after_days=review_after,
+        latest_release=data.releases[0] if data.releases else None,
+    )
+    dash.charts = {
+        "per_month": _per_month(data),
+        "sla": _sla_chart(dash),
+        "states": _state_chart(dash),
+        "ages": _age_chart(data),
+    }
+    return dash
+
+
+def _per_month(data: SiteData) -> Markup:
+    title = "Incidents per month by severity"
+    counts: dict[str, dict[str, int]] = {}
+    for incident in data.incidents:
+        detected = incident.detected
+        if detected is None:
+            continue
+        month = detected.strftime("%Y-%m")
+        counts.setdefault(month, {})
+        counts[month][incident.severity] = counts[month].get(incident.severity, 0) + 1
+    if not counts:
+        return charts.empty("chart-per-month", title, "No incidents yet.")
+    months = _month_range(min(counts), max(max(counts), data.as_of.strftime("%Y-%m")))[-MAX_MONTHS:]
+    series = [
+        charts.Series(sev, sev.lower().replace("-", ""), [counts.get(m, {}).get(sev, 0) for m in months])
+        for sev in data.severity_ids
+    ]
+    total = sum(sum(s.values) for s in series)
+    desc = f"{total} incidents detected from {months[0]} to {months[-1]}, stacked by severity."
+    return charts.stacked_columns("chart-per-month", title, desc, months, series)
+
+
+def _month_range(first: str, last: str) -> list[str]:
+    year, month = int(first[:4]), int(first[5:7])
+    end = (int(last[:4]), int(last[5:7]))
+    out: list[str] = []
+    while (year, month) <= end:
+        out.append(f"{year:04d}-{month:02d}")
+        month += 1
+        if month == 13:
+            year, month = year + 1, 1
+    return out
+
+
+def _sla_chart(dash: Dashboard) -> Markup:
+    title = "Response SLA attainment by severity"
+    bars = []
+    for row in dash.attainment:
+        percent = row.percent
+        text = "no decided incidents" if percent is None else f"{percent:.0f}% ({row.met} of {row.decided})"
+        if row.pending:
+            text += f", {row.pending} pending"
+        bars.append(charts.Bar(row.severity, percent or 0.0, row.severity.lower().replace("-", ""), text))
+    overall = dash.overall.percent
+    desc = (
+        "Share of incidents whose first response met the severity's SLA"
+        + ("" if overall is None else f"; {overall:.0f}% overall") + "."
+    )
+    return charts.horizontal_bars("chart-sla", title, desc, bars, maximum=100.0, header=("Severity", "Attainment"))
+
+
+def _state_chart(dash: Dashboard) -> Markup:
+    title = "Regression suite by state"
+    bars = [charts.Bar(state, count, "state-" + state.lower(), str(count)) for state, count in dash.states.items()]
+    desc = ", ".join(f"{count} {state}" for state, count in dash.states.items()) + "."
+    return charts.horizontal_bars("chart-states", title, desc, bars, header=("State", "Tests"))
+
+
+def _age_chart(data: SiteData) -> Markup:
+    title = "Time in suite (from git history)"
+    ages = [t.days_in_suite for t in data.tests if t.state != "RETIRED" and t.days_in_suite is not None]
+    if not ages:
+        return charts.empty("chart-ages", title, "No committed regression tests in the suite yet.")
+    bars: list[charts.Bar] = []
+    for label, low, high in AGE_BUCKETS:
+        count = sum(1 for a in ages if a >= low and (high is None or a < high))
+        css = "age-old" if low >= 365 else "age-young"
+        bars.append(charts.Bar(label, count, css, str(count)))
+    desc = f"Age of {len(ages)} tests still in the suite, from the commit that added each one."
+    return charts.horizontal_bars("chart-ages", title, desc, bars, header=("Time in suite", "Tests"))
+
+
+def release_counts(record: RecordView) -> dict[str, Any]:
+    """Figures of one release record for the dashboard card."""
+    tests = record.data.get("tests") or []
+    return {
+        "decision": record.data.get("decision", "?"),
+        "tests": len(tests) if isinstance(tests, list) else 0,
+        "blocking": len(record.data.get("blocking") or []),
+    }

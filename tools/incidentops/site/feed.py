@@ -1,0 +1,96 @@
+"""An Atom feed of lifecycle events: test decisions, audit entries and gate decisions."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from jinja2 import Environment
+
+from incidentops.site.collect import SiteData, parse_time
+
+if TYPE_CHECKING:
+    from incidentops.site.pages import SiteOptions
+
+MAX_ENTRIES = 200
+_NAMESPACE = uuid.UUID("5b0d7a52-6f0e-4d5e-9a57-3e1f0c1b2a10")
+
+
+@dataclass(frozen=True)
+class Entry:
+    key: str
+    updated: datetime
+    title: str
+    summary: str
+    link: str
+
+    @property
+    def urn(self) -> str:
+        return f"urn:uuid:{uuid.uuid5(_NAMESPACE, self.key)}"
+
+
+def _stamp(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def entries(data: SiteData, use_directory_urls: bool) -> list[Entry]:
+    """The newest lifecycle events first (at most MAX_ENTRIES)."""
+    from incidentops.site.pages import PAGE_AUDIT, page_url, release_page, test_page
+
+    found: list[Entry] = []
+    for test in data.tests:
+        for index, decision in enumerate(test.data.get("decisions") or []):
+            if not isinstance(decision, dict):
+                continue
+            when = parse_time(decision.get("at"))
+            if when is None:
+                continue
+            found.append(Entry(
+                key=f"decision:{test.id}:{index}",
+                updated=when,
+                title=f"{test.id}: {decision.get('decision', '?')} -> {decision.get('to_state', '?')}",
+                summary=f"{decision.get('reason', '')} (by {decision.get('by', '?')})",
+                link=page_url(test_page(test.id), use_directory_urls),
+            ))
+    for record in data.audit:
+        when = parse_time(record.data.get("timestamp"))
+        if when is None:
+            continue
+        found.append(Entry(
+            key=f"audit:{record.path}",
+            updated=when,
+            title=f"Audit: {record.data.get('action', '?')} {record.data.get('test_id', '')}".strip(),
+            summary=f"{record.data.get('reason_code', '')}: {record.data.get('reason', '')}"
+                    f" (approved by {record.data.get('approver', '?')})",
+            link=page_url(PAGE_AUDIT, use_directory_urls) + f"#{record.stem}",
+        ))
+    for record in data.releases:
+        when = parse_time(record.data.get("decided_at"))
+        if when is None:
+            continue
+        found.append(Entry(
+            key=f"release:{record.path}",
+            updated=when,
+            title=f"Release gate: {record.data.get('decision', '?')} for {record.data.get('model_version') or record.stem}",
+            summary=f"Suite {record.data.get('suite') or 'all suites'}, score {record.data.get('score', '?')}",
+            link=page_url(release_page(record.stem), use_directory_urls),
+        ))
+    found.sort(key=lambda e: (e.updated, e.key), reverse=True)
+    return found[:MAX_ENTRIES]
+
+
+def render(data: SiteData, options: SiteOptions, env: Environment) -> str:
+    """feed.xml (Atom 1.0). Links are absolute when the site URL is known."""
+    items = entries(data, options.use_directory_urls)
+    base = (options.site_url or "").rstrip("/")
+    updated = items[0].updated if items else data.as_of
+    return env.get_template("feed.xml.j2").render(
+        entries=items,
+        base=base + "/" if base else "",
+        updated=_stamp(updated),
+        stamp=_stamp,
+        feed_id=f"urn:uuid:{uuid.uuid5(_NAMESPACE, 'feed:' + options.site_name + (':public' if data.public else ''))}",
+        site_name=options.site_name,
+    )

@@ -1,0 +1,348 @@
+"""The site renderer: registry -> ``{relative path: content}`` (Markdown pages, feed, assets).
+
+One renderer serves both adapters: the MkDocs plugin (virtual pages) and
+``incidentops site generate --out DIR`` (the same pages written to a folder for
+engines that do not run MkDocs plugins, such as Zensical).
+
+Pages are Jinja2 templates with autoescaping switched on explicitly (the
+``.md.j2`` suffix is not covered by ``select_autoescape``). Record values reach
+Markdown only through the filters of :mod:`incidentops.site.markup`; tables and
+prose are raw HTML blocks with escaped text, so Markdown syntax inside a record
+never turns into links or markup. Page titles in front matter are made safe
+for themes that print them unescaped.
+"""
+
+from __future__ import annotations
+
+import html
+import posixpath
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
+
+from incidentops.history import REGISTRY_PATHS, RegistryHistory, load_history
+from incidentops.registry import Registry
+from incidentops.site import body, dashboard, feed, reference
+from incidentops.site.collect import SiteData, collect
+from incidentops.site.markup import front_matter_title, inline, plain, prose, safe_title
+
+TEMPLATES = Path(__file__).with_name("templates")
+ASSET_JS = "assets/incidentops/site.js"
+ASSET_CSS = "assets/incidentops/site.css"
+ASSET_WORKER_SHIM = "assets/incidentops/iframe-worker-shim.js"
+FEED = "feed.xml"
+ASSETS = {ASSET_JS: "site.js", ASSET_CSS: "site.css", ASSET_WORKER_SHIM: "iframe-worker-shim.js"}
+
+PAGE_HOME = "index.md"
+PAGE_INCIDENTS = "incidents/index.md"
+PAGE_TESTS = "regressions/index.md"
+PAGE_AUDIT = "audit.md"
+PAGE_REVIEWS = "reviews/index.md"
+PAGE_RELEASES = "releases/index.md"
+PAGE_POLICY = "policy.md"
+PAGE_REFERENCE = "reference.md"
+
+
+def incident_page(incident_id: str) -> str:
+    return f"incidents/{incident_id}/index.md"
+
+
+def postmortem_page(incident_id: str) -> str:
+    return f"incidents/{incident_id}/postmortem.md"
+
+
+def test_page(test_id: str) -> str:
+    return f"regressions/{test_id}.md"
+
+
+def review_page(stem: str) -> str:
+    return f"reviews/{stem}.md"
+
+
+def release_page(stem: str) -> str:
+    return f"releases/{stem}.md"
+
+
+@dataclass(frozen=True)
+class SiteOptions:
+    """How the pages link out.
+
+    ``edit_base``: URL that registry-relative paths are appended to for "edit"
+    links (e.g. ``https://github.com/org/repo/edit/main/``), or None.
+    ``site_url``: absolute URL of the site (the feed links with it when set).
+    ``use_directory_urls``: MkDocs' setting of the same name (links must match it).
+    """
+
+    edit_base: str | None = None
+    site_url: str | None = None
+    use_directory_urls: bool = False
+    site_name: str = "Incident registry"
+
+
+def page_url(src: str, use_directory_urls: bool) -> str:
+    """The URL (relative to the site root) MkDocs gives the page built from ``src``."""
+    if not src.endswith(".md"):
+        return src
+    stem = src[:-3]
+    if not use_directory_urls:
+        return stem + ".html"
+    if stem == "index" or stem.endswith("/index"):
+        return stem[: -len("index")]
+    return stem + "/"
+
+
+def relative_url(target_src: str, current_src: str, use_directory_urls: bool) -> str:
+    """A link from the page built from ``current_src`` to ``target_src`` (plus ``#anchor``)."""
+    target, _, anchor = target_src.partition("#")
+    target_url = page_url(target, use_directory_urls) if target else page_url(current_src, use_directory_urls)
+    current_url = page_url(current_src, use_directory_urls)
+    if use_directory_urls and current_src.endswith(".md"):
+        base = current_url if current_url.endswith("/") or not current_url else posixpath.dirname(current_url)
+    else:
+        base = posixpath.dirname(current_url)
+    rel = posixpath.relpath(target_url or ".", base or ".")
+    if target_url.endswith("/") and not rel.endswith("/"):
+        rel = rel + "/" if rel != "." else "./"
+    if use_directory_urls and rel == ".":
+        rel = "./"
+    return rel + (f"#{anchor}" if anchor else "")
+
+
+def format_time(value: Any) -> str:
+    """``2026-03-10T14:05:00Z`` -> ``2026-03-10 14:05 UTC``; anything else as text."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    text = plain(value)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if parsed.tzinfo is None:
+        return text
+    return parsed.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def format_date(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d")
+    text = plain(value)
+    return text[:10] if len(text) >= 10 and text[4:5] == "-" else text
+
+
+def format_minutes(value: Any) -> str:
+    """Minutes as ``2 d 3 h 5 min``."""
+    if not isinstance(value, int | float):
+        return "-"
+    minutes = int(value)
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{mins} min" if mins or not (days or hours) else ""]
+    return " ".join(p for p in parts if p)
+
+
+def code_spans(value: Any) -> Markup:
+    """Trusted schema prose with `backticks` as HTML: escaped text, backticks become <code>."""
+    parts = plain(value).split("`")
+    out = []
+    for index, part in enumerate(parts):
+        escaped = html.escape(part, quote=True)
+        out.append(f"<code>{escaped}</code>" if index % 2 and index < len(parts) - 1 else escaped)
+    return Markup("".join(out))
+
+
+def severity_css(value: Any) -> str:
+    text = plain(value).lower().replace("-", "")
+    return text if text in {"sev0", "sev1", "sev2", "sev3"} else "sevx"
+
+
+def css_token(value: Any) -> str:
+    """A value reduced to a safe CSS class suffix (state, status, decision)."""
+    return "".join(ch for ch in plain(value).lower() if ch.isalnum() or ch == "_")[:32] or "none"
+
+
+@cache
+def environment() -> Environment:
+    """The Jinja2 environment of every page template (autoescape on, strict undefined)."""
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        extensions=["jinja2.ext.do"],
+    )
+    env.filters.update(
+        md=inline,
+        prose=prose,
+        fm_title=front_matter_title,
+        safe_title=safe_title,
+        time=format_time,
+        day=format_date,
+        minutes=format_minutes,
+        code_spans=code_spans,
+        sev=severity_css,
+        css=css_token,
+        plain=plain,
+    )
+    env.globals.update(
+        incident_page=incident_page,
+        postmortem_page=postmortem_page,
+        test_page=test_page,
+        review_page=review_page,
+        release_page=release_page,
+        PAGE_HOME=PAGE_HOME,
+        PAGE_INCIDENTS=PAGE_INCIDENTS,
+        PAGE_TESTS=PAGE_TESTS,
+        PAGE_AUDIT=PAGE_AUDIT,
+        PAGE_REVIEWS=PAGE_REVIEWS,
+        PAGE_RELEASES=PAGE_RELEASES,
+        PAGE_POLICY=PAGE_POLICY,
+        PAGE_REFERENCE=PAGE_REFERENCE,
+        FEED=FEED,
+        href=_href,
+        edit_url=_edit_url,
+    )
+    return env
+
+
+@pass_context
+def _href(context: Context, target: str) -> str:
+    return relative_url(target, context["page_path"], context["options"].use_directory_urls)
+
+
+@pass_context
+def _edit_url(context: Context, record_path: str) -> str | None:
+    base = context["options"].edit_base
+    return f"{base.rstrip('/')}/{record_path}" if base else None
+
+
+class Renderer:
+    """Renders the pages of one :class:`SiteData`."""
+
+    def __init__(self, data: SiteData, options: SiteOptions) -> None:
+        self.data = data
+        self.options = options
+        self.env = environment()
+        self.dashboard = dashboard.build(data)
+
+    def render(self, template: str, page_path: str, **values: Any) -> str:
+        return self.env.get_template(template).render(
+            page_path=page_path, options=self.options, site=self.data, dash=self.dashboard, **values
+        )
+
+    def pages(self, progress: Callable[[int, int], None] | None = None) -> dict[str, str]:
+        data = self.data
+        jobs: list[tuple[str, str, dict[str, Any]]] = [
+            (PAGE_HOME, "home.md.j2", {}),
+            (PAGE_INCIDENTS, "incidents.md.j2", {}),
+            (PAGE_TESTS, "regressions.md.j2", {}),
+            (PAGE_AUDIT, "audit.md.j2", {}),
+            (PAGE_REVIEWS, "reviews.md.j2", {}),
+            (PAGE_RELEASES, "releases.md.j2", {}),
+            (PAGE_POLICY, "policy.md.j2", {}),
+            (PAGE_REFERENCE, "reference.md.j2", {"schemas": reference.schema_tables()}),
+        ]
+        for incident in data.incidents:
+            jobs.append((incident_page(incident.id), "incident.md.j2", {"incident": incident}))
+            if incident.postmortem is not None:
+                sections = body.render(incident.postmortem.body)
+                jobs.append((postmortem_page(incident.id), "postmortem.md.j2",
+                             {"incident": incident, "sections": sections}))
+        for test in data.tests:
+            jobs.append((test_page(test.id), "regression.md.j2", {"test": test}))
+        for review in data.reviews:
+            jobs.append((review_page(review.stem), "review.md.j2", {"record": review}))
+        for release in data.releases:
+            jobs.append((release_page(release.stem), "release.md.j2", {"record": release}))
+        out: dict[str, str] = {}
+        for number, (path, template, values) in enumerate(jobs, start=1):
+            out[path] = self.render(template, path, **values)
+            if progress is not None and (number % 250 == 0 or number == len(jobs)):
+                progress(number, len(jobs))
+        out[FEED] = feed.render(data, self.options, self.env)
+        for target, name in ASSETS.items():
+            out[target] = (TEMPLATES / name).read_text(encoding="utf-8")
+        return out
+
+
+@dataclass(frozen=True)
+class RenderedSite:
+    """The generated files, the record each page shows, and what the pages were made from."""
+
+    files: dict[str, str]
+    sources: dict[str, str]
+    data: SiteData
+
+
+def record_sources(data: SiteData) -> dict[str, str]:
+    """``{page path: registry path of the record it shows}`` (for "edit" links)."""
+    sources: dict[str, str] = {}
+    for incident in data.incidents:
+        sources[incident_page(incident.id)] = incident.path
+        if incident.postmortem is not None:
+            sources[postmortem_page(incident.id)] = incident.postmortem.path
+    for test in data.tests:
+        sources[test_page(test.id)] = test.path
+    for review in data.reviews:
+        sources[review_page(review.stem)] = review.path
+    for release in data.releases:
+        sources[release_page(release.stem)] = release.path
+    sources[PAGE_POLICY] = "incidentops.yaml"
+    return sources
+
+
+def render(
+    registry: Registry,
+    as_of: datetime,
+    *,
+    public: bool = False,
+    options: SiteOptions | None = None,
+    history: RegistryHistory | None = None,
+    history_note: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> RenderedSite:
+    """Collect the registry and render every generated file of the site."""
+    data = collect(registry, as_of, public=public, history=history, history_note=history_note)
+    files = Renderer(data, options or SiteOptions()).pages(progress)
+    return RenderedSite(files, record_sources(data), data)
+
+
+def render_site(
+    registry: Registry,
+    as_of: datetime,
+    *,
+    public: bool = False,
+    options: SiteOptions | None = None,
+    history: RegistryHistory | None = None,
+    history_note: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, str]:
+    """Every generated file of the site: ``{path relative to docs_dir: text}``.
+
+    Markdown pages end in ``.md``; ``feed.xml`` and the ``assets/`` files are
+    copied as they are. ``history`` is the registry's git history (see
+    :func:`read_history`); ``public`` leaves out internal records everywhere.
+    """
+    return render(registry, as_of, public=public, options=options, history=history,
+                  history_note=history_note, progress=progress).files
+
+
+def read_history(root: Path, as_of: datetime) -> tuple[RegistryHistory | None, str | None]:
+    """The registry's git history, or ``(None, why not)`` (shallow clone, no git)."""
+    from incidentops.errors import IncidentOpsError
+
+    try:
+        history = load_history(root, REGISTRY_PATHS, as_of)
+    except IncidentOpsError as exc:
+        return None, f"Dates from git are not shown: {exc.message} ({exc.hint})" if exc.hint else exc.message
+    if not history.available:
+        return history, "Dates from git are not shown: the registry is not in a git repository."
+    return history, None

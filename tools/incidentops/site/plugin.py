@@ -1,0 +1,160 @@
+"""The MkDocs plugin: registry pages as virtual files, live reload on record changes, sanitizing.
+
+A thin adapter around :mod:`incidentops.site.pages`:
+
+* ``on_files`` renders the registry and adds every page with
+  ``File.generated`` (nothing is written into ``docs_dir``);
+* ``on_serve`` watches the record folders, so ``mkdocs serve`` rebuilds when a
+  record changes;
+* ``on_page_content`` and ``on_post_page`` sanitize the HTML with nh3.
+
+Configure it in mkdocs.yml::
+
+    plugins:
+      - search
+      - offline
+      - incidentops:
+          public: false        # or INCIDENTOPS_PUBLIC=1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config import config_options as c
+from mkdocs.config.base import Config
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.livereload import LiveReloadServer
+from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+
+from incidentops.errors import IncidentOpsError
+from incidentops.kinds import REGISTRY_DIRS
+from incidentops.registry import MODELS_FILE, POLICY_FILE, Registry, resolve_root
+from incidentops.site import pages, settings
+from incidentops.site.sanitize import DocumentCleaner, clean_content
+
+log = get_plugin_logger(__name__)
+
+#: progress(stage, done, total): "render" while pages are generated, "page" while MkDocs writes them
+Progress = Callable[[str, int, int], None]
+
+
+class PluginConfig(Config):  # type: ignore[no-untyped-call]
+    """Options of the ``incidentops`` plugin in mkdocs.yml."""
+
+    root = c.Optional(c.Type(str))
+    """Registry root (the folder holding incidentops.yaml); default: the folder of mkdocs.yml."""
+    public = c.Type(bool, default=False)
+    """Leave out internal incidents and everything about them (also: INCIDENTOPS_PUBLIC=1)."""
+    as_of = c.Optional(c.Type(str))
+    """Compute SLA, ages and decay as of this date (also: INCIDENTOPS_AS_OF); default: now."""
+    sanitize = c.Type(bool, default=True)
+    """Sanitize every page with nh3 (leave on: records are untrusted input)."""
+
+
+class IncidentOpsPlugin(BasePlugin[PluginConfig]):  # type: ignore[no-untyped-call]
+    """Generates the registry's pages at build time."""
+
+    supports_multiple_instances = False
+
+    def __init__(self) -> None:
+        #: a registry already loaded (and checked) by `incidentops site build`; None: read it here
+        self.registry: Registry | None = None
+        #: set by `incidentops site build` to show progress
+        self.progress: Progress | None = None
+        self.rendered: pages.RenderedSite | None = None
+        self._cleaner = DocumentCleaner()
+        self._root: Path | None = None
+        self._pages_done = 0
+        self._pages_total = 0
+
+    @property
+    def public(self) -> bool:
+        return bool(self.config.public) or settings.env_public()
+
+    def _registry_root(self, config: MkDocsConfig) -> Path:
+        if self.registry is not None:
+            return self.registry.root
+        base = Path(config.config_file_path or ".").resolve().parent
+        wanted = Path(self.config.root) if self.config.root else base
+        if not wanted.is_absolute():
+            wanted = base / wanted
+        try:
+            return resolve_root(wanted)
+        except IncidentOpsError as exc:
+            raise PluginError(f"incidentops: {exc.message} ({exc.hint})") from exc
+
+    @event_priority(100)  # before the offline plugin, which would load the shim from a CDN
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        self._root = self._registry_root(config)
+        polyfills = [p for p in config.extra.get("polyfills", []) if "iframe-worker" not in str(p)]
+        config.extra["polyfills"] = [pages.ASSET_WORKER_SHIM, *polyfills]
+        if pages.ASSET_CSS not in [str(x) for x in config.extra_css]:
+            config.extra_css.append(pages.ASSET_CSS)
+        if pages.ASSET_JS not in [str(getattr(x, "path", x)) for x in config.extra_javascript]:
+            config.extra_javascript.append(pages.ASSET_JS)  # type: ignore[arg-type]
+        return config
+
+    def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files:
+        assert self._root is not None
+        registry = self.registry if self.registry is not None else Registry(self._root)
+        try:
+            as_of = settings.parse_as_of(self.config.as_of)
+            history, note = pages.read_history(self._root, as_of)
+            if note and history is None:
+                log.warning(note)
+            rendered = pages.render(
+                registry,
+                as_of,
+                public=self.public,
+                options=settings.site_options(config, self._root),
+                history=history,
+                history_note=note,
+                progress=(lambda done, total: self._report("render", done, total)) if self.progress else None,
+            )
+        except IncidentOpsError as exc:
+            raise PluginError(f"incidentops: {exc.message} ({exc.hint})" if exc.hint else exc.message) from exc
+        for problem in rendered.data.problems:
+            log.warning(problem)
+        docs_dir = Path(config.docs_dir)
+        for path, content in rendered.files.items():
+            if files.get_file_from_path(path) is not None:
+                log.warning(f"{path}: a page in docs_dir has the name of a generated page; the generated page is left out")
+                continue
+            generated = File.generated(config, path, content=content)
+            record = rendered.sources.get(path)
+            if record is not None:
+                generated.edit_uri = settings.record_edit_uri(record, docs_dir, self._root)
+            files.append(generated)
+        self.rendered = rendered
+        self._pages_total = len(files.documentation_pages())
+        self._pages_done = 0
+        return files
+
+    @event_priority(-100)  # after every other plugin changed the content
+    def on_page_content(self, html: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        return clean_content(html) if self.config.sanitize else html
+
+    @event_priority(-100)
+    def on_post_page(self, output: str, /, *, page: Page, config: MkDocsConfig) -> str:
+        self._pages_done += 1
+        if self.progress is not None:
+            self._report("page", self._pages_done, self._pages_total)
+        return self._cleaner.clean(output) if self.config.sanitize else output
+
+    def on_serve(self, server: LiveReloadServer, /, *, config: MkDocsConfig, builder: Callable[..., Any]) -> LiveReloadServer:
+        root = self._root or self._registry_root(config)
+        for name in (POLICY_FILE, MODELS_FILE, *REGISTRY_DIRS):
+            path = root / name
+            if path.exists():
+                server.watch(str(path))
+        return server
+
+    def _report(self, stage: str, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(stage, done, total)

@@ -1,0 +1,71 @@
+/* incidentops: sortable, filterable tables. No dependencies; works offline and from file://. */
+(function () {
+  "use strict";
+  function sortKey(cell) {
+    var raw = cell.getAttribute("data-io-sort");
+    var text = raw !== null ? raw : cell.textContent.trim();
+    var num = Number(text);
+    return text !== "" && !isNaN(num) ? num : text.toLowerCase();
+  }
+  function compare(a, b) {
+    if (typeof a === "number" && typeof b === "number") return a - b;
+    return String(a).localeCompare(String(b), undefined, { numeric: true });
+  }
+  function sortBy(table, index, header) {
+    var body = table.tBodies[0];
+    var ascending = header.getAttribute("aria-sort") !== "ascending";
+    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th) { th.setAttribute("aria-sort", "none"); });
+    header.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+    var rows = Array.prototype.slice.call(body.rows);
+    rows.sort(function (r1, r2) {
+      var order = compare(sortKey(r1.cells[index]), sortKey(r2.cells[index]));
+      return ascending ? order : -order;
+    });
+    rows.forEach(function (row) { body.appendChild(row); });
+  }
+  function addFilter(wrapper, table) {
+    var label = document.createElement("label");
+    label.className = "io-filter";
+    var input = document.createElement("input");
+    input.type = "search";
+    input.placeholder = "Filter rows";
+    input.setAttribute("aria-label", "Filter the rows of the table below");
+    var count = document.createElement("span");
+    count.className = "io-filter__count";
+    label.appendChild(input);
+    label.appendChild(count);
+    wrapper.parentNode.insertBefore(label, wrapper);
+    function apply() {
+      var words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
+      var shown = 0;
+      Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
+        var text = row.textContent.toLowerCase();
+        var match = words.every(function (w) { return text.indexOf(w) !== -1; });
+        row.hidden = !match;
+        if (match) shown += 1;
+      });
+      count.textContent = shown + " of " + table.tBodies[0].rows.length + " rows";
+    }
+    input.addEventListener("input", apply);
+    apply();
+  }
+  function setup(wrapper) {
+    var table = wrapper.querySelector("table");
+    if (!table || !table.tHead || !table.tBodies.length || table.getAttribute("data-io-ready")) return;
+    table.setAttribute("data-io-ready", "1");
+    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, index) {
+      th.setAttribute("aria-sort", "none");
+      th.tabIndex = 0;
+      th.title = "Sort by this column";
+      th.addEventListener("click", function () { sortBy(table, index, th); });
+      th.addEventListener("keydown", function (e) {
+        if (e.key === "Enter" || e.key === " ") { e.preventDefault(); sortBy(table, index, th); }
+      });
+    });
+    if (wrapper.hasAttribute("data-io-filter")) addFilter(wrapper, table);
+  }
+  function init() { Array.prototype.forEach.call(document.querySelectorAll(".io-sortable"), setup); }
+  if (typeof window.document$ !== "undefined" && window.document$.subscribe) window.document$.subscribe(init);
+  else if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();

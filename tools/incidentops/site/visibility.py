@@ -1,0 +1,131 @@
+"""Which records a build may show: everything, or (public build) only public incidents and theirs.
+
+A public build leaves out every incident whose ``visibility`` is not ``public``,
+and with it everything that belongs to it: its postmortem and handoff, the
+regression tests born from it, audit entries about those tests, and rows of
+reviews and release records that name them. Anything whose owner cannot be
+established is left out too: a public build errs on the side of silence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from incidentops.registry import Registry
+
+# Keys under which reviews and release records name an incident or a test.
+INCIDENT_KEYS = ("incident_id", "incident", "original_incident")
+TEST_KEYS = ("test_id", "test")
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """The incidents and tests a build shows; ``public`` is False for the internal site."""
+
+    public: bool
+    incidents: frozenset[str] = field(default_factory=frozenset)
+    tests: frozenset[str] = field(default_factory=frozenset)
+    hidden_incidents: frozenset[str] = field(default_factory=frozenset)
+    hidden_tests: frozenset[str] = field(default_factory=frozenset)
+
+    def shows_incident(self, incident_id: Any) -> bool:
+        return isinstance(incident_id, str) and incident_id in self.incidents
+
+    def shows_test(self, test_id: Any) -> bool:
+        return isinstance(test_id, str) and test_id in self.tests
+
+    def shows_audit(self, entry: Mapping[str, Any]) -> bool:
+        """An audit entry is shown when the test and the incident it names are shown."""
+        if not self.public:
+            return True
+        if not self.shows_incident(entry.get("original_incident")):
+            return False
+        test_id = entry.get("test_id")
+        return test_id is None or test_id not in self.hidden_tests
+
+    def names_hidden(self, item: Any) -> bool:
+        """Whether a row of a review or release record names a hidden incident or test."""
+        if not self.public:
+            return False
+        if isinstance(item, str):
+            return item in self.hidden_tests or item in self.hidden_incidents
+        if not isinstance(item, Mapping):
+            return False
+        for key in INCIDENT_KEYS:
+            value = item.get(key)
+            if value is not None and not self.shows_incident(value):
+                return True
+        for key in TEST_KEYS:
+            value = item.get(key)
+            if value is not None and not self.shows_test(value):
+                return True
+        return False
+
+    def prune(self, value: Any) -> Any:
+        """``value`` (a review or release record) without the list rows that name hidden records."""
+        if not self.public:
+            return value
+        if isinstance(value, Mapping):
+            return {key: self.prune(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self.prune(item) for item in value if not self.names_hidden(item)]
+        return value
+
+
+def decide(
+    public: bool,
+    incidents: Iterable[tuple[str, Mapping[str, Any]]],
+    tests: Iterable[tuple[str, Mapping[str, Any]]],
+) -> Visibility:
+    """Work out what a build shows from ``(id, incident)`` and ``(test_id, test)`` pairs."""
+    shown_incidents: set[str] = set()
+    hidden_incidents: set[str] = set()
+    for incident_id, data in incidents:
+        if not public or data.get("visibility") == "public":
+            shown_incidents.add(incident_id)
+        else:
+            hidden_incidents.add(incident_id)
+    shown_tests: set[str] = set()
+    hidden_tests: set[str] = set()
+    for test_id, data in tests:
+        if not public or data.get("incident_id") in shown_incidents:
+            shown_tests.add(test_id)
+        else:
+            hidden_tests.add(test_id)
+    return Visibility(
+        public=public,
+        incidents=frozenset(shown_incidents),
+        tests=frozenset(shown_tests),
+        hidden_incidents=frozenset(hidden_incidents),
+        hidden_tests=frozenset(hidden_tests),
+    )
+
+
+class VisibleRegistry(Registry):
+    """A view of ``base`` holding only the incidents and tests a build shows.
+
+    Analyses that look across records (the decay assessment counts similar
+    incidents) run on this view, so a public build never counts or names an
+    internal record. Parsed records are shared with ``base``, not read again.
+    """
+
+    def __init__(self, base: Registry, visibility: Visibility) -> None:
+        super().__init__(base.root)
+        self._docs = base._docs  # the same files: share the parse cache
+        self._base = base
+        self._visibility = visibility
+
+    @cached_property
+    def incident_ids(self) -> list[str]:
+        return [i for i in self._base.incident_ids if self._visibility.shows_incident(i)]
+
+    @cached_property
+    def test_paths(self) -> dict[str, list[str]]:
+        return {t: paths for t, paths in self._base.test_paths.items() if self._visibility.shows_test(t)}
+
+    @cached_property
+    def audit_paths(self) -> list[str]:
+        return [p for p in self._base.audit_paths if self._visibility.shows_audit(self._base.data(p) or {})]
