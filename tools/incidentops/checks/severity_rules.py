@@ -169,8 +169,7 @@ def required_escalations(ctx: CheckContext, data: Mapping[str, Any]) -> list[tup
             required.append((str(team), f"{declared}{f' ({mode})' if mode else ''}"))
     unique: dict[str, tuple[str, list[str]]] = {}
     for team, why in required:
-        entry = unique.setdefault(_norm(team), (team, []))
-        entry[1].append(why)
+        unique.setdefault(_norm(team), (team, []))[1].append(why)
     return [(team, " and ".join(whys)) for team, whys in unique.values()]
 
 
