@@ -1,0 +1,274 @@
+"""`incidentops site`: build, preview and export the registry's site."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from incidentops.checks import check_registry
+from incidentops.cli._progress import Progress
+from incidentops.cli.common import as_of_option, parse_as_of, root_option
+from incidentops.errors import IncidentOpsError
+from incidentops.registry import Registry, resolve_root
+from incidentops.reporting import render
+from incidentops.site import pages, settings
+
+MARKER = ".incidentops-generated"
+STAGES = {"render": "Rendering pages", "page": "Building pages"}
+
+
+def _config_option(func: Any) -> Any:
+    return click.option(
+        "--config", "-f", "config_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+        help="MkDocs configuration. Default: mkdocs.yml in the registry root.",
+    )(func)
+
+
+def _public_option(func: Any) -> Any:
+    return click.option(
+        "--public", is_flag=True,
+        help="Public edition: leave out internal incidents and everything about them.",
+    )(func)
+
+
+def _config_path(config_file: Path | None, root: Path) -> Path:
+    path = config_file or root / "mkdocs.yml"
+    if not path.is_file():
+        raise IncidentOpsError(
+            f"{path}: no MkDocs configuration",
+            "create mkdocs.yml (`incidentops init` writes one) or pass --config FILE",
+        )
+    return path
+
+
+class _Steps:
+    """Progress on stderr: a live counter on a terminal, a line per quarter in logs."""
+
+    def __init__(self) -> None:
+        self.live = Progress()
+        self.started = time.monotonic()
+        self._last: dict[str, int] = {}
+
+    def say(self, text: str) -> None:
+        self.live.done()
+        click.echo(text, err=True)
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        label = STAGES.get(stage, stage)
+        if self.live.enabled:
+            self.live.show(f"{label}: {done:,}/{total:,}", force=done == total)
+            return
+        quarter = 4 * done // max(total, 1)
+        if self._last.get(stage, -1) < quarter:
+            self._last[stage] = quarter
+            click.echo(f"{label}: {done:,}/{total:,}", err=True)
+
+    def elapsed(self) -> str:
+        return f"{time.monotonic() - self.started:.1f} s"
+
+
+class _Tolerant(yaml.SafeLoader):
+    """Reads mkdocs.yml, which may hold tags such as !!python/name: (their values become None)."""
+
+
+_Tolerant.add_multi_constructor("", lambda loader, suffix, node: None)
+
+
+def _read_mkdocs_yml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Tolerant)  # noqa: S506 - SafeLoader subclass
+    except (OSError, yaml.YAMLError) as exc:
+        raise IncidentOpsError(f"{path}: cannot read the MkDocs configuration: {exc}", "fix the file") from exc
+    if not isinstance(data, dict):
+        raise IncidentOpsError(f"{path}: the MkDocs configuration is not a mapping", "fix the file")
+    base = path.resolve().parent
+    docs_dir = base / str(data.get("docs_dir") or "docs")
+    return {**data, "docs_dir": str(docs_dir), "use_directory_urls": data.get("use_directory_urls", True)}
+
+
+@click.group("site")
+def command() -> None:
+    """Build, preview or export the registry's site (MkDocs + Material).
+
+    \b
+      incidentops site build              validate the records, then build site/
+      incidentops site build --public     the public edition: no internal incident
+      incidentops site serve              preview; reloads when a record changes
+      incidentops site generate --out generated
+                                          the pages as Markdown, for other engines
+    """
+
+
+@command.command("generate")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder to write the pages to (created; a folder written by an earlier run is replaced).")
+@_public_option
+@_config_option
+@root_option
+@as_of_option
+def generate(out: Path, public: bool, config_file: Path | None, root: Path | None, as_of: str | None) -> int:
+    """Write the generated pages as plain Markdown into OUT.
+
+    OUT becomes a complete docs folder: the hand-written pages of docs_dir, the
+    pages generated from the registry, the feed and the assets. Engines that do
+    not run MkDocs plugins (such as Zensical) build the same site from it: point
+    their docs_dir at OUT.
+    """
+    root_dir = resolve_root(root)
+    config_path = config_file or root_dir / "mkdocs.yml"
+    config = _read_mkdocs_yml(config_path) if config_path.is_file() else {"docs_dir": str(root_dir / "docs")}
+    moment = parse_as_of(as_of)
+    steps = _Steps()
+    history, note = pages.read_history(root_dir, moment)
+    if note and history is None:
+        click.echo(f"incidentops: warning: {note}", err=True)
+    files = pages.render_site(
+        Registry(root_dir), moment, public=public or settings.env_public(),
+        options=settings.site_options(config, root_dir), history=history, history_note=note,
+        progress=lambda done, total: steps("render", done, total),
+    )
+    _prepare_out(out)
+    docs_dir = Path(config["docs_dir"])
+    copied = 0
+    if docs_dir.is_dir() and docs_dir.resolve() != out.resolve():
+        for source in sorted(docs_dir.rglob("*")):
+            relative = source.relative_to(docs_dir).as_posix()
+            if source.is_file() and relative not in files:
+                target = out / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, target)
+                copied += 1
+    for relative, text in files.items():
+        target = out / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    steps.say(f"Wrote {len(files)} generated and {copied} hand-written file(s) to {out} in {steps.elapsed()}.")
+    return 0
+
+
+def _prepare_out(out: Path) -> None:
+    if out.exists():
+        if not out.is_dir():
+            raise IncidentOpsError(f"--out {out}: not a folder", "pass a folder name")
+        if any(out.iterdir()) and not (out / MARKER).is_file():
+            raise IncidentOpsError(
+                f"--out {out}: the folder is not empty and was not written by `incidentops site generate`",
+                "pass a new or empty folder (its content is replaced on every run)",
+            )
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    (out / MARKER).write_text("Written by `incidentops site generate`; replaced on every run.\n", encoding="utf-8")
+
+
+def _mkdocs_logging() -> logging.Handler:
+    """Show MkDocs' warnings and errors on stderr (its CLI would, its Python API does not)."""
+    handler = logging.StreamHandler()
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("%(levelname)s - %(message)s"))
+    logger = logging.getLogger("mkdocs")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    return handler
+
+
+@command.command("build")
+@_public_option
+@click.option("--strict", is_flag=True, help="Fail on MkDocs warnings too (broken links, missing pages...).")
+@click.option("--site-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to build. Default: site_dir of mkdocs.yml (site/).")
+@_config_option
+@root_option
+@as_of_option
+def build(public: bool, strict: bool, site_dir: Path | None, config_file: Path | None, root: Path | None,
+          as_of: str | None) -> int:
+    """Validate every record, then build the site.
+
+    Refuses to build (exit 1) when `incidentops check` finds errors: a site is
+    only published from a valid registry. Progress goes to stderr.
+    """
+    from mkdocs.commands.build import build as mkdocs_build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import MkDocsException
+
+    root_dir = resolve_root(root)
+    config_path = _config_path(config_file, root_dir)
+    moment = parse_as_of(as_of)
+    steps = _Steps()
+    registry = Registry(root_dir)
+    steps.say(f"Checking {len(registry.all_paths())} record file(s)...")
+    findings = check_registry(registry, moment, progress=steps.live.items("Checking records"))
+    errors = [f for f in findings if f.is_error]
+    if errors:
+        steps.say(render(errors, "text"))
+        steps.say(f"incidentops: {len(errors)} error(s) in the records: not building the site.")
+        steps.say("  hint: fix them (`incidentops check` lists them), then build again")
+        return 1
+    edition = "public" if public or settings.env_public() else "internal"
+    steps.say(f"Records are valid. Building the {edition} site...")
+    handler = _mkdocs_logging()
+    try:
+        overrides: dict[str, Any] = {"config_file": str(config_path), "strict": strict or None}
+        if site_dir is not None:
+            overrides["site_dir"] = str(site_dir.resolve())
+        cfg = load_config(**overrides)
+        plugin = cfg.plugins.get("incidentops")
+        if plugin is None:
+            raise IncidentOpsError(
+                f"{config_path}: the incidentops plugin is not enabled",
+                "add `- incidentops` under `plugins:` in mkdocs.yml",
+            )
+        plugin.registry = registry  # type: ignore[attr-defined]
+        plugin.progress = steps  # type: ignore[attr-defined]
+        plugin.config.public = bool(public or plugin.config.public)
+        plugin.config.as_of = moment.isoformat()
+        cfg.plugins.on_startup(command="build", dirty=False)
+        try:
+            mkdocs_build(cfg)
+        finally:
+            cfg.plugins.on_shutdown()
+    except MkDocsException as exc:
+        steps.say(f"incidentops: the site build failed: {exc}")
+        return 1
+    finally:
+        logging.getLogger("mkdocs").removeHandler(handler)
+    steps.say(f"Built the {edition} site in {cfg.site_dir} in {steps.elapsed()}.")
+    return 0
+
+
+@command.command("serve")
+@_public_option
+@click.option("--dev-addr", default=None, metavar="IP:PORT", help="Address to serve on. Default: 127.0.0.1:8000.")
+@_config_option
+@root_option
+@as_of_option
+def serve(public: bool, dev_addr: str | None, config_file: Path | None, root: Path | None, as_of: str | None) -> int:
+    """Preview the site; it rebuilds when a record or a page changes."""
+    from mkdocs.commands.serve import serve as mkdocs_serve
+    from mkdocs.exceptions import MkDocsException
+
+    root_dir = resolve_root(root)
+    config_path = _config_path(config_file, root_dir)
+    if public:
+        os.environ[settings.ENV_PUBLIC] = "1"
+    if as_of:
+        os.environ[settings.ENV_AS_OF] = parse_as_of(as_of).isoformat()
+    handler = _mkdocs_logging()
+    handler.setLevel(logging.INFO)
+    try:
+        kwargs: dict[str, Any] = {"config_file": str(config_path), "livereload": True}
+        if dev_addr:
+            kwargs["dev_addr"] = dev_addr
+        mkdocs_serve(**kwargs)
+    except MkDocsException as exc:
+        click.echo(f"incidentops: the site could not be served: {exc}", err=True)
+        return 1
+    finally:
+        logging.getLogger("mkdocs").removeHandler(handler)
+    return 0
