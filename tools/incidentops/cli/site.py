@@ -83,7 +83,7 @@ _Tolerant.add_multi_constructor("", lambda loader, suffix, node: None)
 
 def _read_mkdocs_yml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Tolerant)  # noqa: S506 - SafeLoader subclass
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Tolerant)
     except (OSError, yaml.YAMLError) as exc:
         raise IncidentOpsError(f"{path}: cannot read the MkDocs configuration: {exc}", "fix the file") from exc
     if not isinstance(data, dict):
