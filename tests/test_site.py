@@ -1,0 +1,265 @@
+"""The site: renderer, escaping, charts, sanitizer, plugin and the `incidentops site` commands."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+from incidentops.registry import Registry
+from incidentops.site import charts, markup
+from incidentops.site.body import render as render_body
+from incidentops.site.body import split
+from incidentops.site.pages import SiteOptions, read_history, relative_url, render_site
+from incidentops.site.sanitize import DocumentCleaner, clean_content
+from site_support import AS_OF, REPO_URL, built_example, copy_registry, example_repo, workspace
+
+AS_OF_DT = datetime(2026, 11, 27, 12, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def example_pages() -> dict[str, str]:
+    root = example_repo()
+    history, note = read_history(root, AS_OF_DT)
+    assert note is None
+    return render_site(Registry(root), AS_OF_DT, history=history,
+                       options=SiteOptions(edit_base=f"{REPO_URL}/edit/main/"))
+
+
+@pytest.fixture(scope="module")
+def site() -> Path:
+    built = built_example()
+    assert built.result.code == 0, built.result.err
+    return built.site
+
+
+# --- escaping --------------------------------------------------------------------------
+
+
+def test_inline_escapes_markdown_and_html():
+    text = markup.inline("[x](javascript:alert(1)) <b>*bold*</b> a_b | `c` {: .x}")
+    assert "<b>" not in text
+    assert "&lt;b&gt;" in text
+    assert "\\[x\\]\\(javascript:alert\\(1\\)\\)" in text
+    assert "a\\_b" in text and "\\|" in text and "\\`c\\`" in text and "\\{: \\.x\\}" in text
+
+
+def test_inline_output_renders_as_the_original_text():
+    import markdown
+
+    original = "[x](javascript:alert(1)) <img src=x onerror=alert(1)> **b** #1 a_b_c"
+    html = markdown.markdown(f"# {markup.inline(original)}", extensions=["tables", "attr_list"])
+    assert "<a " not in html and "<img" not in html and "<strong>" not in html
+    from html import unescape
+
+    assert unescape(html.removeprefix("<h1>").removesuffix("</h1>")) == original
+
+
+def test_prose_is_an_escaped_html_block_with_paragraphs():
+    block = markup.prose("first <script>x</script>\nline\n\nsecond")
+    assert block == '<div class="io-text"><p>first &lt;script&gt;x&lt;/script&gt; line</p><p>second</p></div>'
+
+
+def test_safe_title_has_nothing_a_template_could_unescape_into_markup():
+    title = markup.safe_title('</title><script>alert("x")</script> & \'q\'')
+    assert not set("<>&\"'") & set(title)
+    assert markup.front_matter_title("a\nb") == '"a b"'
+
+
+def test_relative_urls_follow_use_directory_urls():
+    assert relative_url("incidents/INC_001/index.md", "index.md", False) == "incidents/INC_001/index.html"
+    assert relative_url("regressions/regression_INC_001.md", "incidents/INC_001/index.md", False) == (
+        "../../regressions/regression_INC_001.html"
+    )
+    assert relative_url("incidents/INC_001/index.md", "index.md", True) == "incidents/INC_001/"
+    assert relative_url("audit.md#x", "regressions/regression_INC_001.md", True) == "../../audit/#x"
+
+
+# --- postmortem bodies and sanitizing ---------------------------------------------------
+
+
+def test_body_split_ignores_headings_in_fenced_code():
+    sections = split("intro\n## One\ntext\n```\n## not a heading\n```\n# Two\nmore")
+    assert [(level, title) for level, title, _ in sections] == [(0, ""), (2, "One"), (2, "Two")]
+
+
+def test_body_sections_are_sanitized_html_on_one_line():
+    sections = render_body("## A <b>\n\n<script>alert(1)</script>\n[x](javascript:alert(2))\n\n```\na\n\nb\n```\n")
+    html = str(sections[0].html)
+    assert sections[0].heading == "A <b>"
+    assert "<script" not in html and "javascript:" not in html
+    assert "\n" not in html and "a&#10;&#10;b" in html
+
+
+def test_clean_content_keeps_charts_and_drops_active_content():
+    chart = str(charts.horizontal_bars("c", "T", "D", [charts.Bar("x", 1, "sev0", "1")]))
+    dirty = chart + '<img src="https://evil.example/p.png" onerror="alert(1)"><a href="javascript:x()">y</a>'
+    cleaned = clean_content(dirty)
+    assert "<svg" in cleaned and "viewBox" in cleaned and "<title" in cleaned
+    assert "onerror" not in cleaned and "javascript:" not in cleaned and "evil.example" not in cleaned
+
+
+def test_document_cleaner_keeps_theme_scripts_and_drops_injected_ones():
+    page = (
+        "<html><head><title>a &lt;/title&gt;&lt;script&gt;</title></head>"
+        '<body><script src="assets/theme.js"></script>'
+        '<article class="md-content__inner"><script>alert(1)</script><p onclick="x()">t</p></article>'
+        '<script id="__config" type="application/json">{"a": 1}</script></body></html>'
+    )
+    cleaned = DocumentCleaner().clean(page)
+    assert '<script src="assets/theme.js"></script>' in cleaned
+    assert '<script id="__config" type="application/json">{"a": 1}</script>' in cleaned
+    assert "alert(1)" not in cleaned and "onclick" not in cleaned
+    assert "<title>a &lt;/title&gt;&lt;script&gt;</title>" in cleaned
+
+
+# --- charts ------------------------------------------------------------------------------
+
+
+def test_charts_have_text_alternatives_and_a_data_table():
+    figure = str(charts.stacked_columns(
+        "m", "Incidents per month", "3 incidents", ["2026-01", "2026-02"],
+        [charts.Series("SEV-0", "sev0", [1, 0]), charts.Series("SEV-1", "sev1", [1, 1])],
+    ))
+    assert 'role="img"' in figure and 'aria-label="Incidents per month: 3 incidents"' in figure
+    assert "<title id=\"m-t\">Incidents per month</title><desc id=\"m-d\">3 incidents</desc>" in figure
+    assert "<td>2026-02</td><td>0</td><td>1</td><td>1</td>" in figure
+    assert "currentColor" not in figure  # colours come from the stylesheet, per scheme
+
+
+# --- the renderer on the example registry ------------------------------------------------
+
+
+def test_renderer_generates_every_page(example_pages):
+    for path in ("index.md", "incidents/index.md", "incidents/INC_001/index.md", "incidents/INC_001/postmortem.md",
+                 "regressions/index.md", "regressions/regression_INC_001.md", "audit.md", "reviews/index.md",
+                 "releases/index.md", "policy.md", "reference.md", "feed.xml", "assets/incidentops/site.js"):
+        assert path in example_pages, path
+    assert "incidents/INC_009/postmortem.md" not in example_pages  # INC_009 has no postmortem
+
+
+def test_incident_page_shows_assessment_sla_git_dates_and_edit_link(example_pages):
+    page = example_pages["incidents/INC_001/index.md"]
+    assert page.startswith('---\ntitle: "INC_001: Phishing template generated after gradual authority reframing"\n')
+    assert "# INC\\_001: Phishing template" in page
+    assert "harm imminent: start at SEV-2" in page
+    assert "First response after 1 h 5 min against a 4 h SLA (business-hours minutes)" in page
+    assert "created 2026-03-15 09:30 UTC · last changed 2026-09-02 16:45 UTC" in page
+    assert f'href="{REPO_URL}/edit/main/incidents/INC_001/incident.yaml"' in page
+    assert 'href="../../regressions/regression_INC_001.html"' in page
+    assert 'href="postmortem.html"' in page
+
+
+def test_regression_page_shows_time_in_suite_and_decay(example_pages):
+    page = example_pages["regressions/regression_INC_001.md"]
+    assert "<tr><th>Time in suite</th><td>257 days</td></tr>" in page
+    assert "Recommendation: <strong>" in page
+
+
+def test_policy_and_reference_are_generated_from_policy_and_schemas(example_pages):
+    policy = example_pages["policy.md"]
+    assert "Widespread harm, regulatory exposure, data breach" in policy
+    assert '<td data-io-sort="15">15 min</td>' in policy
+    reference = example_pages["reference.md"]
+    assert "<code>assessment.harm</code>" in reference
+    assert "<code>action_items[].deferred_reason</code>" in reference
+
+
+def test_feed_is_atom_with_decisions_and_audit_entries(example_pages):
+    root = ET.fromstring(example_pages["feed.xml"])
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    titles = [e.findtext("a:title", namespaces=ns) for e in root.findall("a:entry", ns)]
+    assert "Audit: RETIRE_REGRESSION regression_INC_004" in titles
+    assert "regression_INC_001: CREATE -> ACTIVE" in titles
+
+
+# --- the built site --------------------------------------------------------------------
+
+
+def test_site_build_checks_then_builds_with_progress(site):
+    err = built_example().result.err
+    assert "Checking 33 record file(s)..." in err or "record file(s)..." in err
+    assert "Building pages:" in err and "Built the internal site in" in err
+    for name in ("index.html", "incidents/INC_001/index.html", "feed.xml", "search/search_index.json",
+                 "search/search_index.js", "assets/incidentops/iframe-worker-shim.js"):
+        assert (site / name).is_file(), name
+
+
+def test_built_pages_link_no_other_host_and_use_system_fonts(site):
+    page = (site / "incidents" / "INC_001" / "index.html").read_text(encoding="utf-8")
+    assert "fonts.googleapis" not in page and "unpkg.com" not in page and "cdn.jsdelivr" not in page
+    assert "<title>INC_001: Phishing template generated after gradual authority reframing - Incident registry</title>" in page
+    assert f"{REPO_URL}/edit/main/incidents/INC_001/incident.yaml" in page
+
+
+def test_search_index_holds_generated_pages(site):
+    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    locations = {doc["location"] for doc in index["docs"]}
+    assert "incidents/INC_001/index.html" in locations
+
+
+def test_build_refuses_when_checks_find_errors(tmp_path):
+    root = copy_registry(tmp_path / "registry")
+    incident = root / "incidents" / "INC_001" / "incident.yaml"
+    incident.write_text(incident.read_text(encoding="utf-8").replace("severity: SEV-2", "severity: SEV-9"),
+                        encoding="utf-8")
+    result = run_cli("site", "build", "--as-of", AS_OF, "--site-dir", str(tmp_path / "site"), cwd=root)
+    assert result.code == 1
+    assert "incidents/INC_001/incident.yaml:5:11: error [schema.enum]" in result.err
+    assert "not building the site" in result.err
+    assert not (tmp_path / "site").exists()
+
+
+def test_generate_writes_the_plugin_pages_and_zensical_builds_them(example_pages):
+    root = example_repo()
+    out = workspace() / "generated"
+    result = run_cli("site", "generate", "--out", str(out), "--as-of", AS_OF, cwd=root)
+    assert result.code == 0, result.err
+    assert (out / "incidents" / "INC_001" / "index.md").read_text(encoding="utf-8") == (
+        example_pages["incidents/INC_001/index.md"]
+    )
+    assert (out / "contributing.md").is_file()
+    project = workspace() / "zensical"
+    project.mkdir()
+    shutil.copytree(out, project / "generated")
+    config = (root / "mkdocs.yml").read_text(encoding="utf-8")
+    config = config.replace("docs_dir: docs", "docs_dir: generated").replace("  - offline\n", "")
+    config = config.replace("  - incidentops      # pages generated", "  # pages generated")
+    (project / "mkdocs.yml").write_text(config, encoding="utf-8")
+    zensical = Path(sys.executable).with_name("zensical")
+    proc = subprocess.run([str(zensical), "build", "-f", "mkdocs.yml"], cwd=project, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    html = (project / "site" / "incidents" / "INC_001" / "index.html").read_text(encoding="utf-8")
+    assert "Phishing template generated after gradual authority reframing" in html
+
+
+def test_generate_refuses_a_folder_it_did_not_write(tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me", encoding="utf-8")
+    result = run_cli("site", "generate", "--out", str(tmp_path / "mine"), cwd=example_repo())
+    assert result.code == 2
+    assert "was not written by `incidentops site generate`" in result.err
+    assert (tmp_path / "mine" / "notes.txt").read_text(encoding="utf-8") == "keep me"
+
+
+def test_plugin_watches_the_record_folders(tmp_path):
+    from mkdocs.config import load_config
+    from mkdocs.livereload import LiveReloadServer
+
+    root = example_repo()
+    cfg = load_config(config_file=str(root / "mkdocs.yml"), site_dir=str(tmp_path / "site"))
+    plugin = cfg.plugins["incidentops"]
+    cfg = cfg.plugins.on_config(cfg)
+    server = LiveReloadServer(builder=lambda: None, host="127.0.0.1", port=0, root=str(tmp_path))
+    plugin.on_serve(server, config=cfg, builder=lambda: None)
+    watched = set(server._watched_paths)
+    for name in ("incidentops.yaml", "models.yaml", "incidents", "regressions", "audit"):
+        assert str(root / name) in watched, name
