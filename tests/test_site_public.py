@@ -1,0 +1,119 @@
+"""The public edition leaves out every internal record: pages, search index, feed, charts and counts.
+
+The proof walks every file of the built public site (search index and sitemaps
+included) looking for any string that belongs only to an internal record. The
+same search in the internal edition must find them, so the check can fail.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from incidentops.registry import Registry
+from site_support import built_example, example_repo, site_text
+
+_RUN = re.compile(r"[A-Za-z][A-Za-z0-9 ,;:'()/-]{23,}")
+
+
+def _strings(value: Any) -> set[str]:
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, dict):
+        return {s for v in value.values() for s in _strings(v)}
+    if isinstance(value, list):
+        return {s for v in value for s in _strings(v)}
+    return set()
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _record_strings(root: Path, paths: list[str]) -> set[str]:
+    found: set[str] = set()
+    for path in paths:
+        text = (root / path).read_text(encoding="utf-8")
+        if path.endswith(".md"):
+            front, _, body = text.removeprefix("---\n").partition("\n---\n")
+            found |= _strings(yaml.safe_load(front))
+            found |= {run.strip(" ,;:-") for run in _RUN.findall(body)}
+        else:
+            found |= _strings(yaml.safe_load(text))
+    return {_normal(s) for s in found}
+
+
+def _owned(registry: Registry, incident_ids: set[str]) -> list[str]:
+    paths = [p for p in registry.all_paths() if p.split("/")[1:2] and p.split("/")[1] in incident_ids
+             and p.startswith("incidents/")]
+    for _test_id, test_paths in registry.test_paths.items():
+        for path in test_paths:
+            if (registry.data(path) or {}).get("incident_id") in incident_ids:
+                paths.append(path)
+    return paths
+
+
+@pytest.fixture(scope="module")
+def secrets() -> set[str]:
+    """Strings found in internal records and nowhere public (ids included)."""
+    root = example_repo()
+    registry = Registry(root)
+    internal = {i for i, data in registry.incidents() if data.get("visibility") != "public"}
+    assert internal == {"INC_002", "INC_003"}
+    public = set(registry.incident_ids) - internal
+    private = _record_strings(root, _owned(registry, internal))
+    shared = _record_strings(root, [*_owned(registry, public), "incidentops.yaml", "models.yaml"])
+    candidates = {s for s in private - shared if len(s) >= 12}
+    candidates |= internal | {f"regression_{i}" for i in internal}
+    # keep only strings that appear in no public record, even as part of a longer text
+    blob = "\n".join(shared)
+    found = {s for s in candidates if s not in blob}
+    assert len(found) > 20
+    return found
+
+
+def _haystack(site: Path) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, text in site_text(site).items():
+        views = [text, html.unescape(text)]
+        if name.endswith(".json"):
+            views.append(json.dumps(json.loads(text), ensure_ascii=False))
+        if name.endswith(".js") and text.startswith("var __index = "):
+            views.append(json.dumps(json.loads(text.removeprefix("var __index = ")), ensure_ascii=False))
+        out[name] = _normal(" ".join(html.unescape(v) for v in views))
+    return out
+
+
+def test_public_build_holds_no_string_unique_to_an_internal_record(secrets):
+    built = built_example(public=True)
+    assert built.result.code == 0, built.result.err
+    assert "Building the public site" in built.result.err
+    haystack = _haystack(built.site)
+    assert "search/search_index.json" in haystack and "feed.xml" in haystack and "sitemap.xml" in haystack
+    leaks = sorted((name, secret) for name, text in haystack.items() for secret in secrets if secret in text)
+    assert leaks == []
+
+
+def test_internal_build_does_show_them(secrets):
+    built = built_example()
+    haystack = _haystack(built.site)
+    seen = {secret for text in haystack.values() for secret in secrets if secret in text}
+    assert {"INC_002", "INC_003", "regression_INC_003"} <= seen
+    assert len(seen) >= len(secrets) * 0.8
+
+
+def test_public_counts_and_charts_leave_internal_incidents_out():
+    public = (built_example(public=True).site / "incidents" / "index.html").read_text(encoding="utf-8")
+    internal = (built_example().site / "incidents" / "index.html").read_text(encoding="utf-8")
+    assert "9 incident(s)." in internal
+    assert "7 incident(s) (public edition)." in public
+    dashboard = (built_example(public=True).site / "index.html").read_text(encoding="utf-8")
+    assert "7 incidents detected from" in dashboard
+    assert not (built_example(public=True).site / "incidents" / "INC_002").exists()
+    assert not (built_example(public=True).site / "regressions" / "regression_INC_003.html").exists()
