@@ -67,7 +67,7 @@ def main() -> None:
     cj_total = 0.0
     for schema, pattern in jobs:
         targets = [str(p.relative_to(root)) for p in sorted(root.glob(pattern))]
-        elapsed, _, _ = timed(["check-jsonschema", "--schemafile", str(schemas / f"{schema}.schema.json"), *targets], root)
+        elapsed, _, _ = timed([str(Path(sys.executable).with_name("check-jsonschema")), "--schemafile", str(schemas / f"{schema}.schema.json"), *targets], root)
         cj_total += elapsed
     ours_same = timed([sys.executable, "-m", "incidentops", "check", "incidents", "regressions"], root)[0]
     print(f"check-jsonschema (incident+handoff+test) : {cj_total:7.2f} s   (no front matter support: postmortems left out)")

@@ -46,7 +46,7 @@ def generate(out: Path, incidents: int) -> Path:
         template = templates[(number - 1) % len(templates)]
         old = template["id"]
         new = f"INC_{number:0{width}d}"
-        swap = re.compile(rf"\b{old}\b")
+        swap = re.compile(rf"(?<![0-9A-Za-z]){old}(?![0-9])")
         folder = out / "incidents" / new
         folder.mkdir(parents=True)
         for name in ("incident.yaml", "postmortem.md", "handoff.yaml"):

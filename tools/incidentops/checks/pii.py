@@ -16,6 +16,7 @@ An allow without a ``-- reason`` does not silence anything and is itself reporte
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
 import math
 import re
@@ -126,18 +127,22 @@ def scan_text(text: str, path: str, first_line: int = 1, *, public: bool) -> lis
     allows = scan_allows(lines, path, first_line, "pii", RULES, level)
     findings = list(allows.findings)
     where = "a public" if public else "an internal"
-    for index, line in enumerate(lines):
+    # Scan the whole text with each pattern (one pass in C each), then place every
+    # hit on its line: much faster than calling every pattern on every line.
+    starts = [0]
+    starts.extend(i + 1 for i, char in enumerate(text) if char == "\n")
+    for hit in _hits(text):
+        index = bisect.bisect_right(starts, hit.start) - 1
         number = first_line + index
-        for hit in _hits(line):
-            if allows.allowed(number, hit.rule):
-                continue
-            what, hint = RULES[hit.rule]
-            findings.append(
-                Finding(
-                    path, number, hit.start + 1, level, hit.rule,
-                    f"{what} ({hit.shown}) in {where} record", hint,
-                )
+        if allows.allowed(number, hit.rule):
+            continue
+        what, hint = RULES[hit.rule]
+        findings.append(
+            Finding(
+                path, number, hit.start - starts[index] + 1, level, hit.rule,
+                f"{what} ({hit.shown}) in {where} record", hint,
             )
+        )
     return sorted(findings, key=Finding.sort_key)
 
 
@@ -153,12 +158,32 @@ def _hits(line: str) -> list[_Hit]:
     return sorted(kept, key=lambda hit: hit.start)
 
 
+# A literal every match of a pattern contains: the pattern only runs when one is present.
+_TOKEN_LITERALS = {
+    "private key": ("PRIVATE KEY",), "OpenAI-style API key": ("sk-",), "Stripe key": ("_live_", "_test_"),
+    "GitHub token": ("gh", "github_pat_"), "AWS access key id": ("AKIA", "ASIA"), "Slack token": ("xox",),
+    "Google API key": ("AIza",), "JSON Web Token": ("eyJ",),
+}
+_SECRET_WORDS = ("key", "secret", "token", "passw", "pwd")
+_PHONE_WORDS = ("phone", "tel", "mobile", "cell", "sms", "whatsapp", "call")
+_SSN_WORDS = ("ssn", "social security")
+
+
+def _present(text: str, literals: tuple[str, ...]) -> bool:
+    return any(literal in text for literal in literals)
+
+
 def _api_keys(line: str) -> Iterator[_Hit]:
+    lower = line.lower()
     for name, pattern in TOKEN_RES:
+        if not _present(line, _TOKEN_LITERALS.get(name, ("",))):
+            continue
         for match in pattern.finditer(line):
             if PLACEHOLDER_RE.search(match.group()):
                 continue
             yield _Hit("pii.api-key", match.start(), match.end(), f"{name} {_mask(match.group())}")
+    if not _present(lower, _SECRET_WORDS):
+        return
     for match in GENERIC_SECRET_RE.finditer(line):
         value = match.group(1)
         if _looks_secret(value):
@@ -167,6 +192,8 @@ def _api_keys(line: str) -> Iterator[_Hit]:
 
 
 def _emails(line: str) -> Iterator[_Hit]:
+    if "@" not in line:
+        return
     for match in EMAIL_RE.finditer(line):
         local, domain = match.group(1).lower(), match.group(2).lower()
         if _reserved_domain(domain) or local in ROLE_MAILBOXES:
@@ -183,7 +210,10 @@ def _cards(line: str) -> Iterator[_Hit]:
 
 
 def _ssns(line: str) -> Iterator[_Hit]:
+    worded = _present(line.lower(), _SSN_WORDS)
     for pattern in SSN_RES:
+        if pattern is SSN_RES[1] and not worded:
+            continue
         for match in pattern.finditer(line):
             area, group, serial = match.groups()[-3:]
             if area in ("000", "666") or area.startswith("9") or group == "00" or serial == "0000":
@@ -193,7 +223,11 @@ def _ssns(line: str) -> Iterator[_Hit]:
 
 
 def _phones(line: str) -> Iterator[_Hit]:
+    plus = "+" in line
+    worded = _present(line.lower(), _PHONE_WORDS)
     for pattern in PHONE_RES:
+        if (pattern is PHONE_RES[0] and not plus) or (pattern is PHONE_RES[3] and not worded):
+            continue
         for match in pattern.finditer(line):
             group = 1 if pattern.groups else 0
             value = match.group(group)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import difflib
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import jsonschema_rs
 
 from incidentops.findings import ERROR, Finding
 from incidentops.schemas import load_schema
 from incidentops.yamlio import Document, label
+
+if TYPE_CHECKING:
+    import jsonschema
 
 _FORMAT_HINTS = {
     "date-time": "write an RFC 3339 timestamp in quotes, such as \"2026-03-10T14:05:00Z\"",
@@ -26,14 +28,21 @@ _TYPE_NAMES = {
 
 
 @cache
-def _validators(name: str) -> tuple[Any, Any] | None:
+def _fast(name: str) -> Any:
     schema = load_schema(name)
-    if schema is None:
-        return None
-    fast = jsonschema_rs.validator_for(schema, validate_formats=True)
+    return None if schema is None else jsonschema_rs.validator_for(schema, validate_formats=True)
+
+
+@cache
+def _detailed(name: str) -> Any:
+    """The pure-Python validator, only for records already known to be invalid: its
+    error objects carry the paths and details the findings need. Imported lazily
+    because its format checkers take a noticeable time to load."""
+    import jsonschema
+
+    schema = load_schema(name)
     cls = jsonschema.validators.validator_for(schema)
-    slow = cls(schema, format_checker=cls.FORMAT_CHECKER)
-    return fast, slow
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
 
 
 def _describe(value: Any) -> str:
@@ -118,7 +127,9 @@ def _error_findings(doc: Document, error: jsonschema.ValidationError) -> list[Fi
         return [doc.finding(path, ERROR, rule, f"{where}: {what.format(error.validator_value)}",
                             _field_hint(schema))]
     if validator in ("anyOf", "oneOf") and error.context:
-        best = jsonschema.exceptions.best_match(error.context)
+        from jsonschema.exceptions import best_match
+
+        best = best_match(error.context)
         return _error_findings(doc, best) if best is not None else []
     return [doc.finding(path, ERROR, rule, f"{where}: {error.message}", _field_hint(schema))]
 
@@ -127,13 +138,10 @@ def validate(doc: Document, schema_name: str) -> list[Finding]:
     """Validate a parsed record against its schema. Fast path first; details only when invalid."""
     if doc.data is None:
         return []
-    pair = _validators(schema_name)
-    if pair is None:
-        return []
-    fast, slow = pair
-    if fast.is_valid(doc.data):
+    fast = _fast(schema_name)
+    if fast is None or fast.is_valid(doc.data):
         return []
     findings: list[Finding] = []
-    for error in sorted(slow.iter_errors(doc.data), key=lambda e: [str(p) for p in e.absolute_path]):
+    for error in sorted(_detailed(schema_name).iter_errors(doc.data), key=lambda e: [str(p) for p in e.absolute_path]):
         findings.extend(_error_findings(doc, error))
     return findings

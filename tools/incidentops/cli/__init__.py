@@ -7,6 +7,7 @@ The core never prints or exits; this package does both, through ``run``.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import pkgutil
 import sys
 
@@ -39,6 +40,18 @@ class _Group(click.Group):
         return super().list_commands(ctx)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        # import only the module of the command asked for: start-up time matters in pre-commit
+        if not self._loaded and cmd_name not in self.commands:
+            module_name = cmd_name.replace("-", "")
+            if not module_name.startswith("_") and module_name not in _SKIP and importlib.util.find_spec(
+                f"{__name__}.{module_name}"
+            ):
+                cmd = getattr(importlib.import_module(f"{__name__}.{module_name}"), "command", None)
+                if isinstance(cmd, click.Command) and cmd.name == cmd_name:
+                    self.add_command(cmd)
+                    return cmd
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
         self._load()
         return super().get_command(ctx, cmd_name)
 
