@@ -306,7 +306,7 @@ def assess_test(
     stale = thresholds.review_stale_after_days
     review_due = age >= stale and (since_review is None or since_review >= stale)
 
-    factors = _Factors(
+    factors = Factors(
         test_id=test_id, state=state, age=age, uncommitted=file_history.uncommitted,
         severity=severity, since_incident=since_incident, status=status, relevant=relevant,
         version=version, current=current_model, change=change, similar=similar,
@@ -431,7 +431,9 @@ def last_review_at(decisions: object, as_of: datetime) -> datetime | None:
 
 
 @dataclass(frozen=True, slots=True)
-class _Factors:
+class Factors:
+    """The inputs of :func:`recommend` (ages in days; ``change`` from :func:`model_change`)."""
+
     test_id: str
     state: str | None
     age: int
@@ -448,7 +450,7 @@ class _Factors:
     review_due: bool
 
 
-def recommend(f: _Factors, t: Thresholds) -> tuple[str, tuple[str, ...]]:
+def recommend(f: Factors, t: Thresholds) -> tuple[str, tuple[str, ...]]:
     """The recommendation for one (non-retired) test, and the reasons that led to it."""
     young = f.age < t.keep_if_younger_than_days
     protected = f.severity in t.protected_severities
