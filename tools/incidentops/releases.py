@@ -10,7 +10,9 @@ existing record.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ from incidentops.checks.schema import validate
 from incidentops.errors import IncidentOpsError
 from incidentops.kinds import kind_of
 from incidentops.registry import Registry
+from incidentops.schemas import load_schema
 from incidentops.yamlio import load_bytes
 
 RELEASES_DIR = "releases"
@@ -76,12 +79,26 @@ def release_path(root: Path, path: Path) -> str:
             f"--record {path}: a release record lives in {RELEASES_DIR}/<name>.yaml of the registry ({base})",
             f"give a path such as {RELEASES_DIR}/aurora-3.1.yaml, relative to the registry root",
         )
+    name = record_name(rel)
+    if not _name_pattern().fullmatch(name):
+        raise IncidentOpsError(
+            f"--record {path}: {name!r} is not a record name",
+            "use letters, digits, '.', '-' and '_', starting with a letter or digit, e.g. releases/aurora-3.1.yaml",
+        )
     if full.exists():
         raise IncidentOpsError(
             f"{rel} already exists: a recorded gate decision is never overwritten",
             "record this run under a new name, e.g. with the date or the candidate's version",
         )
     return rel
+
+
+@cache
+def _name_pattern() -> re.Pattern[str]:
+    """The schema's pattern for a record name (the file name without .yaml)."""
+    schema = load_schema("release") or {}
+    pattern = schema.get("properties", {}).get("name", {}).get("pattern", r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+    return re.compile(str(pattern))
 
 
 def record_name(relpath: str) -> str:
