@@ -9,7 +9,9 @@ Two allowlists:
 * ``DOCUMENT``: the content allowlist extended with Material's page chrome
   (header, navigation drawer, search form, palette toggle, icons). The theme's
   own ``<script>`` elements outside the article are set aside before cleaning
-  and put back afterwards; everything else goes through nh3.
+  and put back afterwards; everything else goes through nh3. The repository
+  link stays, but loses the hook that makes the theme call the forge's API:
+  browsing the site makes no request to another host.
 """
 
 from __future__ import annotations
@@ -70,6 +72,8 @@ def _filter(input_allowed: bool) -> Callable[[str, str, str], str | None]:
             return None  # the theme's own element ids (__search, __drawer...)
         if element == "input" and attribute == "type" and not input_allowed and value != "checkbox":
             return None
+        if attribute == "data-md-component" and value == "source":
+            return None  # the theme would fetch the repository's stars from the forge's API
         return value
 
     return keep
