@@ -31,5 +31,6 @@ class Finding:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def sort_key(self) -> tuple[str, int, int, str]:
-        return (self.path, self.line, self.col, self.rule)
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        # the message breaks ties, so findings of one rule at one place keep a stable order
+        return (self.path, self.line, self.col, self.rule, self.message)
