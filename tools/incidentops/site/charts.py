@@ -129,9 +129,9 @@ def stacked_columns(
             f'<line class="io-grid" x1="{_LEFT}" x2="{WIDTH - _RIGHT}" y1="{y:.1f}" y2="{y:.1f}"></line>'
             f'<text x="{_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{_num(tick)}</text>'
         )
-    label_every = max(1, (len(categories) + 11) // 12)
+    label_every = max(1, (len(categories) + 5) // 6)
     for i, category in enumerate(categories):
-        if i % label_every == 0 or i == len(categories) - 1:
+        if i % label_every == 0:
             x = _LEFT + slot * i + slot / 2
             parts.append(f'<text x="{x:.1f}" y="{height - 14}" text-anchor="middle">{_e(category)}</text>')
     parts.append("</g>")
