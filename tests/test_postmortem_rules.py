@@ -123,3 +123,21 @@ def test_headings_skip_code_and_comments() -> None:
 ])
 def test_person_in_attendee(attendee: str, person: str | None) -> None:
     assert person_in(attendee) == person
+
+
+@pytest.mark.parametrize("field", ["owner", "due", "status"])
+def test_schema_requires_each_action_item_field(tmp_path: Path, field: str) -> None:
+    from incidentops.registry import Registry
+
+    source = (DATA / "good/incidents/INC_002/postmortem.md").read_text()
+    lines = source.splitlines()
+    item = lines.index("  - id: A1")
+    doomed = next(i for i in range(item, len(lines)) if lines[i].startswith(f"    {field}:"))
+    del lines[doomed]
+    path = tmp_path / "incidents/INC_002/postmortem.md"
+    path.parent.mkdir(parents=True)
+    path.write_text("\n".join(lines) + "\n")
+    doc = Registry(tmp_path).doc("incidents/INC_002/postmortem.md")
+    assert doc is not None
+    assert [(f.line, f.rule) for f in doc.findings] == [(item + 1, "schema.required")]
+    assert f"missing required field '{field}'" in doc.findings[0].message
