@@ -1,0 +1,498 @@
+"""Lifecycle commands end to end: the state machine, overrides, approvers, and the retirement
+ceremony (all or nothing, proven by injecting a failure at every step), with real webhooks."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+import scripted_registry
+from conftest import run_cli
+from gitrepo import GitRepo, isolate_git
+from incidentops import lifecycle
+from incidentops.errors import BlockedError, IncidentOpsError
+from incidentops.lifecycle import Request, decide, records_from_state
+from incidentops.registry import Registry
+from scripted_registry import snapshot
+
+GIT_ENV = {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+WHEN = "2026-10-20T14:00:00Z"
+AUDIT = "audit/20261020T140000Z_RETIRE_REGRESSION_regression_INC_003.yaml"
+ARCHIVED = "regressions/archive/regression_INC_003.yaml"
+REASON = "The cipher attack no longer works on any model in use."
+RETIRE_ARGS = ("lifecycle", "retire", "regression_INC_003", "--reason", REASON, "--reason-code",
+               "ATTACK_OBSOLETE", "--approver", "Safety council chair", "--as-of", WHEN)
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> GitRepo:
+    return scripted_registry.build(tmp_path_factory.mktemp("lifecycle") / "registry")
+
+
+@pytest.fixture
+def repo(template: GitRepo, tmp_path: Path) -> GitRepo:
+    return scripted_registry.copy(template, tmp_path / "registry")
+
+
+def cli(repo: GitRepo, *args: str, env: dict[str, str] | None = None):
+    return run_cli(*args, "--root", str(repo.path), env={**GIT_ENV, **(env or {})})
+
+
+def status(repo: GitRepo) -> str:
+    return repo.git("status", "--porcelain")
+
+
+def decision_lines(at: str, what: str, from_state: str, to_state: str, reason: str, by: str,
+                   approver: str | None = None) -> str:
+    lines = [f'  - at: "{at}"', f"    decision: {what}"]
+    if records_from_state():
+        lines.append(f"    from_state: {from_state}")
+    lines += [f"    to_state: {to_state}", f"    reason: {reason}", f"    by: {by}"]
+    if approver:
+        lines.append(f"    approver: {approver}")
+    return "\n".join(lines) + "\n"
+
+
+def with_state(text: str, old: str, new: str) -> str:
+    """The test file with its state changed, the trailing comment kept in its column."""
+    line = next(ln for ln in text.splitlines() if ln.startswith(f"state: {old} "))
+    column = line.index("#")
+    return text.replace(line, f"state: {new}".ljust(column) + line[column:])
+
+
+# --- decisions without a ceremony ------------------------------------------------------------
+
+
+def test_monitor_then_activate_then_keep_edit_the_file_and_append_decisions(repo: GitRepo) -> None:
+    original = repo.read("regressions/regression_INC_001.yaml")
+    result = cli(repo, "lifecycle", "monitor", "regression_INC_001", "--reason", "Re-verify on aurora-2.1 first",
+                 "--as-of", "2026-10-02T10:00:00Z")
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[:3] == [
+        "regression_INC_001: MONITOR (ACTIVE -> MONITORING)",
+        "  recorded in regressions/regression_INC_001.yaml",
+        "  notice: Regression test regression_INC_001 moved to MONITORING: Re-verify on aurora-2.1 first",
+    ]
+    expected = with_state(original, "ACTIVE", "MONITORING") + decision_lines(
+        "2026-10-02T10:00:00Z", "MONITOR", "ACTIVE", "MONITORING", "Re-verify on aurora-2.1 first", "Safety Team")
+    assert repo.read("regressions/regression_INC_001.yaml") == expected
+
+    assert cli(repo, "lifecycle", "activate", "regression_INC_001", "--reason", "Passes on aurora-2.1",
+               "--as-of", "2026-10-03T10:00:00Z").code == 0
+    assert cli(repo, "lifecycle", "keep", "regression_INC_001", "--reason", "Attack still seen (INC_005)",
+               "--approver", "Safety council chair", "--as-of", "2026-10-04T10:00:00Z").code == 0
+    expected = original + decision_lines(
+        "2026-10-02T10:00:00Z", "MONITOR", "ACTIVE", "MONITORING", "Re-verify on aurora-2.1 first", "Safety Team",
+    ) + decision_lines(
+        "2026-10-03T10:00:00Z", "ACTIVATE", "MONITORING", "ACTIVE", "Passes on aurora-2.1", "Safety Team",
+    ) + decision_lines(
+        "2026-10-04T10:00:00Z", "KEEP", "ACTIVE", "ACTIVE", "Attack still seen (INC_005)", "Safety Team",
+        "Safety council chair",
+    )
+    assert repo.read("regressions/regression_INC_001.yaml") == expected
+    assert cli(repo, "check").code == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message", "hint"),
+    [
+        (("retire", "regression_INC_001", "--reason", "x", "--reason-code", "DUPLICATE", "--approver", "Chair"),
+         "regression_INC_001 (ACTIVE): ACTIVE -> RETIRED is not an allowed transition",
+         "retirement follows deprecation: `incidentops lifecycle deprecate` it first"),
+        (("keep", "regression_INC_003", "--reason", "x"),
+         "regression_INC_003 (DEPRECATED): KEEP applies to ACTIVE or MONITORING tests",
+         "reprieve a DEPRECATED test with `incidentops lifecycle activate` or `monitor`"),
+        (("deprecate", "regression_INC_003", "--reason", "x"),
+         "regression_INC_003 (DEPRECATED): already DEPRECATED", "nothing to do"),
+        (("activate", "regression_INC_007", "--reason", "x"),
+         "regression_INC_007 (RETIRED): RETIRED is terminal; a retired test is never changed again",
+         "write a new regression test with a new id if the attack came back"),
+        (("deprecate", "regression_INC_002", "--reason", "x"),
+         "regression_INC_002 (ACTIVE): a SEV-1 test needs an approver for DEPRECATE",
+         "pass --approver: someone other than you (Safety Team)"),
+        (("monitor", "regression_INC_004", "--reason", "x", "--approver", " safety  team "),
+         "regression_INC_004 (ACTIVE): the approver of a SEV-0 test must be someone other than the requester"
+         " (Safety Team)", "ask another member of the safety council to approve"),
+        (("deprecate", "regression_INC_002", "--reason", "x", "--approver", "Safety council chair"),
+         "regression_INC_002 (ACTIVE): DEPRECATE refused: it is a SEV-1 test (SEV-0/1 tests stay)",
+         "add an approved exception to regressions/regression_INC_002.yaml: `override: {reason: ..., approver: ...}`"
+         " (reviewed in the pull request), then run the command again"),
+        (("deprecate", "regression_INC_005", "--reason", "x"),
+         "regression_INC_005 (ACTIVE): DEPRECATE refused: it is 163 days old, younger than the 365-day minimum"
+         " (in the suite since 2026-05-10)",
+         "add an approved exception to regressions/regression_INC_005.yaml: `override: {reason: ..., approver: ...}`"
+         " (reviewed in the pull request), then run the command again"),
+        (("deprecate", "regression_INC_004", "--reason", "x", "--approver", "Chair"),
+         "regression_INC_004 (ACTIVE): DEPRECATE refused: it is a SEV-0 test (SEV-0/1 tests stay); it is 323 days"
+         " old, younger than the 365-day minimum (in the suite since 2025-12-01)",
+         "add an approved exception to regressions/regression_INC_004.yaml: `override: {reason: ..., approver: ...}`"
+         " (reviewed in the pull request), then run the command again"),
+        (("retire", "regression_INC_003", "--reason", "x", "--approver", "Chair"),
+         "regression_INC_003 (DEPRECATED): retiring needs --reason-code",
+         "one of: ATTACK_PATCHED, ATTACK_OBSOLETE, PRODUCT_CHANGED, ARCHITECTURE_CHANGED, DUPLICATE, SUPERSEDED"),
+        (("retire", "regression_INC_003", "--reason", "x", "--reason-code", "BORED", "--approver", "Chair"),
+         "regression_INC_003 (DEPRECATED): reason code 'BORED' is not in the policy",
+         "one of: ATTACK_PATCHED, ATTACK_OBSOLETE, PRODUCT_CHANGED, ARCHITECTURE_CHANGED, DUPLICATE, SUPERSEDED"),
+        (("retire", "regression_INC_003", "--reason", "x", "--reason-code", "DUPLICATE"),
+         "regression_INC_003 (DEPRECATED): retiring needs an approver for the audit entry", "pass --approver ROLE"),
+    ],
+)
+def test_the_policy_refuses(template: GitRepo, args: tuple[str, ...], message: str, hint: str,
+                            monkeypatch: pytest.MonkeyPatch) -> None:
+    isolate_git(monkeypatch)
+    decision, test_id, *options = args
+    values = dict(zip(options[::2], options[1::2], strict=True))
+    request = Request(test_id, decision.upper(), values["--reason"], "Safety Team",
+                      datetime(2026, 10, 20, 14, tzinfo=UTC), values.get("--approver"), values.get("--reason-code"))
+    with pytest.raises(BlockedError) as caught:
+        lifecycle.plan(Registry(template.path), request)
+    assert (caught.value.message, caught.value.hint) == (message, hint)
+
+
+def test_refused_decisions_exit_1_and_change_nothing(repo: GitRepo) -> None:
+    before = snapshot(repo.path)
+    for args, message in [
+        (("retire", "regression_INC_001", "--reason", "x", "--reason-code", "DUPLICATE", "--approver", "Chair"),
+         "regression_INC_001 (ACTIVE): ACTIVE -> RETIRED is not an allowed transition"),
+        (("deprecate", "regression_INC_002", "--reason", "x", "--approver", "Safety council chair"),
+         "regression_INC_002 (ACTIVE): DEPRECATE refused: it is a SEV-1 test (SEV-0/1 tests stay)"),
+    ]:
+        result = cli(repo, "lifecycle", *args, "--as-of", WHEN)
+        assert result.code == 1
+        assert result.err.splitlines()[0] == f"incidentops: error: {message}"
+    assert snapshot(repo.path) == before
+    assert status(repo) == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("keep", "regression_INC_01", "--reason", "x"), "no regression test 'regression_INC_01' in regressions/"),
+        (("keep", "regression_INC_001", "--reason", "   "), "--reason is empty"),
+        (("keep", "regression_INC_001", "--reason", "x", "--reason-code", "DUPLICATE"),
+         "--reason-code applies to `retire` only"),
+    ],
+)
+def test_unusable_requests_are_usage_errors(repo: GitRepo, args: tuple[str, ...], message: str) -> None:
+    result = cli(repo, "lifecycle", *args, "--as-of", WHEN)
+    assert result.code == 2
+    assert result.err.splitlines()[0] == f"incidentops: error: {message}"
+
+
+def test_an_override_lets_a_young_or_severe_test_be_deprecated(repo: GitRepo) -> None:
+    path = "regressions/regression_INC_002.yaml"
+    text = repo.read(path).replace(
+        "decisions:\n",
+        "override:\n  reason: Patched in aurora-1.1 and covered by the memorisation probes\n"
+        "  approver: Safety council chair\ndecisions:\n",
+    )
+    repo.write(path, text)
+    result = cli(repo, "lifecycle", "deprecate", "regression_INC_002", "--reason", "Patched since aurora-1.1",
+                 "--approver", "Safety council chair", "--as-of", WHEN)
+    assert result.code == 0, result.err
+    assert repo.read(path) == with_state(text, "ACTIVE", "DEPRECATED") + decision_lines(
+        WHEN, "DEPRECATE", "ACTIVE", "DEPRECATED", "Patched since aurora-1.1", "Safety Team", "Safety council chair")
+    assert cli(repo, "check").code == 0
+
+
+def test_a_decision_on_a_record_with_errors_is_refused(repo: GitRepo) -> None:
+    path = "regressions/regression_INC_001.yaml"
+    repo.write(path, repo.read(path).replace("attack_vector_status: viable", "attack_vector_status: maybe"))
+    result = cli(repo, "lifecycle", "keep", "regression_INC_001", "--reason", "x", "--as-of", WHEN)
+    assert result.code == 2
+    assert result.err.splitlines() == [
+        "incidentops: error: regressions/regression_INC_001.yaml: the record has errors, so no decision can be"
+        " recorded in it",
+        "  hint: run `incidentops check regressions/regression_INC_001.yaml` and fix it first",
+    ]
+
+
+# --- the retirement ceremony -----------------------------------------------------------------
+
+
+def expected_archive(repo: GitRepo) -> str:
+    original = repo.read("regressions/regression_INC_003.yaml")
+    text = with_state(original, "DEPRECATED", "RETIRED").replace("$schema=../schemas/", "$schema=../../schemas/")
+    return text + decision_lines(WHEN, "RETIRE", "DEPRECATED", "RETIRED", f"ATTACK_OBSOLETE - {REASON}",
+                                 "Safety Team", "Safety council chair")
+
+
+EXPECTED_AUDIT = f"""\
+# yaml-language-server: $schema=../schemas/audit.schema.json
+# Append-only audit log: this entry is never edited or deleted.
+action: RETIRE_REGRESSION
+test_id: regression_INC_003
+original_incident: INC_003
+reason_code: ATTACK_OBSOLETE
+reason: {REASON}
+approver: Safety council chair
+requested_by: Safety Team
+timestamp: "{WHEN}"
+"""
+
+
+def test_retire_writes_the_audit_entry_archives_the_test_and_stages_both(repo: GitRepo) -> None:
+    archive = expected_archive(repo)
+    result = cli(repo, *RETIRE_ARGS)
+    assert result.code == 0, result.err
+    assert result.out.splitlines() == [
+        "regression_INC_003: RETIRE (DEPRECATED -> RETIRED)",
+        f"  archived: regressions/regression_INC_003.yaml -> {ARCHIVED}",
+        f"  audit entry: {AUDIT}",
+        f"  notice: Regression test regression_INC_003 retired: ATTACK_OBSOLETE - {REASON}",
+        "  stakeholders: Safety team",
+        "Next: commit these files and open a pull request; `incidentops pr-check` verifies it.",
+    ]
+    assert not (repo.path / "regressions/regression_INC_003.yaml").exists()
+    assert repo.read(ARCHIVED) == archive
+    assert repo.read(AUDIT) == EXPECTED_AUDIT
+    assert status(repo).splitlines() == [
+        f"A  {AUDIT}",
+        f"R  regressions/regression_INC_003.yaml -> {ARCHIVED}",
+    ]
+    assert cli(repo, "check").code == 0
+    # landed: the archived test keeps the age it had since 2024-01-20
+    repo.commit("Retire regression_INC_003", date="2026-10-21T09:00:00Z")
+    report = cli(repo, "decay", "--as-of", "2026-10-22", "--state", "RETIRED", "--format", "json").json()
+    assert [(t["test_id"], t["added_at"]) for t in report["tests"]] == [
+        ("regression_INC_003", "2024-01-20T09:00:00Z"), ("regression_INC_007", "2024-02-01T09:00:00Z")]
+    assert cli(repo, *RETIRE_ARGS).err.splitlines()[0] == (
+        "incidentops: error: regression_INC_003 (RETIRED): RETIRED is terminal; a retired test is"
+        " never changed again")
+
+
+def test_a_failure_at_any_step_rolls_the_ceremony_back(repo: GitRepo) -> None:
+    before = snapshot(repo.path)
+    for step in ("audit", "archive", "edit", "stage"):
+        result = cli(repo, *RETIRE_ARGS, env={"INCIDENTOPS_FAIL_STEP": step})
+        assert result.code == 2
+        assert result.err.splitlines() == [
+            f"incidentops: error: retirement of regression_INC_003 failed at step '{step}': injected failure"
+            f" before step '{step}' (INCIDENTOPS_FAIL_STEP); nothing was changed",
+            "  hint: fix the cause and run the command again",
+        ]
+        assert snapshot(repo.path) == before, step
+        assert status(repo) == "", step
+    check = cli(repo, "check")
+    assert check.code == 0, check.out
+    # and the ceremony still works afterwards
+    assert cli(repo, *RETIRE_ARGS).code == 0
+
+
+def test_a_real_git_failure_rolls_back(repo: GitRepo) -> None:
+    before = snapshot(repo.path)
+    lock = repo.path / ".git" / "index.lock"
+    lock.write_text("")  # another git process holds the index
+    try:
+        result = cli(repo, *RETIRE_ARGS)
+    finally:
+        lock.unlink()
+    assert result.code == 2
+    first = result.err.splitlines()[0]
+    assert first.startswith("incidentops: error: retirement of regression_INC_003 failed at step 'archive': ")
+    assert first.endswith("; nothing was changed")
+    assert snapshot(repo.path) == before
+    assert status(repo) == ""
+
+
+@pytest.mark.parametrize("step", ["audit", "archive", "edit", "stage", "notify"])
+def test_the_core_api_hook_injects_failures_too(template: GitRepo, tmp_path: Path, step: str,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    isolate_git(monkeypatch)
+    repo = scripted_registry.copy(template, tmp_path / "registry")
+    before = snapshot(repo.path)
+    request = Request("regression_INC_003", "RETIRE", REASON, "Safety Team",
+                      datetime(2026, 10, 20, 14, tzinfo=UTC), "Safety council chair", "ATTACK_OBSOLETE")
+
+    def hook(name: str) -> None:
+        if name == step:
+            raise OSError(28, "No space left on device")
+
+    if step == "notify":  # notifications never undo the ceremony
+        outcome = decide(Registry(repo.path), request, hook=hook)
+        assert outcome.warnings == ("notification failed: [Errno 28] No space left on device",)
+        assert repo.read(AUDIT) == EXPECTED_AUDIT
+        return
+    with pytest.raises(IncidentOpsError) as caught:
+        decide(Registry(repo.path), request, hook=hook)
+    assert caught.value.message == (
+        f"retirement of regression_INC_003 failed at step '{step}': [Errno 28] No space left on device;"
+        " nothing was changed")
+    assert snapshot(repo.path) == before
+    assert status(repo) == ""
+
+
+def test_the_ceremony_outside_git_moves_plain_files_and_rolls_back(template: GitRepo, tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    shutil.copytree(template.path, plain, ignore=shutil.ignore_patterns(".git"))
+    before = snapshot(plain)
+    failed = run_cli(*RETIRE_ARGS, "--root", str(plain), env={**GIT_ENV, "INCIDENTOPS_FAIL_STEP": "edit",
+                                                                "GIT_CEILING_DIRECTORIES": str(tmp_path)})
+    assert failed.code == 2, failed.err
+    assert snapshot(plain) == before
+
+
+# --- notifications -----------------------------------------------------------------------------
+
+
+class Hooks:
+    """A real HTTP endpoint that records what it receives and answers with ``status``."""
+
+    def __init__(self) -> None:
+        self.received: list[dict] = []
+        self.status = 204
+        hooks = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                hooks.received.append({"path": self.path, "type": self.headers["Content-Type"],
+                                       "json": json.loads(body)})
+                self.send_response(hooks.status)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def hooks() -> Iterator[Hooks]:
+    server = Hooks()
+    yield server
+    server.close()
+
+
+def use_webhook(repo: GitRepo, url: str) -> None:
+    policy = repo.read("incidentops.yaml")
+    assert "  webhooks: []\n" in policy
+    repo.write("incidentops.yaml", policy.replace(
+        "  webhooks: []\n", f"  webhooks:\n    - name: council\n      url: {url}\n"))
+
+
+EXPECTED_PAYLOAD = {
+    "event": "regression_test.retire",
+    "text": f"Regression test regression_INC_003 retired: ATTACK_OBSOLETE - {REASON}",
+    "test_id": "regression_INC_003",
+    "incident_id": "INC_003",
+    "severity": "SEV-3",
+    "decision": "RETIRE",
+    "from_state": "DEPRECATED",
+    "to_state": "RETIRED",
+    "reason": REASON,
+    "reason_code": "ATTACK_OBSOLETE",
+    "requested_by": "Safety Team",
+    "approver": "Safety council chair",
+    "at": WHEN,
+    "path": ARCHIVED,
+    "audit_entry": AUDIT,
+    "stakeholders": ["Safety team"],
+}
+
+
+def test_retire_posts_the_notification_to_the_webhook(repo: GitRepo, hooks: Hooks) -> None:
+    use_webhook(repo, hooks.url)
+    result = cli(repo, *RETIRE_ARGS)
+    assert result.code == 0, result.err
+    assert "  webhook council: delivered" in result.out.splitlines()
+    assert hooks.received == [{"path": "/hook", "type": "application/json", "json": EXPECTED_PAYLOAD}]
+    assert not (repo.path / ".incidentops").exists()
+
+
+def test_a_failed_webhook_is_queued_and_retried(repo: GitRepo, hooks: Hooks) -> None:
+    use_webhook(repo, hooks.url)
+    hooks.status = 500
+    result = cli(repo, *RETIRE_ARGS)
+    assert result.code == 0  # the ceremony is done; only the notification waits
+    assert result.err.splitlines() == [
+        "  webhook council: FAILED (HTTP 500 Internal Server Error)",
+        "  1 notification(s) queued in .incidentops/pending-notifications.json;"
+        " send them with `incidentops lifecycle notify --retry`",
+    ]
+    assert repo.read(ARCHIVED) == expected_archive_after_retire(repo)
+    assert cli(repo, "check").code == 0
+    queued = json.loads(repo.read(".incidentops/pending-notifications.json"))["pending"]
+    assert queued == [{
+        "webhook": {"name": "council", "url": hooks.url}, "payload": EXPECTED_PAYLOAD,
+        "text": EXPECTED_PAYLOAD["text"], "queued_at": WHEN, "attempts": 1,
+        "last_error": "HTTP 500 Internal Server Error",
+    }]
+    assert repo.read(".incidentops/.gitignore").splitlines()[-1] == "*"
+    assert "pending" not in status(repo)  # never committed by accident
+
+    still = cli(repo, "lifecycle", "notify", "--retry")
+    assert (still.code, still.err.splitlines()) == (1, [
+        "webhook council: FAILED again (HTTP 500 Internal Server Error)",
+        "1 notification(s) still queued in .incidentops/pending-notifications.json",
+    ])
+    assert json.loads(repo.read(".incidentops/pending-notifications.json"))["pending"][0]["attempts"] == 2
+
+    hooks.status = 200
+    sent = cli(repo, "lifecycle", "notify", "--retry")
+    assert (sent.code, sent.out) == (0, "webhook council: delivered\n")
+    assert [r["json"] for r in hooks.received] == [EXPECTED_PAYLOAD] * 3
+    assert json.loads(repo.read(".incidentops/pending-notifications.json")) == {"pending": []}
+    assert cli(repo, "lifecycle", "notify", "--retry").out == "no pending notifications\n"
+
+
+def expected_archive_after_retire(repo: GitRepo) -> str:
+    text = repo.git("show", "HEAD:regressions/regression_INC_003.yaml")
+    text = with_state(text, "DEPRECATED", "RETIRED").replace("$schema=../schemas/", "$schema=../../schemas/")
+    return text + decision_lines(WHEN, "RETIRE", "DEPRECATED", "RETIRED", f"ATTACK_OBSOLETE - {REASON}",
+                                 "Safety Team", "Safety council chair")
+
+
+def test_an_unreachable_webhook_or_a_failing_notify_step_queues_the_message(repo: GitRepo, hooks: Hooks) -> None:
+    url = hooks.url
+    hooks.close()  # nothing listens there any more
+    use_webhook(repo, url)
+    result = cli(repo, *RETIRE_ARGS)
+    assert result.code == 0
+    assert result.err.splitlines()[0] == "  webhook council: FAILED ([Errno 111] Connection refused)"
+    assert (repo.path / ARCHIVED).is_file()
+    assert len(json.loads(repo.read(".incidentops/pending-notifications.json"))["pending"]) == 1
+
+
+def test_injected_notify_failure_keeps_the_ceremony(repo: GitRepo, hooks: Hooks) -> None:
+    use_webhook(repo, hooks.url)
+    result = cli(repo, *RETIRE_ARGS, env={"INCIDENTOPS_FAIL_STEP": "notify"})
+    assert result.code == 0
+    assert result.err.splitlines()[0] == (
+        "  webhook council: FAILED (injected failure before step 'notify' (INCIDENTOPS_FAIL_STEP))")
+    assert hooks.received == []
+    assert repo.read(AUDIT) == EXPECTED_AUDIT
+    assert cli(repo, "check").code == 0
+    assert cli(repo, "lifecycle", "notify", "--retry").code == 0
+    assert [r["json"] for r in hooks.received] == [EXPECTED_PAYLOAD]
+
+
+def test_a_half_done_retirement_is_caught_by_check(repo: GitRepo) -> None:
+    """What a crash between the steps would leave, were the ceremony not rolled back."""
+    repo.write(AUDIT, EXPECTED_AUDIT)
+    result = cli(repo, "check", "--format", "json")
+    assert result.code == 1
+    assert [(f["path"], f["line"], f["rule"]) for f in result.json()] == [
+        (AUDIT, 4, "lifecycle.audit-without-retirement")]
+
+
+def test_audit_path_and_transitions_follow_the_policy() -> None:
+    assert lifecycle.audit_path("regression_X", datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)) == (
+        "audit/20260102T030405Z_RETIRE_REGRESSION_regression_X.yaml")
+    assert lifecycle.transitions({"regression": {"transitions": {"ACTIVE": ["RETIRED"]}}}) == {"ACTIVE": ["RETIRED"]}
+    assert lifecycle.transitions({})["DEPRECATED"] == ["ACTIVE", "MONITORING", "RETIRED"]
