@@ -1,0 +1,111 @@
+"""Benchmark `incidentops site build` against a plain `mkdocs build` of the same pages, in one run.
+
+On a generated registry (default: 2,000 incidents with postmortems, handoffs
+and regression tests, committed to git), it measures:
+
+* baseline: the pages pre-rendered by `incidentops site generate --out`, built
+  by `mkdocs build` with the same theme and plugins but without the incidentops
+  plugin (no record loading, no checks, no sanitizing);
+* incidentops: `incidentops site build`: every record checked, git history
+  read, the pages rendered and sanitized, the same MkDocs build.
+
+The target is incidentops <= 1.5 x baseline. Progress of the incidentops build
+is shown on stderr while it runs.
+
+    python benchmarks/bench_site.py [--incidents 2000] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from gen_registry import REPO, generate
+
+TARGET = 1.5
+AS_OF = "2027-01-15T12:00:00Z"
+ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "GIT_CONFIG_NOSYSTEM": "1"}
+
+
+def git(root: Path, *args: str) -> None:
+    env = {**ENV, "GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "bench@example.org",
+           "GIT_COMMITTER_NAME": "Bench", "GIT_COMMITTER_EMAIL": "bench@example.org",
+           "GIT_AUTHOR_DATE": "2026-06-01T10:00:00Z", "GIT_COMMITTER_DATE": "2026-06-01T10:00:00Z"}
+    subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
+
+
+def prepare(root: Path, incidents: int) -> None:
+    generate(root, incidents)
+    shutil.copy2(REPO / "mkdocs.yml", root / "mkdocs.yml")
+    shutil.copytree(REPO / "docs", root / "docs")
+    git(root, "init", "-q", "--initial-branch=main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "--no-verify", "-m", "Generated registry")
+
+
+def baseline_config(root: Path) -> Path:
+    text = (root / "mkdocs.yml").read_text(encoding="utf-8")
+    text = text.replace("docs_dir: docs", "docs_dir: generated")
+    text = "\n".join(line for line in text.splitlines() if not line.startswith("  - incidentops"))
+    # the plugin adds the worker shim for offline search; the plain build gets it from the config
+    text += "\nextra:\n  polyfills: [assets/incidentops/iframe-worker-shim.js]\n"
+    path = root / "mkdocs-baseline.yml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def timed(argv: list[str], cwd: Path, quiet: bool) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(argv, cwd=cwd, env=ENV, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE if quiet else None, text=True)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr or ''}")
+    return elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--incidents", type=int, default=2000)
+    parser.add_argument("--keep", type=Path, default=None, help="build in DIR and keep it")
+    args = parser.parse_args()
+    work = args.keep or Path(tempfile.mkdtemp(prefix="bench-site-"))
+    root = work / "registry"
+    try:
+        started = time.perf_counter()
+        prepare(root, args.incidents)
+        print(f"registry: {args.incidents} incidents, postmortems, handoffs and tests "
+              f"({time.perf_counter() - started:.1f} s to generate and commit)", file=sys.stderr)
+        python = sys.executable
+        generate_s = timed([python, "-m", "incidentops", "site", "generate", "--out", "generated",
+                            "--as-of", AS_OF], root, quiet=True)
+        pages = sum(1 for _ in (root / "generated").rglob("*.md"))
+        print(f"site generate: {pages} Markdown pages in {generate_s:.1f} s", file=sys.stderr)
+        print("baseline: mkdocs build of the pre-rendered pages...", file=sys.stderr)
+        baseline_s = timed([python, "-m", "mkdocs", "build", "-q", "-f", str(baseline_config(root)),
+                            "-d", str(work / "site-baseline")], root, quiet=True)
+        print(f"baseline: {baseline_s:.1f} s", file=sys.stderr)
+        print("incidentops site build (progress below)...", file=sys.stderr)
+        ours_s = timed([python, "-m", "incidentops", "site", "build", "--as-of", AS_OF,
+                        "--site-dir", str(work / "site")], root, quiet=False)
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+    ratio = ours_s / baseline_s
+    print(f"pages:                      {pages}")
+    print(f"mkdocs build (plain pages): {baseline_s:7.1f} s")
+    print(f"incidentops site build:     {ours_s:7.1f} s  (checks + history + render + sanitize + build)")
+    print(f"ratio:                      {ratio:7.2f}  (target <= {TARGET})")
+    return 0 if ratio <= TARGET else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
