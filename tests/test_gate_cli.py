@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,12 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from conftest import REPO, Result, run_cli
-from gitrepo import GitRepo
+from gitrepo import GitRepo, isolate_git
+from incidentops.errors import IncidentOpsError
+from incidentops.gate import decide, record
+from incidentops.gitrev import head_commit
+from incidentops.registry import Registry
+from incidentops.releases import regression_records, release_path, write_release_record
 from incidentops.schemas import load_schema
 
 AS_OF = "2026-11-27T10:00:00Z"
@@ -567,3 +573,66 @@ def test_record_path_must_be_a_release_record(example: Path, tmp_path: Path, tar
     assert result.err.startswith("incidentops: error: ")
     assert "Traceback" not in result.err
     assert not (example / "releases").exists() or list((example / "releases").iterdir()) == []
+
+
+def test_invalid_policy_stops_the_gate(example: Path, tmp_path: Path):
+    policy = example / "incidentops.yaml"
+    policy.write_text(policy.read_text().replace("blocking_states: [ACTIVE]", "blocking_states: [ACTIVE, MONITORNG]"))
+    result = gate(example, write_jsonl(tmp_path / "r.jsonl", passing(example).values()))
+    assert (result.code, result.out) == (2, "")
+    assert result.err.startswith("incidentops: error: invalid policy: incidentops.yaml:169:29: "
+                                 "regression.blocking_states[1]: 'MONITORNG' is not one of")
+
+
+# ---- the pieces behind the commands, in process ------------------------------------------
+
+
+def test_duplicate_test_ids_are_refused(example: Path):
+    shutil.copy2(example / "regressions" / "regression_INC_001.yaml",
+                 example / "regressions" / "archive" / "regression_INC_001.yaml")
+    with pytest.raises(IncidentOpsError) as caught:
+        regression_records(Registry(example))
+    assert caught.value.message == ("invalid regression records: regressions/archive/regression_INC_001.yaml: "
+                                    "test id regression_INC_001 is also used by regressions/regression_INC_001.yaml")
+
+
+def test_head_commit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    isolate_git(monkeypatch)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    assert head_commit(plain) is None  # not a checkout
+    repo = GitRepo.init(tmp_path / "repo")
+    assert head_commit(repo.path) is None  # no commit yet
+    repo.write("incidentops.yaml", "version: 1\n")
+    head = repo.commit("Policy", date="2026-11-20T09:00:00Z")
+    assert head_commit(repo.path) == head
+    (repo.path / "sub").mkdir()
+    assert head_commit(repo.path / "sub") == head
+
+
+def test_release_record_is_never_overwritten(example: Path):
+    target = example / "releases" / "r1.yaml"
+    target.parent.mkdir()
+    target.write_text("kept\n")
+    with pytest.raises(IncidentOpsError) as caught:
+        release_path(example, Path("releases/r1.yaml"))
+    assert caught.value.message == "releases/r1.yaml already exists: a recorded gate decision is never overwritten"
+    registry = Registry(example)
+    decision = decide(regression_records(registry), [], registry.policy)
+    data = record(decision, None, "aurora-3.0", datetime(2026, 11, 27, tzinfo=UTC), name="r1")
+    with pytest.raises(IncidentOpsError, match="already exists"):
+        write_release_record(example, "releases/r1.yaml", data)  # appeared after the early check
+    assert target.read_text() == "kept\n"
+    assert [p.name for p in target.parent.iterdir()] == ["r1.yaml"]  # no temporary file left
+
+
+def test_release_record_is_validated_before_it_is_written(example: Path):
+    registry = Registry(example)
+    decision = decide(regression_records(registry), [], registry.policy)
+    data = record(decision, None, "aurora-3.0", datetime(2026, 11, 27, tzinfo=UTC), name="r2") | {"decision": "MAYBE"}
+    with pytest.raises(IncidentOpsError) as caught:
+        write_release_record(example, "releases/r2.yaml", data)
+    assert caught.value.message == ("the release record is invalid: releases/r2.yaml:4:11: "
+                                    "decision: 'MAYBE' is not one of PASS, BLOCK")
+    assert not (example / "releases" / "r2.yaml").exists()

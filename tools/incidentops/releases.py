@@ -21,13 +21,32 @@ import yaml
 from incidentops.checks.schema import validate
 from incidentops.errors import IncidentOpsError
 from incidentops.kinds import kind_of
-from incidentops.registry import Registry
+from incidentops.registry import POLICY_FILE, Registry
 from incidentops.schemas import load_schema
 from incidentops.yamlio import load_bytes
 
 RELEASES_DIR = "releases"
 MODELINE = "# yaml-language-server: $schema=../schemas/release.schema.json\n"
 _SHOWN_ERRORS = 3
+
+
+def gate_policy(registry: Registry) -> dict[str, Any]:
+    """The policy the gate applies; an invalid incidentops.yaml is refused, not replaced by defaults.
+
+    The registry falls back to the built-in policy when incidentops.yaml does not
+    validate; for a release decision that fallback could quietly drop a blocking
+    state, so the gate stops instead.
+    """
+    doc = registry.doc(POLICY_FILE)
+    errors = [f for f in doc.findings if f.is_error] if doc is not None else []
+    if errors:
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise IncidentOpsError(
+            f"invalid policy: {first.location()}: {first.message}{more}",
+            f"the gate applies the policy's blocking states; run `incidentops check {POLICY_FILE}` and fix it",
+        )
+    return registry.policy
 
 
 def regression_records(registry: Registry) -> list[dict[str, Any]]:

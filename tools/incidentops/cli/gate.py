@@ -18,7 +18,13 @@ from incidentops.gate import (
 )
 from incidentops.gitrev import head_commit
 from incidentops.registry import Registry, resolve_root
-from incidentops.releases import record_name, regression_records, release_path, write_release_record
+from incidentops.releases import (
+    gate_policy,
+    record_name,
+    regression_records,
+    release_path,
+    write_release_record,
+)
 
 FORMATS = ("text", "json", "markdown")
 
@@ -53,8 +59,9 @@ def command(results: tuple[Path, ...], suite: str | None, fmt: str, record_to: P
     registry = Registry(resolve_root(root))
     moment = parse_as_of(as_of)
     target = release_path(registry.root, record_to) if record_to is not None else None
+    policy = gate_policy(registry)
     tests = regression_records(registry)
-    decision = decide(tests, load_results(list(results)), registry.policy, suite)
+    decision = decide(tests, load_results(list(results)), policy, suite)
     if target is not None:
         model = model_version or registry.models.get("current")
         if model is not None and model not in registry.model_versions:

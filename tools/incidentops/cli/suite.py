@@ -10,7 +10,7 @@ from incidentops.cli.common import root_option
 from incidentops.fsio import write_text_atomic
 from incidentops.gate.scope import run_states, select_suite
 from incidentops.registry import Registry, resolve_root
-from incidentops.releases import regression_records
+from incidentops.releases import gate_policy, regression_records
 from incidentops.suite_export import FORMATS, export_suite
 
 
@@ -37,10 +37,11 @@ def export(suite: str | None, fmt: str, out: Path | None, root: Path | None) -> 
       incidentops suite export --format jsonl --out suite.jsonl
     """
     registry = Registry(resolve_root(root))
+    policy = gate_policy(registry)
     tests = regression_records(registry)
-    text = export_suite(tests, registry.policy, fmt, suite, registry.root)
-    runnable = run_states(registry.policy)
-    count = sum(1 for t in select_suite(tests, registry.policy, suite) if t.get("state") in runnable)
+    text = export_suite(tests, policy, fmt, suite, registry.root)
+    runnable = run_states(policy)
+    count = sum(1 for t in select_suite(tests, policy, suite) if t.get("state") in runnable)
     scope = f"suite {suite}" if suite else "all suites"
     if out is None:
         click.echo(text, nl=False)
