@@ -156,7 +156,7 @@ def decision(at: str, what: str, to_state: str, reason: str, approver: str | Non
     return text + (f"    approver: {approver}\n" if approver else "")
 
 
-def test_text(inc: Incident, state: str, status: str, model: str, decisions: list[str],
+def regression_text(inc: Incident, state: str, status: str, model: str, decisions: list[str],
               *, archived: bool = False, override: str = "") -> str:
     prefix = "../../" if archived else "../"
     return f"""\
@@ -197,33 +197,33 @@ timestamp: "2025-03-01T10:00:00Z"
 AUDIT_007_PATH = "audit/20250301T100000Z_RETIRE_REGRESSION_regression_INC_007.yaml"
 
 # The test files as they stand at the tip of main.
-T001 = lambda: test_text(INCIDENTS["INC_001"], "ACTIVE", "viable", "aurora-1.1", [  # noqa: E731
+T001 = lambda: regression_text(INCIDENTS["INC_001"], "ACTIVE", "viable", "aurora-1.1", [  # noqa: E731
     created("2024-03-10T09:00:00Z", "INC_001"),
     decision("2026-04-15T10:00:00Z", "KEEP", "ACTIVE", "Quarterly review 2026-Q2 - still seen on aurora-2.0",
              "Safety council chair"),
 ])
-T002 = lambda: test_text(INCIDENTS["INC_002"], "ACTIVE", "patched", "aurora-1.0", [  # noqa: E731
+T002 = lambda: regression_text(INCIDENTS["INC_002"], "ACTIVE", "patched", "aurora-1.0", [  # noqa: E731
     created("2024-06-05T09:00:00Z", "INC_002"),
 ])
-T003 = lambda: test_text(INCIDENTS["INC_003"], "DEPRECATED", "obsolete", "aurora-0.9", [  # noqa: E731
+T003 = lambda: regression_text(INCIDENTS["INC_003"], "DEPRECATED", "obsolete", "aurora-0.9", [  # noqa: E731
     created("2024-01-20T09:00:00Z", "INC_003"),
     decision("2025-01-10T10:00:00Z", "DEPRECATE", "DEPRECATED", "The cipher attack is obsolete",
              "Safety council chair"),
 ])
-T004 = lambda: test_text(INCIDENTS["INC_004"], "ACTIVE", "viable", "aurora-2.1", [  # noqa: E731
+T004 = lambda: regression_text(INCIDENTS["INC_004"], "ACTIVE", "viable", "aurora-2.1", [  # noqa: E731
     created("2025-12-01T09:00:00Z", "INC_004"),
 ])
-T005 = lambda: test_text(INCIDENTS["INC_005"], "ACTIVE", "patched", "aurora-2.0", [  # noqa: E731
+T005 = lambda: regression_text(INCIDENTS["INC_005"], "ACTIVE", "patched", "aurora-2.0", [  # noqa: E731
     created("2026-05-10T09:00:00Z", "INC_005"),
 ])
-T007_ACTIVE = lambda: test_text(INCIDENTS["INC_007"], "ACTIVE", "viable", "aurora-0.9", [  # noqa: E731
+T007_ACTIVE = lambda: regression_text(INCIDENTS["INC_007"], "ACTIVE", "viable", "aurora-0.9", [  # noqa: E731
     created("2024-02-01T09:00:00Z", "INC_007"),
 ])
-T007_DEPRECATED = lambda: test_text(INCIDENTS["INC_007"], "DEPRECATED", "obsolete", "aurora-0.9", [  # noqa: E731
+T007_DEPRECATED = lambda: regression_text(INCIDENTS["INC_007"], "DEPRECATED", "obsolete", "aurora-0.9", [  # noqa: E731
     created("2024-02-01T09:00:00Z", "INC_007"),
     decision("2025-01-10T10:00:00Z", "DEPRECATE", "DEPRECATED", "Grammar framing obsolete", "Safety council chair"),
 ])
-T007_RETIRED = lambda: test_text(INCIDENTS["INC_007"], "RETIRED", "obsolete", "aurora-0.9", [  # noqa: E731
+T007_RETIRED = lambda: regression_text(INCIDENTS["INC_007"], "RETIRED", "obsolete", "aurora-0.9", [  # noqa: E731
     created("2024-02-01T09:00:00Z", "INC_007"),
     decision("2025-01-10T10:00:00Z", "DEPRECATE", "DEPRECATED", "Grammar framing obsolete", "Safety council chair"),
     decision("2025-03-01T10:00:00Z", "RETIRE", "RETIRED", "ATTACK_OBSOLETE - no model in use is affected",
@@ -245,7 +245,7 @@ def build(path: Path) -> GitRepo:
     repo.commit("Registry policy and model lineage", date="2024-01-02T09:00:00Z")
 
     _add_incident(repo, "INC_003")
-    repo.write("regressions/regression_INC_003.yaml", test_text(
+    repo.write("regressions/regression_INC_003.yaml", regression_text(
         INCIDENTS["INC_003"], "ACTIVE", "viable", "aurora-0.9", [created("2024-01-20T09:00:00Z", "INC_003")]))
     repo.commit("Add INC_003 and its regression test", date="2024-01-20T09:00:00Z")
 
@@ -254,7 +254,7 @@ def build(path: Path) -> GitRepo:
     repo.commit("Add INC_007 and its regression test", date="2024-02-01T09:00:00Z")
 
     _add_incident(repo, "INC_001")
-    repo.write("regressions/reframing.yaml", test_text(
+    repo.write("regressions/reframing.yaml", regression_text(
         INCIDENTS["INC_001"], "ACTIVE", "viable", "aurora-1.1", [created("2024-03-10T09:00:00Z", "INC_001")]))
     repo.commit("Add INC_001 and its regression test", date="2024-03-10T09:00:00Z")
 

@@ -1,0 +1,225 @@
+"""pr-check end to end: each forbidden change on a branch of the scripted registry, with its rule and location."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import scripted_registry
+from conftest import run_cli
+from gitrepo import GitRepo
+from scripted_registry import AUDIT_007_PATH, INCIDENTS, T007_ACTIVE, decision, regression_text
+
+GIT_ENV = {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+T001 = "regressions/regression_INC_001.yaml"
+T004 = "regressions/regression_INC_004.yaml"
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> GitRepo:
+    return scripted_registry.build(tmp_path_factory.mktemp("prcheck") / "registry")
+
+
+@pytest.fixture
+def repo(template: GitRepo, tmp_path: Path) -> GitRepo:
+    return scripted_registry.copy(template, tmp_path / "registry")
+
+
+def cli(repo: GitRepo, *args: str):
+    return run_cli(*args, "--root", str(repo.path), env=GIT_ENV)
+
+
+def pull_request(repo: GitRepo, change: Callable[[GitRepo], None], date: str = "2026-10-20T09:00:00Z",
+                 *extra: str) -> list[tuple[str, int, int, str]]:
+    """Make ``change`` on a branch, commit it, and return pr-check's findings against main."""
+    repo.branch("change")
+    change(repo)
+    repo.git("add", "-A")
+    repo.commit("The change under review", date=date)
+    result = cli(repo, "pr-check", "--base", "main", "--format", "json", *extra)
+    assert result.code in (0, 1), result.err
+    data = result.json()
+    found = [(f["path"], f["line"], f["col"], f["rule"]) for f in data["findings"]]
+    assert result.code == (1 if found else 0)
+    return found
+
+
+def edit(repo: GitRepo, path: str, old: str, new: str) -> None:
+    text = repo.read(path)
+    assert old in text, old
+    repo.write(path, text.replace(old, new, 1))
+
+
+def test_a_clean_retirement_passes(repo: GitRepo) -> None:
+    def retire(r: GitRepo) -> None:
+        result = cli(r, "lifecycle", "retire", "regression_INC_003", "--reason", "Obsolete", "--reason-code",
+                     "ATTACK_OBSOLETE", "--approver", "Safety council chair", "--as-of", "2026-10-20T08:00:00Z")
+        assert result.code == 0, result.err
+
+    assert pull_request(repo, retire) == []
+    text = cli(repo, "pr-check", "--base", "main")
+    assert (text.code, text.out, text.err) == (0, "", "pr-check main..HEAD: 1 test(s) changed, 0 error(s), 0 warning(s).\n")
+
+
+def test_a_deleted_test(repo: GitRepo) -> None:
+    assert pull_request(repo, lambda r: r.rm(T001)) == [(T001, 3, 10, "pr.test-deleted")]
+
+
+def test_a_deleted_archived_test(repo: GitRepo) -> None:
+    archived = "regressions/archive/regression_INC_007.yaml"
+    assert pull_request(repo, lambda r: r.rm(archived)) == [(archived, 3, 10, "pr.test-deleted")]
+    result = cli(repo, "pr-check", "--base", "main")
+    assert result.out.splitlines()[0] == (
+        f"{archived}:3:10: error [pr.test-deleted] archived (RETIRED) test regression_INC_007 was deleted"
+        " instead of archived")
+
+
+def test_a_retirement_by_hand_without_audit_is_an_illegal_transition(repo: GitRepo) -> None:
+    def change(r: GitRepo) -> None:
+        edit(r, T001, "state: ACTIVE ", "state: RETIRED")
+        r.write(T001, r.read(T001) + decision("2026-10-20T09:00:00Z", "RETIRE", "RETIRED", "Old", "Chair"))
+
+    assert pull_request(repo, change) == [(T001, 11, 8, "pr.retire-audit"), (T001, 11, 8, "pr.transition")]
+
+
+def test_a_state_change_without_a_decision(repo: GitRepo) -> None:
+    found = pull_request(repo, lambda r: edit(r, T001, "state: ACTIVE    ", "state: MONITORING"))
+    assert found == [(T001, 11, 8, "pr.decision-missing")]
+
+
+def test_rewriting_the_decision_history(repo: GitRepo) -> None:
+    found = pull_request(repo, lambda r: edit(r, T001, "reason: Born from INC_001", "reason: Born earlier"))
+    assert found == [(T001, 17, 5, "pr.decision-history")]
+
+
+def test_an_audit_entry_modified_or_deleted(repo: GitRepo) -> None:
+    found = pull_request(repo, lambda r: edit(r, AUDIT_007_PATH, "reason: The grammar", "reason: A grammar"))
+    assert found == [(AUDIT_007_PATH, 6, 1, "pr.audit-modified")]
+    repo.checkout("main")
+    repo.git("branch", "-D", "change")
+    assert pull_request(repo, lambda r: r.rm(AUDIT_007_PATH)) == [(AUDIT_007_PATH, 1, 1, "pr.audit-deleted")]
+
+
+def deprecate_004(approver: str, override: bool = False) -> Callable[[GitRepo], None]:
+    def change(r: GitRepo) -> None:
+        edit(r, T004, "state: ACTIVE    ", "state: DEPRECATED")
+        if override:
+            edit(r, T004, "decisions:\n", "override:\n  reason: Covered by the batch injection suite\n"
+                                          "  approver: Safety council chair\ndecisions:\n")
+        r.write(T004, r.read(T004) + decision("2026-06-01T09:00:00Z", "DEPRECATE", "DEPRECATED",
+                                              "Covered elsewhere", approver))
+    return change
+
+
+def test_a_sev0_test_deprecated_within_a_year_needs_an_override(repo: GitRepo) -> None:
+    # added 2025-12-01 09:00, changed 2026-06-01 09:00: 182 days, judged at the head commit's date
+    found = pull_request(repo, deprecate_004("Safety council chair"), "2026-06-01T09:00:00Z")
+    assert found == [(T004, 11, 8, "pr.override-required")]
+    result = cli(repo, "pr-check", "--base", "main")
+    assert result.out.splitlines()[0] == (
+        f"{T004}:11:8: error [pr.override-required] regression_INC_004 DEPRECATED without an approved override:"
+        " it is a SEV-0 test (SEV-0/1 tests stay); it is 182 days old, younger than the 365-day minimum"
+        " (in the suite since 2025-12-01, from git)")
+    # --as-of judges the age at another date
+    later = cli(repo, "pr-check", "--base", "main", "--as-of", "2027-01-01", "--format", "json").json()
+    assert [f["message"].split(": ", 1)[1] for f in later["findings"]] == [
+        "it is a SEV-0 test (SEV-0/1 tests stay)"]
+
+
+def test_with_an_override_and_a_distinct_approver_it_passes(repo: GitRepo) -> None:
+    assert pull_request(repo, deprecate_004("Safety council chair", override=True), "2026-06-01T09:00:00Z") == []
+
+
+def test_the_approver_of_a_sev0_decision_must_not_be_the_requester(repo: GitRepo) -> None:
+    found = pull_request(repo, deprecate_004("Safety Team", override=True), "2026-06-01T09:00:00Z")
+    assert found == [(T004, 26, 15, "pr.approver")]
+
+
+def test_a_retired_id_reused(repo: GitRepo) -> None:
+    path = "regressions/regression_INC_007.yaml"
+    assert pull_request(repo, lambda r: r.write(path, T007_ACTIVE())) == [(path, 3, 10, "pr.id-reused")]
+
+
+def test_a_new_test_needs_its_incident_and_handoff(repo: GitRepo) -> None:
+    path = "regressions/regression_INC_099.yaml"
+    stray = INCIDENTS["INC_001"].__class__(**{**INCIDENTS["INC_001"].__dict__, "id": "INC_099"})
+    found = pull_request(repo, lambda r: r.write(path, regression_text(stray, "ACTIVE", "viable", "aurora-2.1", [])))
+    assert found == [(path, 4, 14, "pr.new-test-handoff"), (path, 4, 14, "pr.new-test-incident")]
+
+
+def test_an_incident_or_its_handoff_deleted(repo: GitRepo) -> None:
+    def change(r: GitRepo) -> None:
+        r.rm("incidents/INC_005/incident.yaml")
+        r.rm("incidents/INC_005/handoff.yaml")
+
+    assert pull_request(repo, change) == [
+        ("incidents/INC_005/handoff.yaml", 2, 1, "pr.handoff-deleted"),
+        ("incidents/INC_005/incident.yaml", 2, 1, "pr.incident-deleted"),
+    ]
+
+
+def test_a_postmortem_deleted(repo: GitRepo) -> None:
+    repo.write("incidents/INC_005/postmortem.md", "---\nincident: INC_005\nstatus: draft\n---\n## Summary\n")
+    repo.commit("Draft the INC_005 postmortem", date="2026-10-01T09:00:00Z")
+    found = pull_request(repo, lambda r: r.rm("incidents/INC_005/postmortem.md"))
+    assert found == [("incidents/INC_005/postmortem.md", 2, 1, "pr.postmortem-deleted")]
+
+
+def test_keep_without_justification(repo: GitRepo) -> None:
+    def change(r: GitRepo) -> None:
+        r.write(T001, r.read(T001) + decision("2026-10-20T09:00:00Z", "KEEP", "ACTIVE", '" "'))
+        r.write("reviews/2026-Q4.yaml", "quarter: 2026-Q4\nstatus: open\ntests:\n"
+                "  - test_id: regression_INC_001\n    decision: KEEP\n    justification: null\n")
+
+    assert pull_request(repo, change) == [
+        ("regressions/regression_INC_001.yaml", 29, 15, "pr.keep-justification"),
+        ("reviews/2026-Q4.yaml", 5, 15, "pr.keep-justification"),
+    ]
+
+
+def test_the_policy_of_the_base_decides(repo: GitRepo) -> None:
+    """A pull request cannot relax the state machine and use the relaxed rule in the same change."""
+    def change(r: GitRepo) -> None:
+        edit(r, "incidentops.yaml", "    ACTIVE: [MONITORING, DEPRECATED]", "    ACTIVE: [MONITORING, DEPRECATED, RETIRED]")
+        test_text_now = r.read(T001)
+        r.write(T001, test_text_now.replace("state: ACTIVE ", "state: RETIRED") + decision(
+            "2026-10-20T09:00:00Z", "RETIRE", "RETIRED", "Old", "Chair"))
+
+    assert (T001, 11, 8, "pr.transition") in pull_request(repo, change)
+
+
+def test_a_revert_of_a_retirement_is_judged_like_any_change(repo: GitRepo) -> None:
+    result = cli(repo, "lifecycle", "retire", "regression_INC_003", "--reason", "Obsolete", "--reason-code",
+                 "ATTACK_OBSOLETE", "--approver", "Safety council chair", "--as-of", "2026-10-20T08:00:00Z")
+    assert result.code == 0
+    repo.commit("Retire regression_INC_003", date="2026-10-20T09:00:00Z")
+    audit = "audit/20261020T080000Z_RETIRE_REGRESSION_regression_INC_003.yaml"
+    found = pull_request(repo, lambda r: r.git("revert", "--no-commit", "HEAD"), "2026-10-21T09:00:00Z")
+    assert found == [
+        (audit, 1, 1, "pr.audit-deleted"),
+        ("regressions/regression_INC_003.yaml", 11, 8, "pr.transition"),
+        ("regressions/regression_INC_003.yaml", 17, 3, "pr.decision-history"),
+    ]
+
+
+def test_github_annotations(repo: GitRepo) -> None:
+    pull_request(repo, lambda r: r.rm(T001))
+    result = cli(repo, "pr-check", "--base", "main", "--head", "change", "--format", "github")
+    assert result.code == 1
+    assert result.out == (
+        f"::error file={T001},line=3,col=10,title=pr.test-deleted::regression test regression_INC_001 was deleted"
+        " instead of archived (hint: retire it with `incidentops lifecycle retire`, which moves it to"
+        " regressions/archive/ with an audit entry)\n")
+
+
+def test_unknown_revisions_and_shallow_clones_are_usage_errors(repo: GitRepo, tmp_path: Path) -> None:
+    missing = cli(repo, "pr-check", "--base", "origin/main")
+    assert missing.code == 2
+    assert missing.err.splitlines()[0].endswith("git revision 'origin/main' not found")
+    shallow = GitRepo.clone(repo, tmp_path / "shallow", depth=2)
+    result = run_cli("pr-check", "--base", "HEAD~1", "--root", str(shallow.path), env=GIT_ENV)
+    assert result.code == 2
+    assert "shallow clone" in result.err
