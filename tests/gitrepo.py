@@ -1,6 +1,6 @@
 """Real git repositories with a scripted history, for tests.
 
-    repo = GitRepo.init(tmp_path / "registry")
+    repo = GitRepo(tmp_path / "registry")      # git init (if needed), identity configured
     repo.write("regressions/regression_INC_001.yaml", "state: ACTIVE\\n")
     repo.commit("Add regression_INC_001", date="2025-01-01T10:00:00Z")
     repo.branch("feature")                      # create and switch
@@ -10,7 +10,9 @@
 
 Every git call runs with a clean environment: no global or system config, no
 ``GIT_*`` variables inherited from the caller (tests may run inside a git
-hook), and pinned author/committer identity and dates.
+hook), and pinned author/committer identity and dates. Code under test runs
+git with ``os.environ``: call ``isolate_git(monkeypatch)`` (e.g. in an autouse
+fixture) so it, too, ignores the caller's git config and ``GIT_*`` variables.
 """
 
 from __future__ import annotations
@@ -72,19 +74,20 @@ def _split_identity(identity: str) -> tuple[str, str]:
 class GitRepo:
     """A git working tree under ``path`` with helpers to script its history."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, branch: str = "main") -> None:
+        """Use the repository at ``path``, creating it (folder and ``git init``) if needed."""
         self.path = Path(path)
+        if not (self.path / ".git").exists():
+            self.path.mkdir(parents=True, exist_ok=True)
+            self.git("init", "--quiet", f"--initial-branch={branch}")
+            self.git("config", "user.name", "Safety Team")
+            self.git("config", "user.email", "safety@example.org")
+            self.git("config", "commit.gpgsign", "false")
 
     @classmethod
     def init(cls, path: Path | str, branch: str = "main") -> GitRepo:
-        """Create an empty repository with ``branch`` as its initial branch."""
-        repo = cls(path)
-        repo.path.mkdir(parents=True, exist_ok=True)
-        repo.git("init", "--quiet", f"--initial-branch={branch}")
-        repo.git("config", "user.name", "Safety Team")
-        repo.git("config", "user.email", "safety@example.org")
-        repo.git("config", "commit.gpgsign", "false")
-        return repo
+        """Create an empty repository (same as ``GitRepo(path)``, reads better in fixtures)."""
+        return cls(path, branch=branch)
 
     @classmethod
     def clone(

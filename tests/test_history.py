@@ -321,6 +321,28 @@ def test_not_a_repository_means_everything_uncommitted(
     assert entry.added_at == as_of
 
 
+def test_without_git_installed(
+    scripted: Scripted, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty_bin = tmp_path / "bin"
+    empty_bin.mkdir()
+    monkeypatch.setenv("PATH", str(empty_bin))
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    assert load_history(plain).available is False
+    with pytest.raises(IncidentOpsError) as raised:
+        load_history(scripted.repo.path)
+    assert raised.value.message == "git is not installed or not on PATH"
+    assert raised.value.hint == "install git 2.31 or newer"
+
+
+def test_missing_root_is_a_user_error(tmp_path: Path) -> None:
+    with pytest.raises(IncidentOpsError, match="no such directory"):
+        load_history(tmp_path / "nowhere")
+    with pytest.raises(IncidentOpsError, match="no such directory"):
+        current_user(tmp_path / "nowhere")
+
+
 def test_repository_without_commits(tmp_path: Path) -> None:
     repo = GitRepo.init(tmp_path / "empty")
     repo.write(TEST, "test_id: regression_INC_001\n")

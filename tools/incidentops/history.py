@@ -547,6 +547,8 @@ def _call(
             check=False,
         )
     except FileNotFoundError as exc:
+        if not root.is_dir():
+            raise IncidentOpsError(f"{root}: no such directory", hint="check --root") from exc
         raise _no_git() from exc
 
 
