@@ -16,7 +16,6 @@ from conftest import run_cli
 from incidentops.registry import Registry
 from incidentops.site import charts, markup
 from incidentops.site.body import render as render_body
-from incidentops.site.body import split
 from incidentops.site.pages import SiteOptions, read_history, relative_url, render_site
 from incidentops.site.sanitize import DocumentCleaner, clean_content
 from site_support import AS_OF, REPO_URL, built_example, copy_registry, example_repo, workspace
@@ -85,15 +84,16 @@ def test_relative_urls_follow_use_directory_urls():
 # --- postmortem bodies and sanitizing ---------------------------------------------------
 
 
-def test_body_split_ignores_headings_in_fenced_code():
-    sections = split("intro\n## One\ntext\n```\n## not a heading\n```\n# Two\nmore")
-    assert [(level, title) for level, title, _ in sections] == [(0, ""), (2, "One"), (2, "Two")]
+def test_body_sections_ignore_headings_in_fenced_code():
+    sections = render_body("intro\n\n## One\ntext\n\n```\n## not a heading\n```\n\n# Two *b*\nmore")
+    assert [(s.level, s.heading) for s in sections] == [(0, ""), (2, "One"), (2, "Two b")]
+    assert "## not a heading" in str(sections[1].html)
 
 
 def test_body_sections_are_sanitized_html_on_one_line():
     sections = render_body("## A <b>\n\n<script>alert(1)</script>\n[x](javascript:alert(2))\n\n```\na\n\nb\n```\n")
     html = str(sections[0].html)
-    assert sections[0].heading == "A <b>"
+    assert sections[0].heading == "A"  # raw HTML in a body is HTML, sanitized away
     assert "<script" not in html and "javascript:" not in html
     assert "\n" not in html and "a&#10;&#10;b" in html
 

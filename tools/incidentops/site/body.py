@@ -1,9 +1,9 @@
 """Postmortem bodies: Markdown written by people, made safe before it reaches a page.
 
-A body is split at its ATX headings (outside fenced code). Each heading stays
-a Markdown heading (escaped, so it feeds the page's table of contents) and the
-text under it is rendered to HTML here and sanitized with nh3, then placed in
-the page as a raw HTML block. The generated Markdown is therefore safe whatever
+A body is rendered to HTML here and sanitized with nh3, then cut at its
+headings. Each heading becomes a Markdown heading again (escaped, so it feeds
+the page's table of contents) and the HTML under it is placed in the page as a
+raw HTML block. The generated Markdown is therefore safe whatever
 engine builds it, including engines that run no sanitizer of their own.
 """
 
@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from html import unescape
 
 import markdown
 from markupsafe import Markup
 
 from incidentops.site.sanitize import clean_content
 
-_HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
-_FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})")
 EXTENSIONS = ["tables", "fenced_code", "sane_lists", "admonition", "def_list", "abbr"]
 
 
@@ -31,38 +30,33 @@ class Section:
     html: Markup
 
 
-def split(body: str) -> list[tuple[int, str, str]]:
-    """``(level, heading, markdown)`` per section; level-1 headings count as level 2."""
-    sections: list[tuple[int, str, list[str]]] = [(0, "", [])]
-    fence: str | None = None
-    for line in body.splitlines():
-        match = _FENCE.match(line)
-        if match:
-            marker = match.group(1)
-            if fence is None:
-                fence = marker
-            elif marker[0] == fence[0] and len(marker) >= len(fence):
-                fence = None
-        heading = _HEADING.match(line) if fence is None else None
-        if heading:
-            sections.append((max(2, len(heading.group(1))), heading.group(2), []))
-        else:
-            sections[-1][2].append(line)
-    return [(level, title, "\n".join(lines)) for level, title, lines in sections]
+_HTML_HEADING = re.compile(r"<h([1-6])(?:\s[^>]*)?>(.*?)</h\1>", re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
+_MD = markdown.Markdown(extensions=EXTENSIONS, output_format="html")
 
 
 def render(body: str) -> list[Section]:
-    """The body as sanitized sections, ready for a page."""
-    md = markdown.Markdown(extensions=EXTENSIONS, output_format="html")
+    """The body as sanitized sections, ready for a page.
+
+    The whole body is rendered and sanitized at once, then cut at its top-level
+    headings (headings inside raw HTML are cut too, which only splits a section).
+    """
+    _MD.reset()
+    html = clean_content(_MD.convert(body))
     out: list[Section] = []
-    for level, heading, text in split(body):
-        md.reset()
-        html = clean_content(md.convert(text)) if text.strip() else ""
-        if level == 0 and not html:
-            continue
-        block = f'<div class="io-md">{one_line(html)}</div>' if html else ""
-        out.append(Section(level, heading, Markup(block)))
-    return out
+    level, heading, start = 0, "", 0
+    for match in _HTML_HEADING.finditer(html):
+        out.append(_section(level, heading, html[start:match.start()]))
+        level = max(2, int(match.group(1)))
+        heading = " ".join(unescape(_TAG.sub("", match.group(2))).split())
+        start = match.end()
+    out.append(_section(level, heading, html[start:]))
+    return [s for s in out if s.level or s.html]
+
+
+def _section(level: int, heading: str, html: str) -> Section:
+    html = html.strip()
+    return Section(level, heading, Markup(f'<div class="io-md">{one_line(html)}</div>' if html else ""))
 
 
 _PRE = re.compile(r"(<pre\b.*?</pre>)", re.DOTALL)

@@ -209,8 +209,45 @@ def environment() -> Environment:
         FEED=FEED,
         href=_href,
         edit_url=_edit_url,
+        sev=severity_badge,
+        state=state_badge,
+        status=status_badge,
+        incident_link=_incident_link,
+        test_link=_test_link,
     )
     return env
+
+
+def _badge(css: str, text: Any) -> Markup:
+    return Markup('<span class="io-badge io-c-{}">{}</span>').format(css, plain(text))
+
+
+def severity_badge(value: Any) -> Markup:
+    return _badge(severity_css(value), value)
+
+
+def state_badge(value: Any) -> Markup:
+    return _badge("state-" + css_token(value), value)
+
+
+def status_badge(value: Any) -> Markup:
+    return _badge("status-" + css_token(value), value)
+
+
+@pass_context
+def _incident_link(context: Context, incident_id: Any) -> Markup:
+    if context["site"].visibility.shows_incident(incident_id):
+        url = relative_url(incident_page(incident_id), context["page_path"], context["options"].use_directory_urls)
+        return Markup('<a href="{}">{}</a>').format(url, incident_id)
+    return Markup("{}").format(plain(incident_id))
+
+
+@pass_context
+def _test_link(context: Context, test_id: Any) -> Markup:
+    if context["site"].visibility.shows_test(test_id):
+        url = relative_url(test_page(test_id), context["page_path"], context["options"].use_directory_urls)
+        return Markup('<a href="{}">{}</a>').format(url, test_id)
+    return Markup("{}").format(plain(test_id))
 
 
 @pass_context
