@@ -168,7 +168,7 @@ class _Builder:
                 value: Any = None
                 node_kind = "scalar"
             elif kind in (yaml.MappingEndEvent, yaml.SequenceEndEvent):
-                container, path, _ = stack.pop()
+                container, _, _ = stack.pop()
                 depth -= 1
                 if not stack:
                     root = container
