@@ -110,7 +110,7 @@ def test_handoff_for_a_new_incident(example: Path):
     incident = example / "incidents" / "INC_010" / "incident.yaml"
     _fill(incident, {
         '"TODO: one line saying what happened, not who did it"': "Refusal rate eroded for encoded requests",
-        "type: mass_harmful_output": "type: policy_erosion",
+        "type: policy_erosion": "type: policy_erosion",
         "attack_vector: unknown           # TODO: a short slug of the technique, such as multi_turn_reframing":
             "attack_vector: encoded_request",
         '"TODO: the reporter\'s role, never a name"': "Safety evaluation analyst",

@@ -114,7 +114,10 @@ def default_weight(policy: dict[str, Any], severity: str) -> float:
 def new_incident(registry: Registry, as_of: datetime) -> tuple[str, str]:
     incident_id = next_incident_id(registry)
     rel = f"incidents/{incident_id}/incident.yaml"
-    types = [t["id"] for t in registry.policy.get("incident_types", []) if isinstance(t, dict) and "id" in t]
+    entries = [t for t in registry.policy.get("incident_types", []) if isinstance(t, dict) and "id" in t]
+    # the scaffold starts at SEV-3: offer first a type whose typical range includes it
+    entries.sort(key=lambda t: "SEV-3" not in (t.get("typical_severity") or []))
+    types = [str(t["id"]) for t in entries]
     model = registry.models.get("current") or next(iter(registry.model_versions), "TODO")
     text = render("incident.yaml.j2", schema_prefix=schema_prefix(registry, rel), id=incident_id,
                   types=types or ["policy_violation_isolated"], model=model, **default_times(as_of))

@@ -6,8 +6,6 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
 from incidentops.errors import IncidentOpsError
 from incidentops.gate.decision import GateDecision
 from incidentops.schemas import load_schema
@@ -22,7 +20,9 @@ def default_record_name(as_of: datetime, commit: str | None, model_version: str 
     return f"{stamp}_{_NAME_UNSAFE.sub('-', label).strip('-.') or 'gate'}"
 
 
-def _validator() -> Draft202012Validator:
+def _validator() -> Any:
+    from jsonschema import Draft202012Validator  # imported on use: its format checkers load slowly
+
     schema = load_schema("release")
     if schema is None:  # pragma: no cover - the schema ships with the package
         raise RuntimeError("release.schema.json is missing from the package")
