@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 START = 1_641_200_400  # 2022-01-03T09:00:00Z
 STEP = 1_800  # seconds between commits
@@ -149,7 +149,7 @@ decisions:
 class _Writer:
     """Writes the fast-import stream for one commit at a time."""
 
-    def __init__(self, out: BinaryIO | io.RawIOBase) -> None:
+    def __init__(self, out: IO[bytes] | io.RawIOBase) -> None:
         self.out = out
         self.mark = 0
 

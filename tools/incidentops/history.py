@@ -457,6 +457,8 @@ def _stream(
             raise _git_failure(root, argv, errors.read())
         if rest.strip(b"\n"):
             walker.feed([rest])
+        if progress is not None:
+            progress(walker.commits)
 
 
 # --- running git ------------------------------------------------------------
