@@ -109,14 +109,15 @@ def test_clean_content_keeps_charts_and_drops_active_content():
 def test_document_cleaner_keeps_theme_scripts_and_drops_injected_ones():
     page = (
         "<html><head><title>a &lt;/title&gt;&lt;script&gt;</title></head>"
-        '<body><script src="assets/theme.js"></script>'
-        '<article class="md-content__inner"><script>alert(1)</script><p onclick="x()">t</p></article>'
+        '<body><script src="assets/theme.js"></script><nav><a href="javascript:x()" onclick="x()">n</a></nav>'
+        '<article class="md-content__inner"><script>alert(1)</script><p>t</p></article>'
         '<script id="__config" type="application/json">{"a": 1}</script></body></html>'
     )
     cleaned = DocumentCleaner().clean(page)
     assert '<script src="assets/theme.js"></script>' in cleaned
     assert '<script id="__config" type="application/json">{"a": 1}</script>' in cleaned
-    assert "alert(1)" not in cleaned and "onclick" not in cleaned
+    assert "alert(1)" not in cleaned and "onclick" not in cleaned and "javascript:" not in cleaned
+    assert '<nav><a>n</a></nav><article class="md-content__inner"><p>t</p></article>' in cleaned
     assert "<title>a &lt;/title&gt;&lt;script&gt;</title>" in cleaned
 
 
@@ -185,8 +186,8 @@ def test_feed_is_atom_with_decisions_and_audit_entries(example_pages):
 
 def test_site_build_checks_then_builds_with_progress(site):
     err = built_example().result.err
-    assert "Checking 33 record file(s)..." in err or "record file(s)..." in err
-    assert "Building pages:" in err and "Built the internal site in" in err
+    assert "Checking 33 record file(s) while the site builds..." in err
+    assert "Building pages:" in err and "Records are valid. Built the internal site in" in err
     for name in ("index.html", "incidents/INC_001/index.html", "feed.xml", "search/search_index.json",
                  "search/search_index.js", "assets/incidentops/iframe-worker-shim.js"):
         assert (site / name).is_file(), name
@@ -210,11 +211,14 @@ def test_build_refuses_when_checks_find_errors(tmp_path):
     incident = root / "incidents" / "INC_001" / "incident.yaml"
     incident.write_text(incident.read_text(encoding="utf-8").replace("severity: SEV-2", "severity: SEV-9"),
                         encoding="utf-8")
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text("the published site", encoding="utf-8")
     result = run_cli("site", "build", "--as-of", AS_OF, "--site-dir", str(tmp_path / "site"), cwd=root)
     assert result.code == 1
     assert "incidents/INC_001/incident.yaml:5:11: error [schema.enum]" in result.err
     assert "not building the site" in result.err
-    assert not (tmp_path / "site").exists()
+    assert (tmp_path / "site" / "index.html").read_text(encoding="utf-8") == "the published site"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["registry", "site"]  # no staging folder left
 
 
 def test_generate_writes_the_plugin_pages_and_zensical_builds_them(example_pages):

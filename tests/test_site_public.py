@@ -93,7 +93,7 @@ def _haystack(site: Path) -> dict[str, str]:
 def test_public_build_holds_no_string_unique_to_an_internal_record(secrets):
     built = built_example(public=True)
     assert built.result.code == 0, built.result.err
-    assert "Building the public site" in built.result.err
+    assert "Built the public site" in built.result.err
     haystack = _haystack(built.site)
     assert "search/search_index.json" in haystack and "feed.xml" in haystack and "sitemap.xml" in haystack
     leaks = sorted((name, secret) for name, text in haystack.items() for secret in secrets if secret in text)

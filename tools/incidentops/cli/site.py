@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -12,10 +15,10 @@ from typing import Any
 import click
 import yaml
 
-from incidentops.checks import check_registry
 from incidentops.cli._progress import Progress
 from incidentops.cli.common import as_of_option, parse_as_of, root_option
 from incidentops.errors import IncidentOpsError
+from incidentops.findings import Finding
 from incidentops.registry import Registry, resolve_root
 from incidentops.reporting import render
 from incidentops.site import pages, settings
@@ -178,6 +181,59 @@ def _mkdocs_logging() -> logging.Handler:
     return handler
 
 
+class _ChecksFailed(Exception):
+    """Raised inside the build to stop it as soon as the background check reports errors."""
+
+
+class _BackgroundCheck:
+    """`incidentops check` in its own process, running while the site builds.
+
+    The site is built into a staging folder and only moved into place once the
+    check has passed: a site is never published from records with errors, and
+    the check costs no wall-clock time on a machine with a spare core.
+    """
+
+    def __init__(self, root: Path, as_of: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "incidentops", "check", "--format", "json", "--root", str(root),
+             "--as-of", as_of],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+            env={**os.environ, "NO_COLOR": "1"},
+        )
+
+    def failed(self) -> bool:
+        """Whether the check has finished with errors (never waits)."""
+        return self.proc.poll() not in (None, 0)
+
+    def errors(self) -> tuple[list[Finding], str]:
+        """Wait for the check: its error findings, or the message of a check that could not run."""
+        out, err = self.proc.communicate()
+        if self.proc.returncode == 0:
+            return [], ""
+        try:
+            findings = [Finding(**item) for item in json.loads(out or "[]")]
+        except (ValueError, TypeError):
+            findings = []
+        errors = [f for f in findings if f.is_error]
+        return errors, "" if errors else (err.strip() or f"`incidentops check` exited with {self.proc.returncode}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.communicate()
+
+
+def _refuse(steps: _Steps, errors: list[Finding], message: str) -> int:
+    if errors:
+        steps.say(render(errors, "text"))
+        steps.say(f"incidentops: {len(errors)} error(s) in the records: not building the site.")
+    else:
+        steps.say(message)
+        steps.say("incidentops: the records could not be checked: not building the site.")
+    steps.say("  hint: fix them (`incidentops check` lists them), then build again")
+    return 1
+
+
 @command.command("build")
 @_public_option
 @click.option("--strict", is_flag=True, help="Fail on MkDocs warnings too (broken links, missing pages...).")
@@ -188,10 +244,12 @@ def _mkdocs_logging() -> logging.Handler:
 @as_of_option
 def build(public: bool, strict: bool, site_dir: Path | None, config_file: Path | None, root: Path | None,
           as_of: str | None) -> int:
-    """Validate every record, then build the site.
+    """Validate every record and build the site.
 
-    Refuses to build (exit 1) when `incidentops check` finds errors: a site is
-    only published from a valid registry. Progress goes to stderr.
+    The records are checked (as `incidentops check` does) while the site is
+    built into a staging folder; the site replaces site/ only when the check
+    finds no error. With errors, it exits 1 and site/ is left as it was.
+    Progress goes to stderr.
     """
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.config import load_config
@@ -201,31 +259,38 @@ def build(public: bool, strict: bool, site_dir: Path | None, config_file: Path |
     config_path = _config_path(config_file, root_dir)
     moment = parse_as_of(as_of)
     steps = _Steps()
-    registry = Registry(root_dir)
-    steps.say(f"Checking {len(registry.all_paths())} record file(s)...")
-    findings = check_registry(registry, moment, progress=steps.live.items("Checking records"))
-    errors = [f for f in findings if f.is_error]
-    if errors:
-        steps.say(render(errors, "text"))
-        steps.say(f"incidentops: {len(errors)} error(s) in the records: not building the site.")
-        steps.say("  hint: fix them (`incidentops check` lists them), then build again")
-        return 1
-    edition = "public" if public or settings.env_public() else "internal"
-    steps.say(f"Records are valid. Building the {edition} site...")
-    handler = _mkdocs_logging()
+    overrides: dict[str, Any] = {"config_file": str(config_path), "strict": strict or None}
+    if site_dir is not None:
+        overrides["site_dir"] = str(site_dir.resolve())
     try:
-        overrides: dict[str, Any] = {"config_file": str(config_path), "strict": strict or None}
-        if site_dir is not None:
-            overrides["site_dir"] = str(site_dir.resolve())
         cfg = load_config(**overrides)
-        plugin = cfg.plugins.get("incidentops")
-        if plugin is None:
-            raise IncidentOpsError(
-                f"{config_path}: the incidentops plugin is not enabled",
-                "add `- incidentops` under `plugins:` in mkdocs.yml",
-            )
+    except MkDocsException as exc:
+        raise IncidentOpsError(f"{config_path}: {exc}", "fix the MkDocs configuration") from exc
+    plugin = cfg.plugins.get("incidentops")
+    if plugin is None:
+        raise IncidentOpsError(
+            f"{config_path}: the incidentops plugin is not enabled",
+            "add `- incidentops` under `plugins:` in mkdocs.yml",
+        )
+    registry = Registry(root_dir)
+    steps.say(f"Checking {len(registry.all_paths())} record file(s) while the site builds...")
+    check = _BackgroundCheck(root_dir, moment.isoformat())
+    final = Path(cfg.site_dir)
+    staging = final.parent / f".{final.name}.building-{os.getpid()}"
+    edition = "public" if public or settings.env_public() else "internal"
+    handler = _mkdocs_logging()
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if check.failed():
+            handler.setLevel(logging.CRITICAL)  # the findings say what is wrong, not a build error
+            raise _ChecksFailed
+        steps(stage, done, total)
+
+    try:
+        shutil.rmtree(staging, ignore_errors=True)
+        cfg["site_dir"] = str(staging)
         plugin.registry = registry  # type: ignore[attr-defined]
-        plugin.progress = steps  # type: ignore[attr-defined]
+        plugin.progress = progress  # type: ignore[attr-defined]
         plugin.config.public = bool(public or plugin.config.public)
         plugin.config.as_of = moment.isoformat()
         cfg.plugins.on_startup(command="build", dirty=False)
@@ -233,12 +298,25 @@ def build(public: bool, strict: bool, site_dir: Path | None, config_file: Path |
             mkdocs_build(cfg)
         finally:
             cfg.plugins.on_shutdown()
+        errors, problem = check.errors()
+        if errors or problem:
+            return _refuse(steps, errors, problem)
+        if final.exists():
+            shutil.rmtree(final)
+        staging.rename(final)
+    except _ChecksFailed:
+        return _refuse(steps, *check.errors())
     except MkDocsException as exc:
+        errors, problem = check.errors()
+        if errors or problem:
+            return _refuse(steps, errors, problem)
         steps.say(f"incidentops: the site build failed: {exc}")
         return 1
     finally:
+        check.stop()
         logging.getLogger("mkdocs").removeHandler(handler)
-    steps.say(f"Built the {edition} site in {cfg.site_dir} in {steps.elapsed()}.")
+        shutil.rmtree(staging, ignore_errors=True)
+    steps.say(f"Records are valid. Built the {edition} site in {final} in {steps.elapsed()}.")
     return 0
 
 

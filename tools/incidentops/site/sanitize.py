@@ -9,7 +9,8 @@ Two allowlists:
 * ``DOCUMENT``: the content allowlist extended with Material's page chrome
   (header, navigation drawer, search form, palette toggle, icons). The theme's
   own ``<script>`` elements outside the article are set aside before cleaning
-  and put back afterwards; everything else goes through nh3. The repository
+  and put back afterwards; everything else goes through nh3 (the article
+  itself was cleaned with the content allowlist). The repository
   link stays, but loses the hook that makes the theme call the forge's API:
   browsing the site makes no request to another host.
 """
@@ -129,25 +130,28 @@ class DocumentCleaner:
             self.token = "iokeep" + secrets.token_hex(12)
 
     def clean(self, page: str) -> str:
-        """``page`` with a plain-text <title> and a sanitized <body> (theme scripts kept)."""
+        """``page`` with a plain-text <title> and a sanitized <body> (theme scripts kept).
+
+        The article (the page content) was sanitized with the stricter content
+        allowlist already (:func:`clean_content`, in ``on_page_content``): it is
+        set aside like the theme's scripts, minus any script, so that each part
+        of the page goes through nh3 once.
+        """
         page = _TITLE.sub(lambda m: m.group(1) + _plain_title(m.group(2)) + m.group(3), page, count=1)
         match = _BODY.search(page)
         if match is None:
             return page
-        inner = match.group(2)
         kept: list[str] = []
-        articles = [(m.start(), m.end()) for m in _ARTICLE.finditer(inner)]
 
-        def stash(script: re.Match[str]) -> str:
-            if any(start <= script.start() < end for start, end in articles):
-                return ""  # content never carries scripts: whatever is there goes
-            kept.append(script.group(0))
+        def stash(text: str) -> str:
+            kept.append(text)
             return f"{self.token}x{len(kept) - 1}x"
 
-        inner = _SCRIPT.sub(stash, inner)
+        inner = _ARTICLE.sub(lambda m: stash(_SCRIPT.sub("", m.group(0))), match.group(2))
+        inner = _SCRIPT.sub(lambda m: stash(m.group(0)), inner)
         cleaned = clean_body(inner)
-        for index, script in enumerate(kept):
-            cleaned = cleaned.replace(f"{self.token}x{index}x", script, 1)
+        for index in range(len(kept) - 1, -1, -1):
+            cleaned = cleaned.replace(f"{self.token}x{index}x", kept[index], 1)
         return page[: match.start(2)] + cleaned + page[match.end(2):]
 
 
