@@ -26,6 +26,7 @@ from typing import Any
 
 from incidentops.history import RegistryHistory, load_history
 from incidentops.registry import Registry
+from incidentops.yamlio import load_bytes
 
 KEEP = "KEEP"
 REVIEW = "REVIEW"
@@ -216,19 +217,34 @@ def assess_repository(
         pending = pool.submit(
             load_history, registry.root, HISTORY_PATHS, as_of, progress=history_progress
         )
-        preload(registry, progress)
+        records = read_records(registry, progress)
         history = pending.result()
-    return assess_registry(registry, history, as_of, states)
+    return assess_registry(registry, history, as_of, states, records=records)
 
 
-def preload(registry: Registry, progress: Callable[[int, int], None] | None = None) -> None:
-    """Parse every test and incident record into the registry's cache."""
+def read_records(
+    registry: Registry, progress: Callable[[int, int], None] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Every test and incident record, parsed but not schema-validated: ``{path: data}``.
+
+    The assessment reads each field defensively, so a record with schema
+    errors (which `incidentops check` reports) is still assessed; skipping
+    validation keeps the run close to the time of the git log alone.
+    """
     paths = [p for test_paths in registry.test_paths.values() for p in test_paths]
     paths += [registry.incident_path(i) for i in registry.incident_ids]
+    out: dict[str, dict[str, Any]] = {}
     for number, path in enumerate(paths, start=1):
-        registry.doc(path)
+        try:
+            raw = (registry.root / path).read_bytes()
+        except OSError:
+            continue
+        data = load_bytes(raw, path).data
+        if isinstance(data, dict):
+            out[path] = data
         if progress is not None and number % 500 == 0:
             progress(number, len(paths))
+    return out
 
 
 def assess_registry(
@@ -236,22 +252,31 @@ def assess_registry(
     history: RegistryHistory,
     as_of: datetime,
     states: Iterable[str] | None = None,
+    *,
+    records: Mapping[str, dict[str, Any]] | None = None,
 ) -> DecayReport:
     """Assess every regression test of ``registry`` as of ``as_of``.
 
     ``states`` limits the report to tests in those states; by default every
-    test but the RETIRED ones.
+    test but the RETIRED ones. ``records`` (from :func:`read_records`) replaces
+    reading the records through the registry.
     """
     wanted = set(states) if states is not None else None
     policy = registry.policy
     thresholds = Thresholds.from_policy(policy)
     current = registry.models.get("current")
     current_model = current if isinstance(current, str) else None
-    incidents = dict(registry.incidents())
+
+    def data_of(path: str) -> dict[str, Any] | None:
+        return records.get(path) if records is not None else registry.data(path)
+
+    incidents = {
+        i: found for i in registry.incident_ids if (found := data_of(registry.incident_path(i))) is not None
+    }
     paths = [(test_id, path) for test_id in sorted(registry.test_paths) for path in registry.test_paths[test_id]]
     out: list[Assessment] = []
     for test_id, path in paths:
-        data = registry.data(path)
+        data = data_of(path)
         if data is None:
             continue
         state = data.get("state") if isinstance(data.get("state"), str) else None
