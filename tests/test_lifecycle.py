@@ -496,3 +496,20 @@ def test_audit_path_and_transitions_follow_the_policy() -> None:
         "audit/20260102T030405Z_RETIRE_REGRESSION_regression_X.yaml")
     assert lifecycle.transitions({"regression": {"transitions": {"ACTIVE": ["RETIRED"]}}}) == {"ACTIVE": ["RETIRED"]}
     assert lifecycle.transitions({})["DEPRECATED"] == ["ACTIVE", "MONITORING", "RETIRED"]
+
+
+def test_a_failed_write_of_a_simple_decision_is_a_clean_error(template: GitRepo, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    isolate_git(monkeypatch)
+    repo = scripted_registry.copy(template, tmp_path / "registry")
+    before = snapshot(repo.path)
+    request = Request("regression_INC_001", "KEEP", "Still seen", "Safety Team", datetime(2026, 10, 20, tzinfo=UTC))
+
+    def hook(name: str) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    with pytest.raises(IncidentOpsError) as caught:
+        decide(Registry(repo.path), request, hook=hook)
+    assert caught.value.message == (
+        "regressions/regression_INC_001.yaml: cannot record the decision (Permission denied); nothing was changed")
+    assert snapshot(repo.path) == before

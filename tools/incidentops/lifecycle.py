@@ -353,8 +353,14 @@ def apply(registry: Registry, plan: Plan, hook: Hook | None = None, timeout: flo
     if plan.request.decision == RETIRE:
         _ceremony(root, plan, new_text, hook)
     else:
-        _step(hook, "edit")
-        write_text_atomic(root / plan.path, new_text)
+        try:
+            _step(hook, "edit")
+            write_text_atomic(root / plan.path, new_text)
+        except OSError as exc:  # the write is atomic: the file is as it was
+            raise IncidentOpsError(
+                f"{plan.path}: cannot record the decision ({exc.strerror or exc}); nothing was changed",
+                "fix the cause (permissions, disk space) and run the command again",
+            ) from exc
     for rel in {plan.path, plan.new_path, plan.audit_path}:
         if rel:
             registry.forget(rel)
