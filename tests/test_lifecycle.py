@@ -19,7 +19,7 @@ from conftest import run_cli
 from gitrepo import GitRepo, isolate_git
 from incidentops import lifecycle
 from incidentops.errors import BlockedError, IncidentOpsError
-from incidentops.lifecycle import Request, decide, records_from_state
+from incidentops.lifecycle import Request, decide
 from incidentops.registry import Registry
 from scripted_registry import snapshot
 
@@ -53,8 +53,7 @@ def status(repo: GitRepo) -> str:
 def decision_lines(at: str, what: str, from_state: str, to_state: str, reason: str, by: str,
                    approver: str | None = None) -> str:
     lines = [f'  - at: "{at}"', f"    decision: {what}"]
-    if records_from_state():
-        lines.append(f"    from_state: {from_state}")
+    lines.append(f"    from_state: {from_state}")
     lines += [f"    to_state: {to_state}", f"    reason: {reason}", f"    by: {by}"]
     if approver:
         lines.append(f"    approver: {approver}")

@@ -41,7 +41,6 @@ from incidentops.fsio import create_text_exclusive, write_text_atomic
 from incidentops.gitops import stage
 from incidentops.history import RegistryHistory, git_mv, load_history
 from incidentops.registry import Registry
-from incidentops.schemas import load_schema
 from incidentops.yamledit import append_item, edit_text
 from incidentops.yamlscalar import quoted, scalar
 
@@ -156,13 +155,6 @@ def has_override(data: Mapping[str, Any]) -> bool:
 
 def same_person(a: str | None, b: str | None) -> bool:
     return bool(a) and bool(b) and " ".join(str(a).split()).casefold() == " ".join(str(b).split()).casefold()
-
-
-def records_from_state() -> bool:
-    """Whether the regression schema has a ``from_state`` field in decisions (then it is written)."""
-    schema = load_schema("regression") or {}
-    item = schema.get("properties", {}).get("decisions", {}).get("items", {})
-    return "from_state" in item.get("properties", {})
 
 
 def stamp(when: datetime) -> str:
@@ -298,8 +290,7 @@ def plan(registry: Registry, request: Request, history: RegistryHistory | None =
         raise IncidentOpsError("--reason-code applies to `retire` only", "drop --reason-code")
 
     entry: dict[str, str] = {"at": stamp(request.as_of), "decision": decision}
-    if records_from_state():
-        entry["from_state"] = from_state
+    entry["from_state"] = from_state
     entry["to_state"] = to_state
     entry["reason"] = f"{code} - {reason}" if decision == RETIRE else reason
     entry["by"] = request.requested_by
