@@ -117,3 +117,26 @@ def test_public_counts_and_charts_leave_internal_incidents_out():
     assert "7 incidents detected from" in dashboard
     assert not (built_example(public=True).site / "incidents" / "INC_002").exists()
     assert not (built_example(public=True).site / "regressions" / "regression_INC_003.html").exists()
+
+
+def test_prune_drops_rows_that_name_hidden_records():
+    from incidentops.site.visibility import decide
+
+    shown = decide(
+        True,
+        [("INC_001", {"visibility": "public"}), ("INC_002", {"visibility": "internal"}), ("INC_003", {})],
+        [("regression_INC_001", {"incident_id": "INC_001"}), ("regression_INC_002", {"incident_id": "INC_002"}),
+         ("regression_INC_009", {"incident_id": "INC_009"})],
+    )
+    assert shown.incidents == {"INC_001"}  # no visibility at all counts as internal
+    assert shown.tests == {"regression_INC_001"}  # a test of an unknown incident is left out too
+    record = {"quarter": "2026-Q4", "missing": ["regression_INC_002", "regression_INC_001"],
+              "tests": [{"test_id": "regression_INC_001"}, {"test_id": "regression_INC_002"},
+                        {"test_id": "regression_INC_001", "incident_id": "INC_003"}]}
+    assert shown.prune(record) == {"quarter": "2026-Q4", "missing": ["regression_INC_001"],
+                                   "tests": [{"test_id": "regression_INC_001"}]}
+    assert not shown.shows_audit({"original_incident": "INC_002", "test_id": "regression_INC_002"})
+    assert not shown.shows_audit({"original_incident": "INC_001", "test_id": "regression_INC_002"})
+    assert shown.shows_audit({"original_incident": "INC_001", "test_id": "regression_INC_001"})
+    everything = decide(False, [("INC_002", {"visibility": "internal"})], [])
+    assert everything.prune(record) is record and everything.shows_incident("INC_002")

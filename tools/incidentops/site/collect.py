@@ -329,7 +329,10 @@ def _records(
         if not is_safe_name(stem):
             note(f"{path}: not shown, the name {stem!r} cannot name a page")
             continue
-        views.append(RecordView(stem, path, visibility.prune(data), _dates(history, path)))
+        shown = visibility.prune(data)
+        if visibility.public and isinstance(shown.get("tests"), list) and "tests_run" in shown:
+            shown["tests_run"] = len(shown["tests"])  # counts leave hidden tests out too
+        views.append(RecordView(stem, path, shown, _dates(history, path)))
     return views
 
 
