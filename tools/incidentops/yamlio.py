@@ -1,11 +1,15 @@
 """Safe YAML loading with positions, and front matter for Markdown records.
 
-Records are read from PyYAML's event stream (the C parser when available), not
-with ``yaml.load``: that lets one pass reject what a registry must never hold
-(anchors and aliases, duplicate keys, several documents, absurd nesting), keep
-timestamps as strings, flag YAML 1.1 surprises (``NO``, ``on``, ``017``) and
-remember where every key and value starts, so that each finding points at
-``path:line:col``.
+Records are not read with ``yaml.load``: they are built from PyYAML's nodes or
+events, which lets one pass reject what a registry must never hold (anchors and
+aliases, duplicate keys, several documents, absurd nesting), keep timestamps as
+strings, flag YAML 1.1 surprises (``NO``, ``on``, ``017``) and remember where
+every key and value starts, so that each finding points at ``path:line:col``.
+
+Two readers give the same result. The fast one walks the node tree the C parser
+composes; it handles a plain record (no anchor, alias or tag, no duplicate or
+complex key, one document, shallow). Anything else is read again from the event
+stream, which reports each of those problems where it occurs.
 """
 
 from __future__ import annotations
@@ -22,6 +26,10 @@ try:
     _Loader: type = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML without libyaml
     _Loader = yaml.SafeLoader
+try:
+    from yaml._yaml import CParser as _Parser
+except ImportError:  # pragma: no cover - PyYAML without libyaml
+    _Parser = None  # type: ignore[assignment,misc]
 
 MAX_BYTES = 1_000_000
 MAX_DEPTH = 32
@@ -39,6 +47,8 @@ _YAML11_BOOLS = frozenset(
 _INT = re.compile(r"[-+]?(?:0|[1-9][0-9_]*)\Z")
 _FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z")
 _YAML11_NUMBER = re.compile(r"[-+]?(?:0[0-7_]+|0o[0-7_]+|0x[0-9a-fA-F_]+|0b[01_]+|[0-9]+(?::[0-5]?[0-9])+)\Z")
+# Every null, boolean (YAML 1.1 ones included) and number starts with one of these.
+_RESOLVABLE_FIRST = frozenset("0123456789+-.~nNtTfFyYoO")
 _SPECIAL_FLOATS = {".inf": float("inf"), "+.inf": float("inf"), "-.inf": float("-inf"), ".nan": float("nan")}
 
 
@@ -110,6 +120,8 @@ class _Builder:
             return value
         if event.style or event.tag == "tag:yaml.org,2002:str":
             return value  # quoted or explicitly a string
+        if value and value[0] not in _RESOLVABLE_FIRST:
+            return value  # no null, boolean or number starts with this character
         if value in _NULLS:
             return None
         if value in _TRUE:
@@ -240,6 +252,78 @@ class _Builder:
         return root
 
 
+# Where an anchor (&a), an alias (*a) or a tag (!t, !!t) could start a token: such a
+# record is read from the event stream, which reports them. Conservative on purpose
+# (an "&x" or "!" inside a quoted string also takes the event path).
+_EVENTS_NEEDED = re.compile(r"(?<![^\s\[\]{},:?-])(?:[&*]\S|!)")
+
+
+class _NotPlain(Exception):
+    """The fast reader met something only the event reader reports exactly."""
+
+
+if _Parser is not None:
+
+    class _Composer(_Parser):
+        """The C composer without tag resolution: values are resolved by ``_Builder.scalar``."""
+
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> None:
+            return None
+
+        def descend_resolver(self, parent: Any, index: Any) -> None:
+            return None
+
+        def ascend_resolver(self) -> None:
+            return None
+
+
+class _NodeReader(_Builder):
+    """Builds data and positions from the C parser's node tree (plain records only)."""
+
+    def read(self, node: Any, here: Path_, depth: int) -> Any:
+        mark = node.start_mark
+        self.doc.values[here] = (mark.line + 1 + self.offset, mark.column + 1)
+        kind = type(node)
+        if kind is yaml.ScalarNode:
+            return self.scalar(node, here)
+        if depth >= MAX_DEPTH:
+            raise _NotPlain
+        if kind is yaml.MappingNode:
+            out: dict[str, Any] = {}
+            keys = self.doc.keys
+            for key_node, value_node in node.value:
+                if type(key_node) is not yaml.ScalarNode:
+                    raise _NotPlain
+                key = key_node.value
+                if key in out:
+                    raise _NotPlain
+                kpath = (*here, key)
+                kmark = key_node.start_mark
+                keys[kpath] = (kmark.line + 1 + self.offset, kmark.column + 1)
+                out[key] = self.read(value_node, kpath, depth + 1)
+            return out
+        return [self.read(item, (*here, index), depth + 1) for index, item in enumerate(node.value)]
+
+
+def _read_nodes(text: str, doc: Document, line_offset: int) -> tuple[bool, Any]:
+    """(True, data) when the fast reader handled ``text``; (False, None) to use the event reader."""
+    if _Parser is None or (("&" in text or "*" in text or "!" in text) and _EVENTS_NEEDED.search(text)):
+        return False, None
+    trial = Document(doc.path)
+    try:
+        parser = _Composer(text)
+        node = parser.get_node() if parser.check_node() else None
+        if type(node) is not yaml.MappingNode or parser.check_node():
+            return False, None
+        data = _NodeReader(trial, line_offset).read(node, (), 1)
+    except (_NotPlain, yaml.YAMLError, RecursionError):
+        return False, None
+    doc.values.update(trial.values)
+    doc.keys.update(trial.keys)
+    doc.findings.extend(trial.findings)
+    return True, data
+
+
 _NO_KEY: Any = object()
 
 
@@ -278,6 +362,8 @@ def _decode(raw: bytes, doc: Document) -> str | None:
 
 
 def _check_tabs(text: str, doc: Document, line_offset: int) -> bool:
+    if "\t" not in text:
+        return False
     for number, line in enumerate(text.split("\n"), start=1):
         stripped = line.lstrip(" ")
         if stripped.startswith("\t"):
@@ -299,6 +385,9 @@ def parse_yaml_text(text: str, doc: Document, line_offset: int = 0) -> Any:
                     "fill in the fields; `incidentops new` scaffolds a record with every required field")
         )
         return None
+    handled, data = _read_nodes(text, doc, line_offset)
+    if handled:
+        return data
     builder = _Builder(doc, line_offset)
     try:
         data = builder.build(yaml.parse(text, Loader=_Loader))
