@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -85,3 +86,16 @@ def test_consumer_repository_gets_line_accurate_errors(example: Path, hook_repo,
     sh("git", "add", "-A", cwd=consumer)
     good = sh("git", "commit", "-q", "-m", "Note the review", cwd=consumer, env=home, check=False)
     assert good.returncode == 0, good.stdout + good.stderr
+
+
+def test_this_repository_runs_its_own_hooks(hook_repo):
+    """The repository's own config: ruff, mypy and the incidentops hooks on the example registry."""
+    repo, _ = hook_repo
+    bindir = str(Path(sys.executable).parent)
+    env = {"PATH": bindir + os.pathsep + os.environ.get("PATH", ""),
+           "PRE_COMMIT_HOME": str(repo.parent / "pre-commit-home-own")}
+    result = sh(*PRE_COMMIT, "run", "--all-files", cwd=repo, env=env, check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    for hook in ("ruff", "mypy (strict, the incidentops package)", "incidentops check (changed records)", "incidentops check (whole registry)"):
+        assert re.search(rf"^{re.escape(hook)}\.+Passed$", output, re.M), (hook, output)

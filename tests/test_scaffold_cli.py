@@ -69,3 +69,9 @@ def test_hook_manifest_files_regex_is_generated_from_the_kinds():
         assert pattern.search(path), path
     for path in ("README.md", "tools/incidentops/cli/check.py", "incidents/INC_001/notes.txt", "mkdocs.yml"):
         assert not pattern.search(path), path
+
+
+def test_editor_settings_are_generated_from_the_kinds():
+    from incidentops.kinds import editor_settings
+
+    assert (REPO / ".vscode/settings.json").read_text() == editor_settings()

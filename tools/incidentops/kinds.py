@@ -13,21 +13,27 @@ class Kind:
     pattern: re.Pattern[str]
     markdown: bool = False
     example: str = ""
+    #: globs an editor maps to the schema (none for Markdown: editors do not validate front matter)
+    globs: tuple[str, ...] = ()
 
 
 KINDS: tuple[Kind, ...] = (
-    Kind("policy", "policy", re.compile(r"incidentops\.yaml\Z"), example="incidentops.yaml"),
-    Kind("models", "models", re.compile(r"models\.yaml\Z"), example="models.yaml"),
-    Kind("incident", "incident", re.compile(r"incidents/[^/]+/incident\.yaml\Z"), example="incidents/INC_001/incident.yaml"),
+    Kind("policy", "policy", re.compile(r"incidentops\.yaml\Z"), example="incidentops.yaml", globs=("incidentops.yaml",)),
+    Kind("models", "models", re.compile(r"models\.yaml\Z"), example="models.yaml", globs=("models.yaml",)),
+    Kind("incident", "incident", re.compile(r"incidents/[^/]+/incident\.yaml\Z"), example="incidents/INC_001/incident.yaml",
+         globs=("incidents/*/incident.yaml",)),
     Kind("postmortem", "postmortem", re.compile(r"incidents/[^/]+/postmortem\.md\Z"), markdown=True,
          example="incidents/INC_001/postmortem.md"),
-    Kind("handoff", "handoff", re.compile(r"incidents/[^/]+/handoff\.yaml\Z"), example="incidents/INC_001/handoff.yaml"),
+    Kind("handoff", "handoff", re.compile(r"incidents/[^/]+/handoff\.yaml\Z"), example="incidents/INC_001/handoff.yaml",
+         globs=("incidents/*/handoff.yaml",)),
     Kind("regression", "regression", re.compile(r"regressions/(?:archive/)?[^/]+\.yaml\Z"),
-         example="regressions/regression_INC_001.yaml"),
-    Kind("audit", "audit", re.compile(r"audit/[^/]+\.yaml\Z"), example="audit/20260901T100000Z_RETIRE_REGRESSION_regression_INC_004.yaml"),
-    Kind("review", "review", re.compile(r"reviews/[^/]+\.yaml\Z"), example="reviews/2026-Q4.yaml"),
-    Kind("release", "release", re.compile(r"releases/[^/]+\.yaml\Z"), example="releases/aurora-3.1.yaml"),
-    Kind("scenario", "scenario", re.compile(r"scenarios/[^/]+\.yaml\Z"), example="scenarios/authority_reframe_phishing.yaml"),
+         example="regressions/regression_INC_001.yaml", globs=("regressions/*.yaml", "regressions/archive/*.yaml")),
+    Kind("audit", "audit", re.compile(r"audit/[^/]+\.yaml\Z"), example="audit/20260901T100000Z_RETIRE_REGRESSION_regression_INC_004.yaml",
+         globs=("audit/*.yaml",)),
+    Kind("review", "review", re.compile(r"reviews/[^/]+\.yaml\Z"), example="reviews/2026-Q4.yaml", globs=("reviews/*.yaml",)),
+    Kind("release", "release", re.compile(r"releases/[^/]+\.yaml\Z"), example="releases/aurora-3.1.yaml", globs=("releases/*.yaml",)),
+    Kind("scenario", "scenario", re.compile(r"scenarios/[^/]+\.yaml\Z"), example="scenarios/authority_reframe_phishing.yaml",
+         globs=("scenarios/*.yaml",)),
 )
 
 BY_NAME = {kind.name: kind for kind in KINDS}
@@ -48,3 +54,15 @@ def kind_of(relpath: str) -> Kind | None:
         if kind.pattern.fullmatch(relpath):
             return kind
     return None
+
+
+def editor_settings() -> str:
+    """`.vscode/settings.json` for the YAML language server: each schema mapped to its files."""
+    import json
+
+    mapping: dict[str, str | list[str]] = {}
+    for kind in KINDS:
+        if kind.globs:
+            mapping[f"schemas/{kind.schema}.schema.json"] = kind.globs[0] if len(kind.globs) == 1 else list(kind.globs)
+    settings = {"yaml.schemas": mapping, "yaml.validate": True, "yaml.completion": True, "yaml.hover": True}
+    return json.dumps(settings, indent=2) + "\n"

@@ -12,6 +12,7 @@ import jinja2
 
 from incidentops.errors import IncidentOpsError
 from incidentops.fsio import write_text_atomic
+from incidentops.kinds import editor_settings
 from incidentops.registry import POLICY_FILE, SCAFFOLD_DIR, Registry
 from incidentops.schemas import SCHEMA_DIR
 
@@ -57,7 +58,7 @@ def init_registry(target: Path, hooks_rev: str, hooks_repo: str) -> list[str]:
         "models.yaml": render("models.yaml.j2", schema_prefix="schemas/", today=today),
         "mkdocs.yml": render("mkdocs.yml.j2"),
         ".pre-commit-config.yaml": render("pre-commit-config.yaml.j2", rev=hooks_rev, repo=hooks_repo),
-        ".vscode/settings.json": render("vscode-settings.json.j2"),
+        ".vscode/settings.json": editor_settings(),
     }
     for rel, text in files.items():
         if (target / rel).exists():
