@@ -41,6 +41,7 @@ from dataclasses import dataclass
 
 from incidentops.checks.allow import scan_allows
 from incidentops.checks.first_names import FIRST_NAMES
+from incidentops.checks.textscan import folded, has_any
 from incidentops.findings import ERROR, WARNING, Finding
 
 NAMED = "blameless.named-individual"
@@ -109,9 +110,11 @@ PRONOUN_RE = re.compile(
 HANDLE_RE = re.compile(r"(?<![\w@./])@[A-Za-z0-9][A-Za-z0-9-]{0,38}\b")
 EMAIL_RE = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 TITLED_RE = re.compile(r"\b(?:Mr|Mrs|Ms|Mx|Dr|Prof)\.?\s+[A-Z][\w'’-]+")
-INITIAL_RE = re.compile(r"\b[A-Z]\.\s?[A-Z][a-z]+\b")
+# The word-start checks come after the first capital (looking back over it) so that the
+# regex engine can skip ahead to the next capital letter: same matches, far fewer tries.
+INITIAL_RE = re.compile(r"[A-Z](?<!\w[A-Z])\.\s?[A-Z][a-z]+\b")
 CAPWORD_RE = re.compile(
-    r"(?<![\w@.'’-])[A-Z](?:[a-z]+|(?=['’][A-Z]))(?:['’-](?!s\b)[A-Z]?[a-z]+)*(?![\w@])"
+    r"[A-Z](?<![\w@.'’-][A-Z])(?:[a-z]+|(?=['’][A-Z]))(?:['’-](?!s\b)[A-Z]?[a-z]+)*(?![\w@])"
 )
 SURNAME = r"(?:\s+[A-Z][a-z]+(?:['’-](?!s\b)[A-Z]?[a-z]+)*)?"
 
@@ -261,6 +264,48 @@ WHY_SYSTEM_AFTER_RE = re.compile(
 )
 
 
+# Literal gates. Each rule's regexes cannot match a text that holds none of the words
+# listed for it, so such a text skips them (most narrative strings hold none).
+# Case-sensitive where the regex is; the IGNORECASE ones are looked up in ``folded``.
+HUMAN_ERROR_WORDS = (
+    "error", "mistake", "failure", "fault", "slip", "negligence", "carelessness", "oversight",
+    "blunder", "inattention", "sloppiness", "laziness", "complacency", "incompetence",
+)
+ROOT_CAUSE_WORDS = ("root", "whys")
+COUNTERFACTUAL_WORDS = (
+    "should", "ought", "could", "failed", "forgot", "forget", "neglected", "bother",
+    "careless", "negligent", "sloppy", "lazy", "inattentive", "reckless",
+)
+DUTY_WORDS = ("did", "never")
+HUMAN_ONLY_WORDS = (
+    "forgot", "forget", "neglected", "bother", "messed", "screwed", "dropped", "careless",
+    "negligent", "sloppy", "lazy", "inattentive", "reckless", "blame", "fault", "asleep",
+    "mistake", "blunder",
+)
+TITLE_WORDS = ("Mr", "Ms", "Mx", "Dr", "Prof")
+IF_RE = re.compile(r"[Ii]f\s")
+
+
+@dataclass(frozen=True)
+class _Gates:
+    """What can match at all in one (masked) text."""
+
+    folded: str
+    counterfactual: bool
+    duty: bool
+    conditional: bool
+    human_only: bool
+
+    @classmethod
+    def of(cls, text: str) -> _Gates:
+        # A conditional needs "If ... had" or "Had ..." (see _conditional).
+        conditional = "Had" in text or ("had" in text and IF_RE.search(text) is not None)
+        return cls(
+            folded(text), has_any(text, COUNTERFACTUAL_WORDS), has_any(text, DUTY_WORDS), conditional,
+            has_any(text, HUMAN_ONLY_WORDS),
+        )
+
+
 @dataclass(frozen=True)
 class _Hit:
     offset: int
@@ -278,13 +323,16 @@ def lint_text(
     """
     masked = _mask(text)
     names = _Names(known_names)
+    gates = _Gates.of(masked)
     hits = [
-        *_human_error(masked),
-        *_root_cause(masked),
-        *_subjects(masked, names),
-        *_why_questions(masked, names),
+        *_human_error(masked, gates),
+        *_root_cause(masked, gates),
+        *_subjects(masked, names, gates),
+        *_why_questions(masked, names, gates),
     ]
-    line_starts = [0] + [i + 1 for i, char in enumerate(text) if char == "\n"]
+    if not hits and "incidentops" not in text:
+        return []  # no hit and no allow comment: nothing to report
+    line_starts = [0] + [match.end() for match in _NEWLINE_RE.finditer(text)]
     allows = scan_allows(text.split("\n"), path, first_line, "blameless", RULES, WARNING)
     findings = list(allows.findings)
     seen: set[tuple[int, str]] = set()
@@ -302,6 +350,10 @@ def lint_text(
     return sorted(findings, key=Finding.sort_key)
 
 
+_NEWLINE_RE = re.compile("\n")
+_SPACES_RE = re.compile(r"\s+")
+
+
 class _Names:
     """Decides whether a capitalised word is a personal name."""
 
@@ -310,7 +362,7 @@ class _Names:
 
     def kind(self, word: str) -> str:
         """'person', 'maybe' (an unknown capitalised word) or 'no'."""
-        first = re.split(r"\s+", word)[0]
+        first = _SPACES_RE.split(word, maxsplit=1)[0]
         if first in self.known:
             return "person"
         if first.lower() in NOT_PEOPLE:
@@ -320,6 +372,8 @@ class _Names:
 
 def _mask(text: str) -> str:
     """Blank out code (fenced and inline) and HTML comments, keeping every offset."""
+    if "`" not in text and "~~~" not in text and "<!--" not in text:
+        return text  # no fence, inline code or comment
     out: list[str] = []
     fence: str | None = None
     for line in text.split("\n"):
@@ -343,7 +397,9 @@ def _blank(segment: str) -> str:
     return re.sub(r"[^\n]", " ", segment)
 
 
-def _human_error(text: str) -> Iterator[_Hit]:
+def _human_error(text: str, gates: _Gates) -> Iterator[_Hit]:
+    if not has_any(gates.folded, HUMAN_ERROR_WORDS):
+        return
     for match in HUMAN_ERROR_RE.finditer(text):
         before = text[max(0, match.start() - 60) : match.start()]
         if NEGATED_BEFORE_RE.search(before) or RISK_BEFORE_RE.search(before):
@@ -355,7 +411,9 @@ def _human_error(text: str) -> Iterator[_Hit]:
         )
 
 
-def _root_cause(text: str) -> Iterator[_Hit]:
+def _root_cause(text: str, gates: _Gates) -> Iterator[_Hit]:
+    if not has_any(gates.folded, ROOT_CAUSE_WORDS):
+        return
     for match in ROOT_CAUSE_RE.finditer(text):
         before = text[max(0, match.start() - 60) : match.start()]
         if NEGATED_BEFORE_RE.search(before):
@@ -368,23 +426,29 @@ def _root_cause(text: str) -> Iterator[_Hit]:
         yield _Hit(match.start(), ROOT_CAUSE, message)
 
 
-def _subjects(text: str, names: _Names) -> Iterator[_Hit]:
-    yield from _named(text, names)
-    yield from _counterfactuals(text)
+def _subjects(text: str, names: _Names, gates: _Gates) -> Iterator[_Hit]:
+    yield from _named(text, names, gates)
+    yield from _counterfactuals(text, gates)
 
 
-def _named(text: str, names: _Names) -> Iterator[_Hit]:
+def _named(text: str, names: _Names, gates: _Gates) -> Iterator[_Hit]:
     """Personal names, @handles and e-mail addresses as the subject of blame."""
     candidates: list[tuple[int, int, str, str]] = []  # start, end, shown, kind
-    for regex in (HANDLE_RE, EMAIL_RE, TITLED_RE, INITIAL_RE):
+    regexes = [HANDLE_RE, EMAIL_RE] if "@" in text else []
+    if has_any(text, TITLE_WORDS):
+        regexes.append(TITLED_RE)
+    regexes.append(INITIAL_RE)
+    for regex in regexes:
         candidates.extend((m.start(), m.end(), m.group(), "person") for m in regex.finditer(text))
+    # An unknown capitalised word counts only before a verb only people do.
+    wanted = ("person", "maybe") if gates.human_only else ("person",)
     for match in CAPWORD_RE.finditer(text):
         kind = names.kind(match.group())
-        if kind != "no":
+        if kind in wanted:
             candidates.append((match.start(), match.end(), match.group(), kind))
     taken: list[tuple[int, int]] = []
     for start, end, shown, kind in sorted(candidates, key=lambda c: (c[0], -c[1])):
-        if any(lo <= start < hi for lo, hi in taken):
+        if taken and any(lo <= start < hi for lo, hi in taken):
             continue
         verb_re = NAMED_AFTER_RE if kind == "person" else HUMAN_ONLY_AFTER_RE
         after = verb_re.match(text, end)
@@ -396,7 +460,7 @@ def _named(text: str, names: _Names) -> Iterator[_Hit]:
             continue
         if kind != "person":
             continue
-        conditional = _conditional(text, start, end)
+        conditional = _conditional(text, start, end) if gates.conditional else None
         if conditional:
             taken.append((start, end))
             yield _Hit(start, NAMED, f"{shown!r} is named in a counterfactual: '{conditional}'")
@@ -415,16 +479,25 @@ def _named(text: str, names: _Names) -> Iterator[_Hit]:
             yield _Hit(start, NAMED, f"{shown!r} is named as the cause")
 
 
-def _counterfactuals(text: str) -> Iterator[_Hit]:
+def _counterfactuals(text: str, gates: _Gates) -> Iterator[_Hit]:
     """'should have' / 'failed to' / 'forgot' aimed at a pronoun or a people role."""
+    if gates.counterfactual or gates.duty or gates.conditional:
+        yield from _pronoun_counterfactuals(text, gates)
+    if gates.counterfactual or gates.conditional:
+        yield from _role_counterfactuals(text, gates)
+
+
+def _pronoun_counterfactuals(text: str, gates: _Gates) -> Iterator[_Hit]:
     for match in PRONOUN_RE.finditer(text):
         word = match.group()
-        after = COUNTERFACTUAL_AFTER_RE.match(text, match.end())
+        after = COUNTERFACTUAL_AFTER_RE.match(text, match.end()) if gates.counterfactual else None
         if after and word.lower() == "they" and "failed" in after.group("verb"):
             continue  # "they failed to fire" is as often about alerts as about people
-        if not after and word.lower() not in ("they",):
+        if not after and gates.duty and word.lower() not in ("they",):
             after = PRONOUN_DUTY_AFTER_RE.match(text, match.end())
-        conditional = None if after else _conditional(text, match.start(), match.end())
+        conditional = (
+            None if after or not gates.conditional else _conditional(text, match.start(), match.end())
+        )
         if conditional:
             yield _Hit(
                 match.start(), COUNTERFACTUAL,
@@ -436,10 +509,15 @@ def _counterfactuals(text: str) -> Iterator[_Hit]:
                 match.start(), COUNTERFACTUAL,
                 f"counterfactual aimed at a person: '{word} {_short(verb)}'",
             )
+
+
+def _role_counterfactuals(text: str, gates: _Gates) -> Iterator[_Hit]:
     for match in ROLE_NOUN_RE.finditer(text):
+        after = COUNTERFACTUAL_AFTER_RE.match(text, match.end()) if gates.counterfactual else None
+        if not after and not gates.conditional:
+            continue
         lookback = ROLE_LOOKBACK_RE.search(text[max(0, match.start() - 80) : match.start()])
         start = match.start() - len(lookback.group()) if lookback else match.start()
-        after = COUNTERFACTUAL_AFTER_RE.match(text, match.end())
         if not after:
             conditional = _conditional(text, start, match.end())
             if conditional:
@@ -468,7 +546,9 @@ def _conditional(text: str, start: int, end: int) -> str | None:
     return _short(" ".join(text[begin : after.end()].split()))
 
 
-def _why_questions(text: str, names: _Names) -> Iterator[_Hit]:
+def _why_questions(text: str, names: _Names, gates: _Gates) -> Iterator[_Hit]:
+    if "why" not in gates.folded:
+        return
     for match in WHY_RE.finditer(text):
         end = match.end()
         if not _is_question(text, match):

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from incidentops.checks.allow import scan_allows
+from incidentops.checks.textscan import finditer_from, folded, has_any
 from incidentops.findings import ERROR, WARNING, Finding
 
 EVIDENCE = "keep the leaked data in the restricted evidence store, not in the registry"
@@ -66,16 +67,19 @@ ROLE_MAILBOXES = frozenset((
     "webmaster", "support", "info", "privacy", "legal", "press", "git",
 ))
 
+# Patterns that start by looking back (is this the start of a number?) are written with
+# the look-back after their first character, so the regex engine can jump from one
+# candidate character to the next: same matches, far fewer tries.
 EMAIL_RE = re.compile(
     r"(?<![\w.+-])([A-Za-z0-9][A-Za-z0-9._%+-]*)@((?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,})\b"
 )
 PHONE_RES = (
     # international: +44 20 7946 0018, +1 (415) 555-0134, +491701234567
-    re.compile(r"(?<![\w+])\+\d{1,3}(?:[ .-]?\(?\d{1,5}\)?){1,6}(?![\w.])"),
+    re.compile(r"\+(?<![\w+]\+)\d{1,3}(?:[ .-]?\(?\d{1,5}\)?){1,6}(?![\w.])"),
     # North American: (415) 555-0134, 415-555-0134, 415.555.0134
-    re.compile(r"(?<![\w.-])(?:\(\d{3}\) ?|\d{3}[ .-])\d{3}[ .-]\d{4}(?![\w.-])"),
+    re.compile(r"[(\d](?<![\w.-][(\d])(?:(?<=\()\d{3}\) ?|(?<=\d)\d{2}[ .-])\d{3}[ .-]\d{4}(?![\w.-])"),
     # national trunk prefix: 020 7946 0018, 07700 900123, 030-12345678
-    re.compile(r"(?<![\w.-])0\d{2,4}[ -]\d{3,8}(?:[ -]\d{3,4})?(?![\w.-])"),
+    re.compile(r"0(?<![\w.-]0)\d{2,4}[ -]\d{3,8}(?:[ -]\d{3,4})?(?![\w.-])"),
     # bare digits announced as a phone: "phone: 4155550134"
     re.compile(
         r"(?i)\b(?:phone|tel|telephone|mobile|cell|sms|whatsapp|call(?:ed)? (?:me )?(?:at|on))"
@@ -83,16 +87,16 @@ PHONE_RES = (
     ),
 )
 SSN_RES = (
-    re.compile(r"(?<![\w-])(\d{3})-(\d{2})-(\d{4})(?![\w-])"),
+    re.compile(r"(\d(?<![\w-]\d)\d\d)-(\d{2})-(\d{4})(?![\w-])"),
     re.compile(r"(?i)\b(?:ssn|social security(?: number)?)\b[\s:#.]*((\d{3})(\d{2})(\d{4}))\b"),
 )
-CARD_RE = re.compile(r"(?<![\w.-])\d(?:[ -]?\d){12,18}(?![\w.-])")
-IPV4_RE = re.compile(r"(?<![\w.-])(?:\d{1,3}\.){3}\d{1,3}(?![\w.-]|\.\d)")
+CARD_RE = re.compile(r"\d(?<![\w.-]\d)(?:[ -]?\d){12,18}(?![\w.-])")
+IPV4_RE = re.compile(r"\d(?<![\w.-]\d)\d{0,2}\.(?:\d{1,3}\.){2}\d{1,3}(?![\w.-]|\.\d)")
 VERSION_BEFORE_RE = re.compile(r"(?i)(?:\bv|version|release|build)[\s:=]*$")
 
 TOKEN_RES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("private key", re.compile(r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----")),
-    ("OpenAI-style API key", re.compile(r"(?<![\w-])sk-(?:proj-|ant-|svcacct-)?[A-Za-z0-9_-]{20,}")),
+    ("OpenAI-style API key", re.compile(r"sk-(?<![\w-]sk-)(?:proj-|ant-|svcacct-)?[A-Za-z0-9_-]{20,}")),
     ("Stripe key", re.compile(r"(?<!\w)(?:sk|rk|pk)_(?:live|test)_[0-9A-Za-z]{16,}")),
     ("GitHub token", re.compile(r"(?<!\w)(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_\w{22,})")),
     ("AWS access key id", re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Z0-9])")),
@@ -123,15 +127,18 @@ def scan_text(text: str, path: str, first_line: int = 1, *, public: bool) -> lis
     ``public`` is the record's visibility: findings are errors when it is published.
     """
     level = ERROR if public else WARNING
+    # Scan the whole text with each pattern (one pass in C each), then place every
+    # hit on its line: much faster than calling every pattern on every line.
+    hits = _hits(text)
+    if not hits and "incidentops" not in text:
+        return []  # no hit and no allow comment: nothing to report
     lines = text.splitlines()
     allows = scan_allows(lines, path, first_line, "pii", RULES, level)
     findings = list(allows.findings)
     where = "a public" if public else "an internal"
-    # Scan the whole text with each pattern (one pass in C each), then place every
-    # hit on its line: much faster than calling every pattern on every line.
     starts = [0]
-    starts.extend(i + 1 for i, char in enumerate(text) if char == "\n")
-    for hit in _hits(text):
+    starts.extend(match.end() for match in _NEWLINE_RE.finditer(text))
+    for hit in hits:
         index = bisect.bisect_right(starts, hit.start) - 1
         number = first_line + index
         if allows.allowed(number, hit.rule):
@@ -146,11 +153,15 @@ def scan_text(text: str, path: str, first_line: int = 1, *, public: bool) -> lis
     return sorted(findings, key=Finding.sort_key)
 
 
-def _hits(line: str) -> list[_Hit]:
-    """Every match on one line; overlapping matches keep the most specific rule."""
+_NEWLINE_RE = re.compile("\n")
+
+
+def _hits(text: str) -> list[_Hit]:
+    """Every match in ``text``; overlapping matches keep the most specific rule."""
     candidates: list[_Hit] = []
+    scan = _Text(text)
     for scanner in SCANNERS:
-        candidates.extend(scanner(line))
+        candidates.extend(scanner(scan))
     kept: list[_Hit] = []
     for hit in candidates:
         if all(hit.end <= other.start or hit.start >= other.end for other in kept):
@@ -158,23 +169,37 @@ def _hits(line: str) -> list[_Hit]:
     return sorted(kept, key=lambda hit: hit.start)
 
 
+class _Text:
+    """The scanned text, with its lower-case forms computed once for every scanner."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lower = text.lower()
+        self.folded = self.lower if text.isascii() else folded(text)
+
+
 # A literal every match of a pattern contains: the pattern only runs when one is present.
 _TOKEN_LITERALS = {
     "private key": ("PRIVATE KEY",), "OpenAI-style API key": ("sk-",), "Stripe key": ("_live_", "_test_"),
-    "GitHub token": ("gh", "github_pat_"), "AWS access key id": ("AKIA", "ASIA"), "Slack token": ("xox",),
-    "Google API key": ("AIza",), "JSON Web Token": ("eyJ",),
+    "GitHub token": ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"), "AWS access key id": ("AKIA", "ASIA"),
+    "Slack token": ("xox",), "Google API key": ("AIza",), "JSON Web Token": ("eyJ",),
 }
 _SECRET_WORDS = ("key", "secret", "token", "passw", "pwd")
 _PHONE_WORDS = ("phone", "tel", "mobile", "cell", "sms", "whatsapp", "call")
 _SSN_WORDS = ("ssn", "social security")
+# The words a match of GENERIC_SECRET_RE, PHONE_RES[3] or SSN_RES[1] starts with (in any
+# case): those patterns are tried only where one of them occurs.
+_SECRET_STARTS = ("api", "access", "secret", "client", "token", "auth", "passw", "pwd")
+_PHONE_STARTS = _PHONE_WORDS
+_SSN_STARTS = _SSN_WORDS
 
 
 def _present(text: str, literals: tuple[str, ...]) -> bool:
-    return any(literal in text for literal in literals)
+    return has_any(text, literals)
 
 
-def _api_keys(line: str) -> Iterator[_Hit]:
-    lower = line.lower()
+def _api_keys(scan: _Text) -> Iterator[_Hit]:
+    line, lower = scan.text, scan.lower
     for name, pattern in TOKEN_RES:
         if not _present(line, _TOKEN_LITERALS.get(name, ("",))):
             continue
@@ -184,14 +209,15 @@ def _api_keys(line: str) -> Iterator[_Hit]:
             yield _Hit("pii.api-key", match.start(), match.end(), f"{name} {_mask(match.group())}")
     if not _present(lower, _SECRET_WORDS):
         return
-    for match in GENERIC_SECRET_RE.finditer(line):
+    for match in finditer_from(GENERIC_SECRET_RE, line, scan.folded, _SECRET_STARTS):
         value = match.group(1)
         if _looks_secret(value):
             start = match.start(1)
             yield _Hit("pii.api-key", start, match.end(1), f"secret value {_mask(value)}")
 
 
-def _emails(line: str) -> Iterator[_Hit]:
+def _emails(scan: _Text) -> Iterator[_Hit]:
+    line = scan.text
     if "@" not in line:
         return
     for match in EMAIL_RE.finditer(line):
@@ -201,20 +227,24 @@ def _emails(line: str) -> Iterator[_Hit]:
         yield _Hit("pii.email", match.start(), match.end(), f"{_mask(local)}@{domain}")
 
 
-def _cards(line: str) -> Iterator[_Hit]:
-    for match in CARD_RE.finditer(line):
+def _cards(scan: _Text) -> Iterator[_Hit]:
+    for match in CARD_RE.finditer(scan.text):
         raw = match.group()
         digits = re.sub(r"\D", "", raw)
         if 13 <= len(digits) <= 19 and _card_prefix(digits) and _luhn(digits):
             yield _Hit("pii.card-number", match.start(), match.end(), f"ending {digits[-4:]}")
 
 
-def _ssns(line: str) -> Iterator[_Hit]:
-    worded = _present(line.lower(), _SSN_WORDS)
+def _ssns(scan: _Text) -> Iterator[_Hit]:
+    line = scan.text
+    worded = _present(scan.lower, _SSN_WORDS)
     for pattern in SSN_RES:
         if pattern is SSN_RES[1] and not worded:
             continue
-        for match in pattern.finditer(line):
+        matches = (
+            finditer_from(pattern, line, scan.folded, _SSN_STARTS) if pattern is SSN_RES[1] else pattern.finditer(line)
+        )
+        for match in matches:
             area, group, serial = match.groups()[-3:]
             if area in ("000", "666") or area.startswith("9") or group == "00" or serial == "0000":
                 continue
@@ -222,13 +252,18 @@ def _ssns(line: str) -> Iterator[_Hit]:
             yield _Hit("pii.ssn", span[0], span[1], f"ending {serial}")
 
 
-def _phones(line: str) -> Iterator[_Hit]:
+def _phones(scan: _Text) -> Iterator[_Hit]:
+    line = scan.text
     plus = "+" in line
-    worded = _present(line.lower(), _PHONE_WORDS)
+    worded = _present(scan.lower, _PHONE_WORDS)
     for pattern in PHONE_RES:
         if (pattern is PHONE_RES[0] and not plus) or (pattern is PHONE_RES[3] and not worded):
             continue
-        for match in pattern.finditer(line):
+        matches = (
+            finditer_from(pattern, line, scan.folded, _PHONE_STARTS)
+            if pattern is PHONE_RES[3] else pattern.finditer(line)
+        )
+        for match in matches:
             group = 1 if pattern.groups else 0
             value = match.group(group)
             digits = re.sub(r"\D", "", value)
@@ -240,7 +275,8 @@ def _phones(line: str) -> Iterator[_Hit]:
             yield _Hit("pii.phone", start, end, f"ending {digits[-2:]}")
 
 
-def _ips(line: str) -> Iterator[_Hit]:
+def _ips(scan: _Text) -> Iterator[_Hit]:
+    line = scan.text
     for match in IPV4_RE.finditer(line):
         try:
             address = ipaddress.IPv4Address(match.group())
@@ -253,7 +289,7 @@ def _ips(line: str) -> Iterator[_Hit]:
 
 
 # Most specific first: a secret that contains digits is not also a phone number.
-SCANNERS: tuple[Callable[[str], Iterator[_Hit]], ...] = (
+SCANNERS: tuple[Callable[[_Text], Iterator[_Hit]], ...] = (
     _api_keys, _emails, _cards, _ssns, _phones, _ips,
 )
 
