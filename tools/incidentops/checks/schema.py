@@ -134,6 +134,11 @@ def _error_findings(doc: Document, error: jsonschema.ValidationError) -> list[Fi
     return [doc.finding(path, ERROR, rule, f"{where}: {error.message}", _field_hint(schema))]
 
 
+def prepare(schema_name: str) -> None:
+    """Compile the validator of ``schema_name`` now (e.g. once, before forking workers)."""
+    _fast(schema_name)
+
+
 def validate(doc: Document, schema_name: str) -> list[Finding]:
     """Validate a parsed record against its schema. Fast path first; details only when invalid."""
     if doc.data is None:
