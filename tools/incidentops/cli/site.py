@@ -185,6 +185,11 @@ class _ChecksFailed(Exception):
     """Raised inside the build to stop it as soon as the background check reports errors."""
 
 
+def _lower_priority() -> None:
+    """Let the build have the CPU first: the check only needs to be done by the time it ends."""
+    os.nice(10)
+
+
 class _BackgroundCheck:
     """`incidentops check` in its own process, running while the site builds.
 
@@ -198,7 +203,7 @@ class _BackgroundCheck:
             [sys.executable, "-m", "incidentops", "check", "--format", "json", "--root", str(root),
              "--as-of", as_of],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
-            env={**os.environ, "NO_COLOR": "1"},
+            env={**os.environ, "NO_COLOR": "1"}, preexec_fn=_lower_priority if hasattr(os, "nice") else None,
         )
 
     def failed(self) -> bool:
