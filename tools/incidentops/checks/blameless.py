@@ -35,13 +35,14 @@ rule on its line and the next one.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from incidentops.checks.allow import scan_allows
 from incidentops.checks.first_names import FIRST_NAMES
-from incidentops.checks.textscan import folded, has_any
+from incidentops.checks.textscan import finditer_from, folded, has_any
 from incidentops.findings import ERROR, WARNING, Finding
 
 NAMED = "blameless.named-individual"
@@ -214,20 +215,59 @@ IF_AFTER_RE = re.compile(
 BECAUSE_BEFORE_RE = re.compile(r"\b(?:because\s+of|due\s+to)\s+$", re.IGNORECASE)
 POSSESSIVE_RE = re.compile(rf"{SURNAME}{A}s\b")
 
-HUMAN_ERROR_RE = re.compile(
-    r"\b(?:human|operator|user|engineer|engineering|analyst|reviewer|personnel|staff|pilot"
-    r"|people|individual|manual)[\s-]+(?:error|mistake|failure|fault|slip)s?\b"
-    r"(?!\s+(?:rate|rates|message|messages|code|codes|page|pages|count|counts|handling|log"
-    r"|logs|dialog|budget|metric|metrics|report|reports|field|state|path|case|cases))"
-    rf"|\b(?:{ROLE_NOUNS}){A}s?\s+(?:fault|mistake|error|negligence|carelessness|oversight"
-    r"|blunder)\b(?!\s+(?:budget|rate|message|handling))"
-    r"|\b(?:his|her|their)\s+(?:own\s+)?(?:fault|mistake|negligence|carelessness|blunder)\b"
-    r"|\b(?:fault|mistake|negligence)\s+of\s+(?:the|an?|our)\s+(?:[\w&-]+\s+){0,2}?"
-    rf"(?:{ROLE_NOUNS})\b"
-    r"|\b(?:caused\s+by|due\s+to|because\s+of|result\s+of|blamed?\s+on)\s+(?:\w+\s+)?"
-    r"(?:negligence|carelessness|inattention|sloppiness|laziness|complacency|incompetence)\b",
-    re.IGNORECASE,
+# The lower-case letters every match of each alternative of ROLE_NOUNS starts with.
+ROLE_NOUN_STARTS = (
+    "engineer", "developer", "analyst", "reviewer", "operator", "responder", "approver", "author",
+    "moderator", "annotator", "labe", "rater", "contractor", "intern", "employee", "staffer",
+    "person", "people", "individual", "human", "on", "commander", "manager", "admin", "sre",
+    "tester", "red", "researcher", "scientist", "assignee", "teammate", "colleague", "member",
+    "designer", "pm", "specialist", "officer", "coordinator", "supervisor", "lead", "owner",
+    "newcomer", "new",
 )
+_HUMAN_HEADS = (
+    "human", "operator", "user", "engineer", "analyst", "reviewer", "personnel", "staff", "pilot",
+    "people", "individual", "manual",
+)
+# The forms HUMAN_ERROR_RE is the alternation of, each as (pattern, word lists a match holds
+# one word of each of, words a match starts with): a text lacking a form's words cannot
+# match that form, and the others are tried only where their first word occurs.
+HUMAN_ERROR_FORMS: tuple[tuple[str, tuple[tuple[str, ...], ...], tuple[str, ...]], ...] = (
+    (
+        r"\b(?:human|operator|user|engineer|engineering|analyst|reviewer|personnel|staff|pilot"
+        r"|people|individual|manual)[\s-]+(?:error|mistake|failure|fault|slip)s?\b"
+        r"(?!\s+(?:rate|rates|message|messages|code|codes|page|pages|count|counts|handling|log"
+        r"|logs|dialog|budget|metric|metrics|report|reports|field|state|path|case|cases))",
+        (("error", "mistake", "failure", "fault", "slip"), _HUMAN_HEADS),
+        _HUMAN_HEADS,
+    ),
+    (
+        rf"\b(?:{ROLE_NOUNS}){A}s?\s+(?:fault|mistake|error|negligence|carelessness|oversight"
+        r"|blunder)\b(?!\s+(?:budget|rate|message|handling))",
+        (("fault", "mistake", "error", "negligence", "carelessness", "oversight", "blunder"), ("'", "’")),
+        ROLE_NOUN_STARTS,
+    ),
+    (
+        r"\b(?:his|her|their)\s+(?:own\s+)?(?:fault|mistake|negligence|carelessness|blunder)\b",
+        (("fault", "mistake", "negligence", "carelessness", "blunder"), ("his", "her", "their")),
+        ("his", "her", "their"),
+    ),
+    (
+        r"\b(?:fault|mistake|negligence)\s+of\s+(?:the|an?|our)\s+(?:[\w&-]+\s+){0,2}?"
+        rf"(?:{ROLE_NOUNS})\b",
+        (("fault", "mistake", "negligence"), ("of",)),
+        ("fault", "mistake", "negligence"),
+    ),
+    (
+        r"\b(?:caused\s+by|due\s+to|because\s+of|result\s+of|blamed?\s+on)\s+(?:\w+\s+)?"
+        r"(?:negligence|carelessness|inattention|sloppiness|laziness|complacency|incompetence)\b",
+        (
+            ("negligence", "carelessness", "inattention", "sloppiness", "laziness", "complacency", "incompetence"),
+            ("caused", "due", "because", "result", "blame"),
+        ),
+        ("caused", "due", "because", "result", "blame"),
+    ),
+)
+HUMAN_ERROR_RE = re.compile("|".join(form for form, _, _ in HUMAN_ERROR_FORMS), re.IGNORECASE)
 ROOT_CAUSE_RE = re.compile(r"\broot[\s-]+caus(?:e|ed|ing)\b|\b(?:5|five)\s+whys\b", re.IGNORECASE)
 NEGATED_BEFORE_RE = re.compile(
     rf"\b(?:not|no|never|without|rather\s+than|instead\s+of|beyond|avoid(?:s|ed|ing)?|than"
@@ -284,6 +324,13 @@ HUMAN_ONLY_WORDS = (
 )
 TITLE_WORDS = ("Mr", "Ms", "Mx", "Dr", "Prof")
 IF_RE = re.compile(r"[Ii]f\s")
+# The verbs alone: when none occurs anywhere in a text, no subject can be followed by one.
+COUNTERFACTUAL_VERB_RE = re.compile(COUNTERFACTUAL_VERBS)
+COUNTERFACTUAL_VERB_STARTS = (
+    "should", "ought", "could", "failed", "forgot", "forget", "neglected", "did", "never", "was", "were",
+)
+DUTY_VERB_RE = re.compile(rf"{NEG}\s+(?:{DUTIES})\b")
+HUMAN_ONLY_VERB_RE = re.compile(HUMAN_ONLY_VERBS)
 
 
 @dataclass(frozen=True)
@@ -298,12 +345,15 @@ class _Gates:
 
     @classmethod
     def of(cls, text: str) -> _Gates:
+        low = folded(text)
         # A conditional needs "If ... had" or "Had ..." (see _conditional).
         conditional = "Had" in text or ("had" in text and IF_RE.search(text) is not None)
-        return cls(
-            folded(text), has_any(text, COUNTERFACTUAL_WORDS), has_any(text, DUTY_WORDS), conditional,
-            has_any(text, HUMAN_ONLY_WORDS),
+        counterfactual = has_any(text, COUNTERFACTUAL_WORDS) and (
+            next(finditer_from(COUNTERFACTUAL_VERB_RE, text, low, COUNTERFACTUAL_VERB_STARTS), None) is not None
         )
+        duty = has_any(text, DUTY_WORDS) and DUTY_VERB_RE.search(text) is not None
+        human_only = has_any(text, HUMAN_ONLY_WORDS) and HUMAN_ONLY_VERB_RE.search(text) is not None
+        return cls(low, counterfactual, duty, conditional, human_only)
 
 
 @dataclass(frozen=True)
@@ -378,7 +428,11 @@ def _mask(text: str) -> str:
     fence: str | None = None
     for line in text.split("\n"):
         stripped = line.lstrip(" ")
-        opener = re.match(r"`{3,}|~{3,}", stripped) if len(line) - len(stripped) <= 3 else None
+        opener = (
+            _FENCE_RE.match(stripped)
+            if len(line) - len(stripped) <= 3 and stripped.startswith(("```", "~~~"))
+            else None
+        )
         if fence is not None:
             if opener and opener.group()[0] == fence[0] and len(opener.group()) >= len(fence):
                 fence = None
@@ -388,19 +442,43 @@ def _mask(text: str) -> str:
             fence = opener.group()
             out.append(_blank(line))
             continue
-        out.append(re.sub(r"(`+)(?!`).+?(?<!`)\1(?!`)", lambda m: _blank(m.group()), line))
+        out.append(_INLINE_CODE_RE.sub(_blank_match, line) if "`" in line else line)
     masked = "\n".join(out)
-    return re.sub(r"<!--.*?-->", lambda m: _blank(m.group()), masked, flags=re.DOTALL)
+    return _COMMENT_RE.sub(_blank_match, masked) if "<!--" in masked else masked
+
+
+_FENCE_RE = re.compile(r"`{3,}|~{3,}")
+_INLINE_CODE_RE = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)")
+_COMMENT_RE = re.compile(r"<!--.*?-->", re.DOTALL)
+_NOT_NEWLINE_RE = re.compile(r"[^\n]")
 
 
 def _blank(segment: str) -> str:
-    return re.sub(r"[^\n]", " ", segment)
+    return " " * len(segment) if "\n" not in segment else _NOT_NEWLINE_RE.sub(" ", segment)
+
+
+def _blank_match(match: re.Match[str]) -> str:
+    return _blank(match.group())
+
+
+@functools.cache
+def _human_error_re(forms: tuple[int, ...]) -> re.Pattern[str]:
+    """HUMAN_ERROR_RE without the forms a text cannot match (same matches in that text)."""
+    return re.compile("|".join(HUMAN_ERROR_FORMS[i][0] for i in forms), re.IGNORECASE)
 
 
 def _human_error(text: str, gates: _Gates) -> Iterator[_Hit]:
-    if not has_any(gates.folded, HUMAN_ERROR_WORDS):
+    low = gates.folded
+    if not has_any(low, HUMAN_ERROR_WORDS):
         return
-    for match in HUMAN_ERROR_RE.finditer(text):
+    forms = tuple(
+        index for index, (_, needs, _) in enumerate(HUMAN_ERROR_FORMS)
+        if all(has_any(low, words) for words in needs)
+    )
+    if not forms:
+        return
+    starts = {word for index in forms for word in HUMAN_ERROR_FORMS[index][2]}
+    for match in finditer_from(_human_error_re(forms), text, low, starts):
         before = text[max(0, match.start() - 60) : match.start()]
         if NEGATED_BEFORE_RE.search(before) or RISK_BEFORE_RE.search(before):
             continue
