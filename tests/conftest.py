@@ -52,3 +52,22 @@ def example(tmp_path: Path) -> Path:
         if (REPO / folder).is_dir():
             shutil.copytree(REPO / folder, dest / folder)
     return dest
+
+
+RULES_AS_OF = "2026-06-01"
+
+
+def build_registry(root: Path, case: Path) -> Path:
+    """A registry: the shipped policy and model lineage plus the example records of ``case``."""
+    root.mkdir(parents=True)
+    for name in ("incidentops.yaml", "models.yaml"):
+        shutil.copy2(REPO / name, root / name)
+    shutil.copytree(case, root, dirs_exist_ok=True)
+    return root
+
+
+def check_findings(root: Path, as_of: str = RULES_AS_OF) -> list[dict]:
+    """`incidentops check --format json` on ``root``, as of a fixed date."""
+    result = run_cli("check", "--format", "json", "--as-of", as_of, cwd=root)
+    assert result.code in (0, 1), result.err
+    return result.json()

@@ -6,32 +6,16 @@ header comment says which); tests/data/rules/postmortem/good the cases that must
 
 from __future__ import annotations
 
-import shutil
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_cli
+from conftest import build_registry as build
+from conftest import check_findings as check
 from incidentops.checks.postmortem_rules import headings, person_in
 
 DATA = Path(__file__).parent / "data" / "rules" / "postmortem"
-AS_OF = "2026-06-01"
-
-
-def build(root: Path, case: Path) -> Path:
-    """A registry: the shipped policy and model lineage plus the example records of ``case``."""
-    root.mkdir(parents=True)
-    for name in ("incidentops.yaml", "models.yaml"):
-        shutil.copy2(REPO / name, root / name)
-    shutil.copytree(case, root, dirs_exist_ok=True)
-    return root
-
-
-def check(root: Path, as_of: str = AS_OF) -> list[dict]:
-    result = run_cli("check", "--format", "json", "--as-of", as_of, cwd=root)
-    assert result.code in (0, 1), result.err
-    return result.json()
 
 
 def ours(findings: list[dict]) -> list[dict]:

@@ -7,34 +7,18 @@ tests/data/rules/text/good quotes in backticks and documented exceptions that mu
 
 from __future__ import annotations
 
-import shutil
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_cli
+from conftest import build_registry as build
+from conftest import check_findings as check
 from incidentops.checks.text_rules import scalar_source
 from incidentops.yamlio import load_bytes
 
 DATA = Path(__file__).parent / "data" / "rules" / "text"
-AS_OF = "2026-06-01"
 FAMILIES = ("blameless", "pii")
-
-
-def build(root: Path, case: Path) -> Path:
-    """A registry: the shipped policy and model lineage plus the example records of ``case``."""
-    root.mkdir(parents=True)
-    for name in ("incidentops.yaml", "models.yaml"):
-        shutil.copy2(REPO / name, root / name)
-    shutil.copytree(case, root, dirs_exist_ok=True)
-    return root
-
-
-def check(root: Path) -> list[dict]:
-    result = run_cli("check", "--format", "json", "--as-of", AS_OF, cwd=root)
-    assert result.code in (0, 1), result.err
-    return result.json()
 
 
 def ours(findings: list[dict]) -> list[dict]:
