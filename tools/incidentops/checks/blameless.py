@@ -518,12 +518,20 @@ def _named(text: str, names: _Names, gates: _Gates) -> Iterator[_Hit]:
     regexes.append(INITIAL_RE)
     for regex in regexes:
         candidates.extend((m.start(), m.end(), m.group(), "person") for m in regex.finditer(text))
-    # An unknown capitalised word counts only before a verb only people do.
-    wanted = ("person", "maybe") if gates.human_only else ("person",)
+    known = names.known
     for match in CAPWORD_RE.finditer(text):
-        kind = names.kind(match.group())
-        if kind in wanted:
-            candidates.append((match.start(), match.end(), match.group(), kind))
+        word = match.group()  # names.kind(word), inlined: a capitalised word holds no space
+        if word in known:
+            kind = "person"
+        elif word.lower() in NOT_PEOPLE:
+            continue
+        elif word in FIRST_NAMES:
+            kind = "person"
+        elif gates.human_only:  # an unknown capitalised word counts only before a verb only people do
+            kind = "maybe"
+        else:
+            continue
+        candidates.append((match.start(), match.end(), word, kind))
     taken: list[tuple[int, int]] = []
     for start, end, shown, kind in sorted(candidates, key=lambda c: (c[0], -c[1])):
         if taken and any(lo <= start < hi for lo, hi in taken):

@@ -57,18 +57,20 @@ def _quoted_end(rest: str) -> int | None:
     return None
 
 
-def scalar_source(doc: Document, path: Path_) -> tuple[int, str] | None:
+def scalar_source(doc: Document, path: Path_, lines: list[str] | None = None) -> tuple[int, str] | None:
     """The source of the string at ``path`` as (first line, text), columns as in the file.
 
     Everything on those lines that is not part of the string is blanked, so a finding on
     the returned text has the file's line (counting from the first line) and column.
-    Returns None when ``path`` holds no string.
+    Returns None when ``path`` holds no string. ``lines`` is ``doc.text.split("\\n")``
+    when the caller already has it (several strings of one record).
     """
-    if not isinstance(_value(doc.data, path), str) or path not in doc.values:
+    value = _value(doc.data, path)
+    if not isinstance(value, str) or path not in doc.values:
         return None
-    value: str = _value(doc.data, path)
     line, col = doc.values[path]
-    lines = doc.text.split("\n")
+    if lines is None:
+        lines = doc.text.split("\n")
     if not 1 <= line <= len(lines):
         return None
     source = lines[line - 1]
@@ -106,8 +108,8 @@ def _continuation(lines: list[str], line: int, parent: int) -> list[str]:
     return out
 
 
-def _lint_value(doc: Document, path: str, where: Path_) -> list[Finding]:
-    located = scalar_source(doc, where)
+def _lint_value(doc: Document, path: str, where: Path_, lines: list[str]) -> list[Finding]:
+    located = scalar_source(doc, where, lines)
     if located is None:
         return []
     first_line, text = located
@@ -115,23 +117,25 @@ def _lint_value(doc: Document, path: str, where: Path_) -> list[Finding]:
 
 
 def blameless_incident(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
+    lines = doc.text.split("\n")
     for field in ("title", "summary"):
-        yield from _lint_value(doc, path, (field,))
+        yield from _lint_value(doc, path, (field,), lines)
     timeline = doc.data.get("timeline")
     if isinstance(timeline, list):
         for index in range(len(timeline)):
-            yield from _lint_value(doc, path, ("timeline", index, "event"))
+            yield from _lint_value(doc, path, ("timeline", index, "event"), lines)
 
 
 def blameless_postmortem(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
+    lines = doc.text.split("\n")
     factors = doc.data.get("contributing_factors")
     if isinstance(factors, list):
         for index in range(len(factors)):
-            yield from _lint_value(doc, path, ("contributing_factors", index))
+            yield from _lint_value(doc, path, ("contributing_factors", index), lines)
     items = doc.data.get("action_items")
     if isinstance(items, list):
         for index in range(len(items)):
-            yield from _lint_value(doc, path, ("action_items", index, "description"))
+            yield from _lint_value(doc, path, ("action_items", index, "description"), lines)
     if doc.body:
         yield from lint_text(doc.body, path, doc.body_line)
 
