@@ -183,6 +183,12 @@ def _poison(root: Path) -> None:
     body = f"## {p}\n\n{p}\n\n[link](javascript:alert(11))\n\n<div onmouseover=alert(12)>x</div>\n\n{body}"
     postmortem.write_text("---\n" + yaml.safe_dump(data, allow_unicode=True, sort_keys=False) + "---\n" + body,
                           encoding="utf-8")
+    (root / "reviews").mkdir(exist_ok=True)
+    (root / "reviews" / "2026-Q4.yaml").write_text(yaml.safe_dump({
+        "quarter": "2026-Q4", "status": "open", "notes": p,
+        "tests": [{"test_id": "regression_INC_001", "incident_id": "INC_001", "decision": "KEEP",
+                   "reasons": [p], "justification": p, "reason": p, "approver": p}],
+    }), encoding="utf-8")
     (root / "releases").mkdir(exist_ok=True)
     (root / "releases" / "xss.yaml").write_text(yaml.safe_dump({
         "name": "xss", "decided_at": "2026-11-01T10:00:00Z", "decision": "BLOCK", "commit": None,
@@ -208,7 +214,7 @@ def xss_site() -> Path:
 
 XSS_PAGES = ("index.html", "incidents/index.html", "incidents/INC_001/index.html",
              "incidents/INC_001/postmortem.html", "regressions/index.html", "regressions/regression_INC_001.html",
-             "audit.html", "releases/index.html", "releases/xss.html")
+             "audit.html", "releases/index.html", "releases/xss.html", "reviews/index.html", "reviews/2026-Q4.html")
 
 _AUDIT_DOM = """() => {
   const bad = [];

@@ -65,7 +65,7 @@ def secrets() -> set[str]:
     root = example_repo()
     registry = Registry(root)
     internal = {i for i, data in registry.incidents() if data.get("visibility") != "public"}
-    assert internal == {"INC_002", "INC_003"}
+    assert {"INC_002", "INC_003"} <= internal
     public = set(registry.incident_ids) - internal
     private = _record_strings(root, _owned(registry, internal))
     shared = _record_strings(root, [*_owned(registry, public), "incidentops.yaml", "models.yaml"])
@@ -109,12 +109,16 @@ def test_internal_build_does_show_them(secrets):
 
 
 def test_public_counts_and_charts_leave_internal_incidents_out():
+    registry = Registry(example_repo())
+    every = len(registry.incident_ids)
+    shown = sum(1 for _, data in registry.incidents() if data.get("visibility") == "public")
+    assert 0 < shown < every
     public = (built_example(public=True).site / "incidents" / "index.html").read_text(encoding="utf-8")
     internal = (built_example().site / "incidents" / "index.html").read_text(encoding="utf-8")
-    assert "9 incident(s)." in internal
-    assert "7 incident(s) (public edition)." in public
+    assert f"{every} incident(s)." in internal
+    assert f"{shown} incident(s) (public edition)." in public
     dashboard = (built_example(public=True).site / "index.html").read_text(encoding="utf-8")
-    assert "7 incidents detected from" in dashboard
+    assert f"{shown} incidents detected from" in dashboard
     assert not (built_example(public=True).site / "incidents" / "INC_002").exists()
     assert not (built_example(public=True).site / "regressions" / "regression_INC_003.html").exists()
 

@@ -15,7 +15,11 @@ for themes that print them unescaped.
 from __future__ import annotations
 
 import html
+import multiprocessing
+import os
 import posixpath
+import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -261,6 +265,26 @@ def _edit_url(context: Context, record_path: str) -> str | None:
     return f"{base.rstrip('/')}/{record_path}" if base else None
 
 
+#: below this many pages, rendering in worker processes costs more than it saves
+PARALLEL_MIN_PAGES = 1500
+_CHUNK = 200
+_ACTIVE: Renderer | None = None  # the renderer whose jobs forked workers render
+
+
+def _render_chunk(bounds: tuple[int, int]) -> list[str]:
+    assert _ACTIVE is not None
+    return [_ACTIVE.render_job(job) for job in _ACTIVE.jobs[bounds[0]:bounds[1]]]
+
+
+def _workers() -> int:
+    """Worker processes for rendering: only where forking is safe and a spare CPU exists."""
+    if multiprocessing.get_start_method(allow_none=True) not in (None, "fork") or sys.platform != "linux":
+        return 1
+    if threading.active_count() > 1:  # e.g. `mkdocs serve`: forking a threaded process can deadlock
+        return 1
+    return min(4, len(os.sched_getaffinity(0)))
+
+
 class Renderer:
     """Renders the pages of one :class:`SiteData`."""
 
@@ -269,13 +293,14 @@ class Renderer:
         self.options = options
         self.env = environment()
         self.dashboard = dashboard.build(data)
+        self.jobs = self._jobs()
 
     def render(self, template: str, page_path: str, **values: Any) -> str:
         return self.env.get_template(template).render(
             page_path=page_path, options=self.options, site=self.data, dash=self.dashboard, **values
         )
 
-    def pages(self, progress: Callable[[int, int], None] | None = None) -> dict[str, str]:
+    def _jobs(self) -> list[tuple[str, str, dict[str, Any]]]:
         data = self.data
         jobs: list[tuple[str, str, dict[str, Any]]] = [
             (PAGE_HOME, "home.md.j2", {}),
@@ -285,26 +310,54 @@ class Renderer:
             (PAGE_REVIEWS, "reviews.md.j2", {}),
             (PAGE_RELEASES, "releases.md.j2", {}),
             (PAGE_POLICY, "policy.md.j2", {}),
-            (PAGE_REFERENCE, "reference.md.j2", {"schemas": reference.schema_tables()}),
+            (PAGE_REFERENCE, "reference.md.j2", {}),
         ]
         for incident in data.incidents:
             jobs.append((incident_page(incident.id), "incident.md.j2", {"incident": incident}))
             if incident.postmortem is not None:
-                sections = body.render(incident.postmortem.body)
-                jobs.append((postmortem_page(incident.id), "postmortem.md.j2",
-                             {"incident": incident, "sections": sections}))
+                jobs.append((postmortem_page(incident.id), "postmortem.md.j2", {"incident": incident}))
         for test in data.tests:
             jobs.append((test_page(test.id), "regression.md.j2", {"test": test}))
         for review in data.reviews:
             jobs.append((review_page(review.stem), "review.md.j2", {"record": review}))
         for release in data.releases:
             jobs.append((release_page(release.stem), "release.md.j2", {"record": release}))
-        out: dict[str, str] = {}
-        for number, (path, template, values) in enumerate(jobs, start=1):
-            out[path] = self.render(template, path, **values)
-            if progress is not None and (number % 250 == 0 or number == len(jobs)):
-                progress(number, len(jobs))
-        out[FEED] = feed.render(data, self.options, self.env)
+        return jobs
+
+    def render_job(self, job: tuple[str, str, dict[str, Any]]) -> str:
+        path, template, values = job
+        if template == "postmortem.md.j2":
+            postmortem = values["incident"].postmortem
+            values = {**values, "sections": body.render(postmortem.body)}
+        elif template == "reference.md.j2":
+            values = {"schemas": reference.schema_tables()}
+        return self.render(template, path, **values)
+
+    def pages(self, progress: Callable[[int, int], None] | None = None, workers: int | None = None) -> dict[str, str]:
+        """Every generated file. Large sites render in ``workers`` forked processes (default: one per CPU)."""
+        jobs = self.jobs
+        total = len(jobs)
+        workers = _workers() if workers is None else workers
+        rendered: list[str] = []
+        if workers > 1 and total >= PARALLEL_MIN_PAGES:
+            global _ACTIVE
+            _ACTIVE = self
+            try:
+                with multiprocessing.get_context("fork").Pool(workers) as pool:
+                    chunks = [(start, min(start + _CHUNK, total)) for start in range(0, total, _CHUNK)]
+                    for texts in pool.imap(_render_chunk, chunks):
+                        rendered.extend(texts)
+                        if progress is not None:
+                            progress(len(rendered), total)
+            finally:
+                _ACTIVE = None
+        else:
+            for number, job in enumerate(jobs, start=1):
+                rendered.append(self.render_job(job))
+                if progress is not None and (number % 250 == 0 or number == total):
+                    progress(number, total)
+        out = {job[0]: text for job, text in zip(jobs, rendered, strict=True)}
+        out[FEED] = feed.render(self.data, self.options, self.env)
         for target, name in ASSETS.items():
             out[target] = (TEMPLATES / name).read_text(encoding="utf-8")
         return out
