@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from incidentops.checks.cache import RESULT_CACHE
 from incidentops.findings import Finding
 from incidentops.kinds import kind_of
 from incidentops.yamlio import Document
 
 if TYPE_CHECKING:
+    from incidentops.checks.cache import Entry, ResultCache
     from incidentops.registry import Registry
 
 Rule = Callable[["CheckContext", str, Document], Iterable[Finding]]
@@ -63,23 +65,44 @@ def check_registry(
     as_of: datetime,
     paths: Sequence[str] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    *,
+    cache: bool = False,
 ) -> list[Finding]:
-    """Check ``paths`` (default: every record) against the whole registry."""
+    """Check ``paths`` (default: every record) against the whole registry.
+
+    With ``cache``, the text checks' findings for files unchanged since the last cached
+    run are read back from ``.incidentops-cache/`` (see checks/cache.py), and the new
+    ones saved there; the findings are the same either way.
+    """
     targets = list(paths) if paths is not None else registry.all_paths()
     workers = min(os.cpu_count() or 1, 8)
+    table = _rules()
+    store = _open_cache(registry) if cache else None
     with _few_collections():
         if len(targets) >= PARALLEL_THRESHOLD and workers > 1 and "fork" in multiprocessing.get_all_start_methods():
-            return _check_parallel(registry, as_of, targets, workers, progress)
-        ctx = CheckContext(registry, as_of, {})
-        table = _rules()
-        findings: list[Finding] = []
-        for number, path in enumerate(targets, start=1):
-            findings.extend(check_file(ctx, path, table))
-            if progress is not None and number % 500 == 0:
-                progress(number, len(targets))
-        if progress is not None:
-            progress(len(targets), len(targets))
-        return sorted(set(findings), key=Finding.sort_key)
+            findings = _check_parallel(registry, as_of, targets, workers, progress, table, store)
+        else:
+            ctx = CheckContext(registry, as_of, {})
+            if store is not None:
+                ctx.cache[RESULT_CACHE] = store
+            findings = []
+            for number, path in enumerate(targets, start=1):
+                findings.extend(check_file(ctx, path, table))
+                if progress is not None and number % 500 == 0:
+                    progress(number, len(targets))
+            if progress is not None:
+                progress(len(targets), len(targets))
+    if store is not None:
+        store.save(keep=targets if paths is None else None)
+    return sorted(set(findings), key=Finding.sort_key)
+
+
+def _open_cache(registry: Registry) -> ResultCache | None:
+    """The registry's result cache (empty when missing or stale); None when it cannot be keyed."""
+    from incidentops.checks.cache import ResultCache, salt
+
+    key = salt(registry.policy)
+    return None if key is None else ResultCache.load(registry.root, key)
 
 
 @contextmanager
@@ -105,21 +128,24 @@ PARALLEL_THRESHOLD = 1500
 # What a forked worker starts from: the parent's registry (policy and schemas already
 # loaded), the date and the rule table. Each worker keeps one context for all its
 # chunks, so a record another rule needs is parsed at most once per worker.
-_fork_state: tuple[Registry, datetime, dict[str, list[Rule]]] | None = None
+_fork_state: tuple[Registry, datetime, dict[str, list[Rule]], ResultCache | None] | None = None
 _worker_ctx: CheckContext | None = None
 
 
-def _check_chunk(chunk: list[str]) -> list[Finding]:
+def _check_chunk(chunk: list[str]) -> tuple[list[Finding], dict[str, Entry]]:
+    """One chunk in a worker: its findings, and the result-cache entries it computed."""
     global _worker_ctx
     if _fork_state is None:  # pragma: no cover - workers are forked after it is set
         raise RuntimeError("check worker started without the registry")
-    registry, as_of, table = _fork_state
+    registry, as_of, table, store = _fork_state
     if _worker_ctx is None:
         _worker_ctx = CheckContext(registry, as_of, {})
+        if store is not None:
+            _worker_ctx.cache[RESULT_CACHE] = store
     out: list[Finding] = []
     for path in chunk:
         out.extend(check_file(_worker_ctx, path, table))
-    return out
+    return out, store.take_new() if store is not None else {}
 
 
 def _work_units(targets: list[str]) -> list[list[str]]:
@@ -151,11 +177,10 @@ def _work_units(targets: list[str]) -> list[list[str]]:
 
 def _check_parallel(
     registry: Registry, as_of: datetime, targets: list[str], workers: int,
-    progress: Callable[[int, int], None] | None,
+    progress: Callable[[int, int], None] | None, table: dict[str, list[Rule]], store: ResultCache | None,
 ) -> list[Finding]:
     """Large registries: chunks of related files on every core (forked, sharing what is loaded)."""
     global _fork_state, _worker_ctx
-    table = _rules()
     _warm(registry)
     size = max(200, len(targets) // (workers * 4))
     chunks: list[list[str]] = [[]]
@@ -165,17 +190,19 @@ def _check_parallel(
         chunks[-1].extend(unit)
     findings: list[Finding] = []
     done = 0
-    _fork_state, _worker_ctx = (registry, as_of, table), None
+    _fork_state, _worker_ctx = (registry, as_of, table, store), None
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            for chunk, result in zip(chunks, pool.imap(_check_chunk, chunks), strict=True):
+            for chunk, (result, entries) in zip(chunks, pool.imap(_check_chunk, chunks), strict=True):
                 findings.extend(result)
+                if store is not None:
+                    store.merge(entries)
                 done += len(chunk)
                 if progress is not None:
                     progress(done, len(targets))
     finally:
         _fork_state = None
-    return sorted(set(findings), key=Finding.sort_key)
+    return findings
 
 
 def _warm(registry: Registry) -> None:

@@ -16,10 +16,11 @@ models, reviews, releases) is public.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from incidentops.checks.blameless import lint_text
+from incidentops.checks.cache import RESULT_CACHE
 from incidentops.checks.pii import scan_text
 from incidentops.findings import Finding
 from incidentops.kinds import kind_of
@@ -27,6 +28,8 @@ from incidentops.yamlio import Document, Path_
 
 if TYPE_CHECKING:
     from incidentops.checks import CheckContext
+    from incidentops.checks.cache import ResultCache
+
 
 def _value(data: Any, path: Path_) -> Any:
     for part in path:
@@ -116,7 +119,29 @@ def _lint_value(doc: Document, path: str, where: Path_, lines: list[str]) -> lis
     return lint_text(text, path, first_line)
 
 
-def blameless_incident(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
+def _cached(
+    ctx: CheckContext, rule: str, path: str, doc: Document, variant: str, compute: Callable[[], Iterable[Finding]]
+) -> list[Finding]:
+    """``compute()``, or its result from the last run when the file's text is the same (see checks/cache.py)."""
+    store: ResultCache | None = ctx.cache.get(RESULT_CACHE)
+    if store is None:
+        return list(compute())
+    found = store.get(rule, path, doc.text, variant)
+    if found is None:
+        found = list(compute())
+        store.put(rule, path, doc.text, variant, found)
+    return found
+
+
+def blameless_incident(ctx: CheckContext, path: str, doc: Document) -> list[Finding]:
+    return _cached(ctx, "blameless-incident", path, doc, "", lambda: _blameless_incident(doc, path))
+
+
+def blameless_postmortem(ctx: CheckContext, path: str, doc: Document) -> list[Finding]:
+    return _cached(ctx, "blameless-postmortem", path, doc, "", lambda: _blameless_postmortem(doc, path))
+
+
+def _blameless_incident(doc: Document, path: str) -> Iterator[Finding]:
     lines = doc.text.split("\n")
     for field in ("title", "summary"):
         yield from _lint_value(doc, path, (field,), lines)
@@ -126,7 +151,7 @@ def blameless_incident(ctx: CheckContext, path: str, doc: Document) -> Iterator[
             yield from _lint_value(doc, path, ("timeline", index, "event"), lines)
 
 
-def blameless_postmortem(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
+def _blameless_postmortem(doc: Document, path: str) -> Iterator[Finding]:
     lines = doc.text.split("\n")
     factors = doc.data.get("contributing_factors")
     if isinstance(factors, list):
@@ -180,8 +205,11 @@ def is_public(ctx: CheckContext, path: str, doc: Document) -> bool:
     return True
 
 
-def pii_scan(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
-    yield from scan_text(doc.text, path, 1, public=is_public(ctx, path, doc))
+def pii_scan(ctx: CheckContext, path: str, doc: Document) -> list[Finding]:
+    public = is_public(ctx, path, doc)
+    return _cached(
+        ctx, "pii", path, doc, "public" if public else "internal", lambda: scan_text(doc.text, path, 1, public=public)
+    )
 
 
 RULES = {

@@ -41,7 +41,9 @@ def _targets(registry: Registry, paths: tuple[Path, ...]) -> list[str] | None:
 @as_of_option
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="text for people, json for tools, github for workflow annotations.")
-def command(paths: tuple[Path, ...], root: Path | None, as_of: str | None, fmt: str) -> int:
+@click.option("--no-cache", is_flag=True,
+              help="Recompute every finding; do not read or write .incidentops-cache/.")
+def command(paths: tuple[Path, ...], root: Path | None, as_of: str | None, fmt: str, no_cache: bool) -> int:
     """Validate registry records: schema, cross-references, severity policy,
     postmortems, blameless language and PII.
 
@@ -53,6 +55,9 @@ def command(paths: tuple[Path, ...], root: Path | None, as_of: str | None, fmt: 
     One finding a line:
       incidents/INC_001/incident.yaml:7:11: error [schema.enum] severity: 'SEV-5' is not one of SEV-0, SEV-1, SEV-2, SEV-3
     Exit status: 0 clean (warnings allowed), 1 errors found, 2 usage or unreadable input.
+
+    The blameless-language and PII findings of files unchanged since the last run are
+    read back from .incidentops-cache/ (git-ignored; --no-cache skips it).
     """
     if root is None and paths:
         first = paths[0].resolve()
@@ -65,7 +70,7 @@ def command(paths: tuple[Path, ...], root: Path | None, as_of: str | None, fmt: 
         if fmt == "json":
             click.echo("[]")
         return 0
-    findings = check_registry(registry, parse_as_of(as_of), targets)
+    findings = check_registry(registry, parse_as_of(as_of), targets, cache=not no_cache)
     checked = len(targets) if targets is not None else len(registry.all_paths())
     if fmt == "json":
         click.echo(render(findings, fmt))
