@@ -131,6 +131,11 @@ class Registry:
         doc = self.doc(relpath)
         return doc.data if doc is not None and isinstance(doc.data, dict) else None
 
+    def release(self, relpaths: list[str]) -> None:
+        """Drop parsed records from memory (they are parsed again if asked for); indexes stay."""
+        for relpath in relpaths:
+            self._docs.pop(relpath, None)
+
     def forget(self, relpath: str) -> None:
         """Drop a cached record (after a command rewrote it)."""
         self._docs.pop(relpath, None)

@@ -132,8 +132,13 @@ _fork_state: tuple[Registry, datetime, dict[str, list[Rule]], ResultCache | None
 _worker_ctx: CheckContext | None = None
 
 
-def _check_chunk(chunk: list[str]) -> tuple[list[Finding], dict[str, Entry]]:
-    """One chunk in a worker: its findings, and the result-cache entries it computed."""
+def _check_chunk(chunk: list[list[str]]) -> tuple[list[Finding], dict[str, Entry]]:
+    """One chunk (of work units) in a worker: its findings, and the result-cache entries it computed.
+
+    A unit's records are let go once it is checked: other units rarely read them (they
+    are parsed again if so), and a worker holding every record it met would grow with
+    the registry.
+    """
     global _worker_ctx
     if _fork_state is None:  # pragma: no cover - workers are forked after it is set
         raise RuntimeError("check worker started without the registry")
@@ -143,8 +148,10 @@ def _check_chunk(chunk: list[str]) -> tuple[list[Finding], dict[str, Entry]]:
         if store is not None:
             _worker_ctx.cache[RESULT_CACHE] = store
     out: list[Finding] = []
-    for path in chunk:
-        out.extend(check_file(_worker_ctx, path, table))
+    for unit in chunk:
+        for path in unit:
+            out.extend(check_file(_worker_ctx, path, table))
+        registry.release(unit)
     return out, store.take_new() if store is not None else {}
 
 
@@ -183,11 +190,14 @@ def _check_parallel(
     global _fork_state, _worker_ctx
     _warm(registry)
     size = max(200, len(targets) // (workers * 4))
-    chunks: list[list[str]] = [[]]
+    chunks: list[list[list[str]]] = [[]]
+    filled = 0
     for unit in _work_units(targets):
-        if len(chunks[-1]) >= size:
+        if filled >= size:
             chunks.append([])
-        chunks[-1].extend(unit)
+            filled = 0
+        chunks[-1].append(unit)
+        filled += len(unit)
     findings: list[Finding] = []
     done = 0
     _fork_state, _worker_ctx = (registry, as_of, table, store), None
@@ -197,7 +207,7 @@ def _check_parallel(
                 findings.extend(result)
                 if store is not None:
                     store.merge(entries)
-                done += len(chunk)
+                done += sum(len(unit) for unit in chunk)
                 if progress is not None:
                     progress(done, len(targets))
     finally:
