@@ -79,7 +79,9 @@ class ResultCache:
     def __init__(self, root: Path, salt: str) -> None:
         self.root = root
         self.salt = salt
-        self.entries: dict[str, Entry] = {}
+        # entries as read from the file, checked only when used (a check of one file
+        # should not pay for validating the whole registry's entries)
+        self.stored: dict[str, Any] = {}
         self.new: dict[str, Entry] = {}
         self._digests: dict[str, tuple[str, str]] = {}  # path -> (text, digest) of the text last seen
 
@@ -99,10 +101,7 @@ class ResultCache:
             return cache
         entries = raw.get("entries")
         if isinstance(entries, dict):
-            for key, value in entries.items():
-                entry = _entry(key, value)
-                if entry is not None:
-                    cache.entries[key] = entry
+            cache.stored = entries
         return cache
 
     def _digest(self, path: str, text: str) -> str:
@@ -116,7 +115,9 @@ class ResultCache:
     def get(self, rule: str, path: str, text: str, variant: str = "") -> list[Finding] | None:
         """The findings of ``rule`` on ``path`` computed from this very ``text``, if cached."""
         key = f"{rule}\0{path}"
-        entry = self.new.get(key) or self.entries.get(key)
+        entry = self.new.get(key)
+        if entry is None:
+            entry = _entry(key, self.stored.get(key))
         if entry is None or entry[1] != variant or entry[0] != self._digest(path, text):
             return None
         return list(entry[2])
@@ -137,19 +138,15 @@ class ResultCache:
 
         Returns False when the folder cannot be written (the check goes on without a cache).
         """
-        entries = {**self.entries, **self.new}
+        rows = dict(self.stored)
+        for key, entry in self.new.items():
+            rows[key] = [entry[0], entry[1], [_finding_row(f) for f in entry[2]]]
         if keep is not None:
             wanted = set(keep)
-            entries = {key: entry for key, entry in entries.items() if key.partition("\0")[2] in wanted}
-        if not self.new and entries.keys() == self.entries.keys():
+            rows = {key: row for key, row in rows.items() if key.partition("\0")[2] in wanted}
+        if not self.new and len(rows) == len(self.stored):
             return True  # nothing changed
-        payload = {
-            "format": FORMAT,
-            "salt": self.salt,
-            "entries": {
-                key: [entry[0], entry[1], [_finding_row(f) for f in entry[2]]] for key, entry in entries.items()
-            },
-        }
+        payload = {"format": FORMAT, "salt": self.salt, "entries": rows}
         folder = self.root / CACHE_DIR
         try:
             folder.mkdir(exist_ok=True)
@@ -159,7 +156,7 @@ class ResultCache:
             write_text_atomic(self.file, json.dumps(payload, separators=(",", ":")))
         except OSError:
             return False
-        self.entries, self.new = entries, {}
+        self.stored, self.new = rows, {}
         return True
 
 
