@@ -73,6 +73,11 @@ class Registry:
             return []
 
     @cached_property
+    def incident_id_set(self) -> frozenset[str]:
+        """``incident_ids`` for membership tests (constant time, however large the registry)."""
+        return frozenset(self.incident_ids)
+
+    @cached_property
     def test_paths(self) -> dict[str, list[str]]:
         """test id (file stem) -> the paths holding it (more than one is a duplicate)."""
         index: dict[str, list[str]] = {}
@@ -139,7 +144,7 @@ class Registry:
     def forget(self, relpath: str) -> None:
         """Drop a cached record (after a command rewrote it)."""
         self._docs.pop(relpath, None)
-        for name in ("test_paths", "audit_paths", "incident_ids"):
+        for name in ("test_paths", "audit_paths", "incident_ids", "incident_id_set"):
             self.__dict__.pop(name, None)
 
     @cached_property

@@ -40,10 +40,10 @@ def _incident_ref(ctx: CheckContext, doc: Document, field: tuple[str, ...]) -> I
         value = value.get(part) if isinstance(value, dict) else None
     if not isinstance(value, str):
         return
-    ids = ctx.registry.incident_ids
-    if value not in ids:
+    if value not in ctx.registry.incident_id_set:
         yield doc.finding(field, ERROR, "ref.incident", f"{'.'.join(field)}: incident '{value}' does not exist",
-                          _suggest(value, ids) or "check the id, or declare the incident under incidents/<id>/")
+                          _suggest(value, ctx.registry.incident_ids)
+                          or "check the id, or declare the incident under incidents/<id>/")
 
 
 def incident_rules(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
