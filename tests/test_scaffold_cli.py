@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from conftest import REPO, run_cli
 from incidentops.kinds import FILES_REGEX
 
@@ -22,9 +24,21 @@ def test_init_makes_a_registry_that_passes_check(tmp_path: Path):
     assert again.code == 2 and "already" in again.err
 
 
-def test_packaged_policy_is_the_example_policy():
-    packaged = REPO / "tools/incidentops/scaffold/incidentops.yaml"
-    assert packaged.read_text() == (REPO / "incidentops.yaml").read_text()
+@pytest.mark.parametrize(("packaged", "source"), [
+    ("incidentops.yaml", "incidentops.yaml"), ("mkdocs.yml", "mkdocs.yml"), ("contributing.md", "docs/contributing.md"),
+])
+def test_what_init_writes_is_what_this_registry_uses(packaged, source):
+    assert (REPO / "tools/incidentops/scaffold" / packaged).read_text() == (REPO / source).read_text()
+
+
+@pytest.mark.slow
+def test_a_new_registry_builds_its_site(tmp_path: Path):
+    target = tmp_path / "reg"
+    assert run_cli("init", str(target)).code == 0
+    result = run_cli("site", "build", cwd=target)
+    assert result.code == 0, result.out + result.err
+    assert (target / "site" / "index.html").is_file()
+    assert (target / "site" / "contributing.html").is_file()
 
 
 def test_new_incident_uses_next_id_modeline_and_guides(example: Path):

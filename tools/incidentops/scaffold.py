@@ -56,7 +56,9 @@ def init_registry(target: Path, hooks_rev: str, hooks_repo: str) -> list[str]:
     files = {
         POLICY_FILE: (SCAFFOLD_DIR / POLICY_FILE).read_text(encoding="utf-8"),
         "models.yaml": render("models.yaml.j2", schema_prefix="schemas/", today=today),
-        "mkdocs.yml": render("mkdocs.yml.j2"),
+        "mkdocs.yml": (SCAFFOLD_DIR / "mkdocs.yml").read_text(encoding="utf-8"),
+        "docs/contributing.md": (SCAFFOLD_DIR / "contributing.md").read_text(encoding="utf-8"),
+        ".gitignore": "# built by `incidentops site build` / `site generate`\n/site/\n/generated/\n",
         ".pre-commit-config.yaml": render("pre-commit-config.yaml.j2", rev=hooks_rev, repo=hooks_repo),
         ".vscode/settings.json": editor_settings(),
     }
