@@ -107,11 +107,12 @@ def _open_cache(registry: Registry) -> ResultCache | None:
 
 @contextmanager
 def _few_collections() -> Iterator[None]:
-    """Pause the cycle collector while records pile up in the cache.
+    """Pause the cycle collector while records pile up in the registry's cache.
 
-    Every parsed record stays cached, so each collection rescans a heap that only grows
-    (a quarter of the parse time on a large registry, even with mypy's raised
-    thresholds); records hold no reference cycles, so nothing is left for it to free.
+    Parsed records stay cached while the check runs, so each collection rescans a heap
+    that keeps growing (a quarter of the parse time on a large registry, even with
+    mypy's raised thresholds); records hold no reference cycles, so nothing is left for
+    it to free.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -126,8 +127,9 @@ def _few_collections() -> Iterator[None]:
 PARALLEL_THRESHOLD = 1500
 
 # What a forked worker starts from: the parent's registry (policy and schemas already
-# loaded), the date and the rule table. Each worker keeps one context for all its
-# chunks, so a record another rule needs is parsed at most once per worker.
+# loaded), the date, the rule table and the result cache. Each worker keeps one context
+# for all its chunks, so indexes and what rules collect across the registry (e.g. the
+# suites of all tests) are built once per worker.
 _fork_state: tuple[Registry, datetime, dict[str, list[Rule]], ResultCache | None] | None = None
 _worker_ctx: CheckContext | None = None
 

@@ -83,7 +83,7 @@ class ResultCache:
         # should not pay for validating the whole registry's entries)
         self.stored: dict[str, Any] = {}
         self.new: dict[str, Entry] = {}
-        self._digests: dict[str, tuple[str, str]] = {}  # path -> (text, digest) of the text last seen
+        self._last: tuple[str, str] = ("", digest(""))  # the last text digested, and its digest
 
     @property
     def file(self) -> Path:
@@ -104,13 +104,11 @@ class ResultCache:
             cache.stored = entries
         return cache
 
-    def _digest(self, path: str, text: str) -> str:
-        seen = self._digests.get(path)
-        if seen is not None and seen[0] is text:
-            return seen[1]
-        value = digest(text)
-        self._digests[path] = (text, value)
-        return value
+    def _digest(self, text: str) -> str:
+        # the rules of one file run one after the other: digest its text once
+        if self._last[0] is not text:
+            self._last = (text, digest(text))
+        return self._last[1]
 
     def get(self, rule: str, path: str, text: str, variant: str = "") -> list[Finding] | None:
         """The findings of ``rule`` on ``path`` computed from this very ``text``, if cached."""
@@ -118,12 +116,12 @@ class ResultCache:
         entry = self.new.get(key)
         if entry is None:
             entry = _entry(key, self.stored.get(key))
-        if entry is None or entry[1] != variant or entry[0] != self._digest(path, text):
+        if entry is None or entry[1] != variant or entry[0] != self._digest(text):
             return None
         return list(entry[2])
 
     def put(self, rule: str, path: str, text: str, variant: str, findings: Iterable[Finding]) -> None:
-        self.new[f"{rule}\0{path}"] = (self._digest(path, text), variant, list(findings))
+        self.new[f"{rule}\0{path}"] = (self._digest(text), variant, list(findings))
 
     def take_new(self) -> dict[str, Entry]:
         """The entries added since the last call (a worker sends them to the parent)."""
