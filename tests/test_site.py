@@ -282,3 +282,33 @@ def test_parallel_rendering_gives_the_same_pages(monkeypatch):
     monkeypatch.setattr(pages, "PARALLEL_MIN_PAGES", 1)
     monkeypatch.setattr(pages, "_CHUNK", 5)
     assert renderer.pages(workers=2) == renderer.pages(workers=1)
+
+
+def test_plugin_renders_ahead_in_a_worker_with_the_same_result(tmp_path, monkeypatch):
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    from incidentops.site import pages
+
+    monkeypatch.setenv("INCIDENTOPS_AS_OF", AS_OF)
+    monkeypatch.setenv("NO_MKDOCS_2_WARNING", "1")
+    root = example_repo()
+
+    def build_into(name: str) -> dict[str, str]:
+        cfg = load_config(config_file=str(root / "mkdocs.yml"), site_dir=str(tmp_path / name))
+        cfg.plugins.on_startup(command="build", dirty=False)
+        try:
+            build(cfg)
+        finally:
+            cfg.plugins.on_shutdown()
+        site = tmp_path / name
+        return {p.relative_to(site).as_posix(): p.read_text(encoding="utf-8")
+                for p in site.rglob("*.html")}
+
+    on_demand = build_into("on-demand")
+    monkeypatch.setattr(pages, "PARALLEL_MIN_PAGES", 1)
+    monkeypatch.setattr(pages, "_CHUNK", 3)
+    monkeypatch.setattr(pages, "spare_cpus", lambda: 1)
+    ahead = build_into("ahead")
+    assert ahead.keys() == on_demand.keys() and "incidents/INC_001/index.html" in ahead
+    assert ahead == on_demand

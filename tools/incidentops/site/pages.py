@@ -265,10 +265,10 @@ def _edit_url(context: Context, record_path: str) -> str | None:
     return f"{base.rstrip('/')}/{record_path}" if base else None
 
 
-#: below this many pages, rendering in worker processes costs more than it saves
+#: below this many pages, rendering in a worker process costs more than it saves
 PARALLEL_MIN_PAGES = 1500
-_CHUNK = 200
-_ACTIVE: Renderer | None = None  # the renderer whose jobs forked workers render
+_CHUNK = 50
+_ACTIVE: Renderer | None = None  # the renderer whose jobs a forked worker renders
 
 
 def _render_chunk(bounds: tuple[int, int]) -> list[str]:
@@ -276,13 +276,74 @@ def _render_chunk(bounds: tuple[int, int]) -> list[str]:
     return [_ACTIVE.render_job(job) for job in _ACTIVE.jobs[bounds[0]:bounds[1]]]
 
 
-def _workers() -> int:
-    """Worker processes for rendering: only where forking is safe and a spare CPU exists."""
-    if multiprocessing.get_start_method(allow_none=True) not in (None, "fork") or sys.platform != "linux":
-        return 1
+def spare_cpus() -> int:
+    """CPUs a forked worker could use, or 0 where forking is unsafe or unavailable."""
+    if sys.platform != "linux" or multiprocessing.get_start_method(allow_none=True) not in (None, "fork"):
+        return 0
     if threading.active_count() > 1:  # e.g. `mkdocs serve`: forking a threaded process can deadlock
-        return 1
-    return min(4, len(os.sched_getaffinity(0)))
+        return 0
+    return max(0, len(os.sched_getaffinity(0)) - 1)
+
+
+class PageStream:
+    """The Markdown pages of a :class:`Renderer`, handed out one by one.
+
+    With ``workers`` (forked processes), the pages are rendered ahead, in job
+    order, while the caller works on the pages it already has (MkDocs builds
+    them as they come); otherwise each page is rendered when asked for.
+    """
+
+    def __init__(self, renderer: Renderer, workers: int = 0,
+                 progress: Callable[[int, int], None] | None = None) -> None:
+        self.renderer = renderer
+        self.paths = [job[0] for job in renderer.jobs]
+        self._jobs = {job[0]: job for job in renderer.jobs}
+        self._ready: dict[str, str] = {}
+        self._done = 0
+        self._progress = progress
+        self._pool: Any = None
+        self._results: Any = None
+        self._chunks: list[tuple[int, int]] = []
+        if workers > 0 and len(self.paths) >= PARALLEL_MIN_PAGES:
+            global _ACTIVE
+            _ACTIVE = renderer
+            total = len(self.paths)
+            self._chunks = [(start, min(start + _CHUNK, total)) for start in range(0, total, _CHUNK)]
+            self._pool = multiprocessing.get_context("fork").Pool(workers)
+            self._results = self._pool.imap(_render_chunk, self._chunks)
+            self._next_chunk = 0
+
+    def get(self, path: str) -> str:
+        """The Markdown of the page at ``path`` (each page is handed out once)."""
+        if path in self._ready:
+            return self._ready.pop(path)
+        if self._results is None:
+            text = self.renderer.render_job(self._jobs[path])
+            self._advance(1)
+            return text
+        while path not in self._ready:
+            start, stop = self._chunks[self._next_chunk]
+            self._next_chunk += 1
+            texts = next(self._results)
+            self._ready.update(zip(self.paths[start:stop], texts, strict=True))
+            self._advance(stop - start)
+        return self._ready.pop(path)
+
+    def _advance(self, count: int) -> None:
+        self._done += count
+        if self._progress is not None and (self._done % 250 < count or self._done == len(self.paths)):
+            self._progress(self._done, len(self.paths))
+
+    def close(self) -> None:
+        """Stop the worker (safe to call more than once)."""
+        global _ACTIVE
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+            self._results = None
+        if _ACTIVE is self.renderer:
+            _ACTIVE = None
 
 
 class Renderer:
@@ -333,33 +394,25 @@ class Renderer:
             values = {"schemas": reference.schema_tables()}
         return self.render(template, path, **values)
 
-    def pages(self, progress: Callable[[int, int], None] | None = None, workers: int | None = None) -> dict[str, str]:
-        """Every generated file. Large sites render in ``workers`` forked processes (default: one per CPU)."""
-        jobs = self.jobs
-        total = len(jobs)
-        workers = _workers() if workers is None else workers
-        rendered: list[str] = []
-        if workers > 1 and total >= PARALLEL_MIN_PAGES:
-            global _ACTIVE
-            _ACTIVE = self
-            try:
-                with multiprocessing.get_context("fork").Pool(workers) as pool:
-                    chunks = [(start, min(start + _CHUNK, total)) for start in range(0, total, _CHUNK)]
-                    for texts in pool.imap(_render_chunk, chunks):
-                        rendered.extend(texts)
-                        if progress is not None:
-                            progress(len(rendered), total)
-            finally:
-                _ACTIVE = None
-        else:
-            for number, job in enumerate(jobs, start=1):
-                rendered.append(self.render_job(job))
-                if progress is not None and (number % 250 == 0 or number == total):
-                    progress(number, total)
-        out = {job[0]: text for job, text in zip(jobs, rendered, strict=True)}
-        out[FEED] = feed.render(self.data, self.options, self.env)
+    def extra_files(self) -> dict[str, str]:
+        """The files that are not pages: the feed and the assets."""
+        out = {FEED: feed.render(self.data, self.options, self.env)}
         for target, name in ASSETS.items():
             out[target] = (TEMPLATES / name).read_text(encoding="utf-8")
+        return out
+
+    def stream(self, workers: int = 0, progress: Callable[[int, int], None] | None = None) -> PageStream:
+        """The pages, rendered ahead by ``workers`` forked processes (0: on demand)."""
+        return PageStream(self, workers, progress)
+
+    def pages(self, progress: Callable[[int, int], None] | None = None, workers: int | None = None) -> dict[str, str]:
+        """Every generated file. Large sites render in forked workers (default: the spare CPUs)."""
+        stream = self.stream(spare_cpus() + 1 if workers is None else workers, progress)
+        try:
+            out = {path: stream.get(path) for path in stream.paths}
+        finally:
+            stream.close()
+        out.update(self.extra_files())
         return out
 
 

@@ -2,8 +2,10 @@
 
 A thin adapter around :mod:`incidentops.site.pages`:
 
-* ``on_files`` renders the registry and adds every page with
-  ``File.generated`` (nothing is written into ``docs_dir``);
+* ``on_files`` reads the registry and adds every page with
+  ``File.generated`` (nothing is written into ``docs_dir``); on a machine with
+  a spare CPU a forked worker renders the pages ahead while MkDocs builds
+  them, and ``on_pre_page`` hands each page its Markdown;
 * ``on_serve`` watches the record folders, so ``mkdocs serve`` rebuilds when a
   record changes;
 * ``on_page_content`` and ``on_post_page`` sanitize the HTML with nh3.
@@ -36,6 +38,7 @@ from incidentops.errors import IncidentOpsError
 from incidentops.kinds import REGISTRY_DIRS
 from incidentops.registry import MODELS_FILE, POLICY_FILE, Registry, resolve_root
 from incidentops.site import pages, settings
+from incidentops.site.collect import SiteData, collect
 from incidentops.site.sanitize import DocumentCleaner, clean_content
 
 log = get_plugin_logger(__name__)
@@ -67,7 +70,10 @@ class IncidentOpsPlugin(BasePlugin[PluginConfig]):  # type: ignore[no-untyped-ca
         self.registry: Registry | None = None
         #: set by `incidentops site build` to show progress
         self.progress: Progress | None = None
-        self.rendered: pages.RenderedSite | None = None
+        #: what the last build showed (tests and tools read it)
+        self.data: SiteData | None = None
+        self._stream: pages.PageStream | None = None
+        self._pending: set[str] = set()
         self._cleaner = DocumentCleaner()
         self._root: Path | None = None
         self._pages_done = 0
@@ -102,39 +108,66 @@ class IncidentOpsPlugin(BasePlugin[PluginConfig]):  # type: ignore[no-untyped-ca
 
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files:
         assert self._root is not None
+        self._close_stream()
         registry = self.registry if self.registry is not None else Registry(self._root)
         try:
             as_of = settings.parse_as_of(self.config.as_of)
             history, note = pages.read_history(self._root, as_of)
             if note and history is None:
                 log.warning(note)
-            rendered = pages.render(
-                registry,
-                as_of,
-                public=self.public,
-                options=settings.site_options(config, self._root),
-                history=history,
-                history_note=note,
-                progress=(lambda done, total: self._report("render", done, total)) if self.progress else None,
-            )
+            data = collect(registry, as_of, public=self.public, history=history, history_note=note)
+            renderer = pages.Renderer(data, settings.site_options(config, self._root))
+            extra = renderer.extra_files()
         except IncidentOpsError as exc:
             raise PluginError(f"incidentops: {exc.message} ({exc.hint})" if exc.hint else exc.message) from exc
-        for problem in rendered.data.problems:
+        for problem in data.problems:
             log.warning(problem)
+        # MkDocs builds the pages in the order they are added: a worker renders them ahead.
+        stream = renderer.stream(pages.spare_cpus(), self._render_progress if self.progress else None)
+        sources = pages.record_sources(data)
         docs_dir = Path(config.docs_dir)
-        for path, content in rendered.files.items():
+        for path in [*stream.paths, *extra]:
             if files.get_file_from_path(path) is not None:
                 log.warning(f"{path}: a page in docs_dir has the name of a generated page; the generated page is left out")
                 continue
-            generated = File.generated(config, path, content=content)
-            record = rendered.sources.get(path)
+            generated = File.generated(config, path, content=extra.get(path, ""))
+            record = sources.get(path)
             if record is not None:
                 generated.edit_uri = settings.record_edit_uri(record, docs_dir, self._root)
+            if path not in extra:
+                self._pending.add(path)
             files.append(generated)
-        self.rendered = rendered
+        self._stream = stream
+        self.data = data
         self._pages_total = len(files.documentation_pages())
         self._pages_done = 0
         return files
+
+    @event_priority(100)  # the page's Markdown must be there before any plugin reads it
+    def on_pre_page(self, page: Page, /, *, config: MkDocsConfig, files: Files) -> Page:
+        path = page.file.src_uri
+        if self._stream is not None and path in self._pending:
+            self._pending.discard(path)
+            page.file.content_string = self._stream.get(path)
+        return page
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        self._close_stream()
+
+    def on_build_error(self, *, error: Exception) -> None:
+        self._close_stream()
+
+    def on_shutdown(self) -> None:
+        self._close_stream()
+
+    def _close_stream(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None
+        self._pending = set()
+
+    def _render_progress(self, done: int, total: int) -> None:
+        self._report("render", done, total)
 
     @event_priority(-100)  # after every other plugin changed the content
     def on_page_content(self, html: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
