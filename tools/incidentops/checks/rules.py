@@ -111,16 +111,24 @@ def regression_rules(ctx: CheckContext, path: str, doc: Document) -> Iterator[Fi
     if not archived and state == "RETIRED":
         yield doc.finding(("state",), ERROR, "archive.location", "a RETIRED test must live in regressions/archive/",
                           "use `incidentops lifecycle retire`, which archives the file and writes the audit entry")
-    if state == "RETIRED" and isinstance(test_id, str):
-        entries = [p for p, d in ctx.registry.audit_entries()
-                   if d.get("test_id") == test_id and d.get("action") == "RETIRE_REGRESSION"]
-        if not entries:
-            yield doc.finding(("state",), ERROR, "archive.audit", f"RETIRED test '{test_id}' has no RETIRE_REGRESSION audit entry",
-                              "the retirement ceremony writes one under audit/; add it with the reason and approver")
+    if state == "RETIRED" and isinstance(test_id, str) and test_id not in _retired_in_audit(ctx):
+        yield doc.finding(("state",), ERROR, "archive.audit", f"RETIRED test '{test_id}' has no RETIRE_REGRESSION audit entry",
+                          "the retirement ceremony writes one under audit/; add it with the reason and approver")
     scenario_file = data.get("scenario_file")
     if isinstance(scenario_file, str) and not (ctx.registry.root / scenario_file).is_file():
         yield doc.finding(("scenario_file",), ERROR, "ref.scenario", f"scenario_file '{scenario_file}' does not exist",
                           "give a path relative to the registry root, e.g. scenarios/<name>.yaml")
+
+
+def _retired_in_audit(ctx: CheckContext) -> set[str]:
+    """Test ids with a RETIRE_REGRESSION audit entry: read once per check, not once per test."""
+    key = "rules.retired-in-audit"
+    if key not in ctx.cache:
+        ctx.cache[key] = {
+            str(d.get("test_id")) for _, d in ctx.registry.audit_entries() if d.get("action") == "RETIRE_REGRESSION"
+        }
+    found: set[str] = ctx.cache[key]
+    return found
 
 
 def audit_rules(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
