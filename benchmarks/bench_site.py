@@ -112,6 +112,7 @@ def main() -> int:
                                         "-d", str(work / "site-baseline")], root, quiet=True))
             print(f"[{run}/{args.repeat}] baseline: {baseline_runs[-1][0]:.1f} s", file=sys.stderr)
             print(f"[{run}/{args.repeat}] incidentops site build (progress below)...", file=sys.stderr)
+            shutil.rmtree(root / ".incidentops-cache", ignore_errors=True)  # every run checks cold
             ours_runs.append(timed([python, "-m", "incidentops", "site", "build", "--as-of", AS_OF,
                                     "--site-dir", str(work / "site")], root, quiet=False))
         baseline_s, baseline_cpu = min(r[0] for r in baseline_runs), min(r[1] for r in baseline_runs)
