@@ -270,9 +270,9 @@ def assess_registry(
     def data_of(path: str) -> dict[str, Any] | None:
         return records.get(path) if records is not None else registry.data(path)
 
-    incidents = {
-        i: found for i in registry.incident_ids if (found := data_of(registry.incident_path(i))) is not None
-    }
+    incidents = IncidentTable(
+        (i, found) for i in registry.incident_ids if (found := data_of(registry.incident_path(i))) is not None
+    )
     paths = [(test_id, path) for test_id in sorted(registry.test_paths) for path in registry.test_paths[test_id]]
     out: list[Assessment] = []
     for test_id, path in paths:
@@ -411,6 +411,30 @@ def model_change(
     return ModelChange(kind, tuple(steps))
 
 
+class IncidentTable(dict[str, Mapping[str, Any]]):
+    """Incidents by id, indexed by attack vector and by type on first use, so that finding
+    similar incidents for every test costs one pass over the incidents, not one per test."""
+
+    _index: tuple[dict[str, list[tuple[datetime, str]]], dict[str, list[tuple[datetime, str]]]] | None = None
+
+    def by_vector_and_type(
+        self,
+    ) -> tuple[dict[str, list[tuple[datetime, str]]], dict[str, list[tuple[datetime, str]]]]:
+        if self._index is None:
+            by_vector: dict[str, list[tuple[datetime, str]]] = {}
+            by_type: dict[str, list[tuple[datetime, str]]] = {}
+            for incident_id, data in self.items():
+                detected = parse_time(data.get("detected_at"))
+                if detected is None:
+                    continue
+                if isinstance(data.get("attack_vector"), str):
+                    by_vector.setdefault(data["attack_vector"], []).append((detected, incident_id))
+                if isinstance(data.get("type"), str):
+                    by_type.setdefault(data["type"], []).append((detected, incident_id))
+            self._index = (by_vector, by_type)
+        return self._index
+
+
 def similar_incidents(
     incidents: Mapping[str, Mapping[str, Any]],
     own: str | None,
@@ -422,20 +446,13 @@ def similar_incidents(
     """Other incidents with the same attack vector or type, detected in the window ending at ``as_of``."""
     if attack_vector is None and incident_type is None:
         return ()
+    table = incidents if isinstance(incidents, IncidentTable) else IncidentTable(incidents)
+    by_vector, by_type = table.by_vector_and_type()
     start = as_of - timedelta(days=window_days)
-    found = []
-    for incident_id in sorted(incidents):
-        if incident_id == own:
-            continue
-        data = incidents[incident_id]
-        detected = parse_time(data.get("detected_at"))
-        if detected is None or not (start < detected <= as_of):
-            continue
-        same_vector = attack_vector is not None and data.get("attack_vector") == attack_vector
-        same_type = incident_type is not None and data.get("type") == incident_type
-        if same_vector or same_type:
-            found.append(incident_id)
-    return tuple(found)
+    candidates = [*by_vector.get(attack_vector or "", ()), *by_type.get(incident_type or "", ())]
+    found = {incident_id for detected, incident_id in candidates
+             if incident_id != own and start < detected <= as_of}
+    return tuple(sorted(found))
 
 
 def last_review_at(decisions: object, as_of: datetime) -> datetime | None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from incidentops.decay import Assessment, Thresholds, assess_test, stamp
+from incidentops.decay import Assessment, IncidentTable, Thresholds, assess_test, stamp
 from incidentops.errors import IncidentOpsError
 from incidentops.history import RegistryHistory
 from incidentops.lifecycle import reason_codes
@@ -56,7 +56,7 @@ def candidates(
     start, _ = parse_quarter(quarter)
     thresholds = Thresholds.from_policy(registry.policy)
     minimum = thresholds.keep_if_younger_than_days
-    incidents = dict(registry.incidents())
+    incidents = IncidentTable(registry.incidents())
     current = registry.models.get("current")
     out = []
     for test_id in sorted(registry.test_paths):
