@@ -23,7 +23,7 @@ from conftest import REPO, Result, run_cli
 from gitrepo import GitRepo, isolate_git
 from incidentops.errors import IncidentOpsError
 from incidentops.gate import decide, record
-from incidentops.gitrev import head_commit
+from incidentops.gitops import head_commit
 from incidentops.registry import Registry
 from incidentops.releases import regression_records, release_path, write_release_record
 from incidentops.schemas import load_schema

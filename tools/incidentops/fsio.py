@@ -26,10 +26,33 @@ def write_text_atomic(path: Path, text: str) -> None:
         raise
 
 
-def create_text_exclusive(path: Path, text: str) -> None:
-    """Write a new file; refuse to overwrite an existing one."""
-    if path.exists():
-        from incidentops.errors import IncidentOpsError
+def create_text_exclusive(path: Path, text: str, hint: str = "records are never overwritten; pick another name") -> None:
+    """Write a new file, complete or not at all; refuse to replace one that exists.
 
-        raise IncidentOpsError(f"{path} already exists", "records are never overwritten; pick another id")
-    write_text_atomic(path, text)
+    The text is written aside, then hard-linked into place, which fails rather than
+    replace a file that appeared meanwhile (audit entries and release records are
+    append-only).
+    """
+    from incidentops.errors import IncidentOpsError
+
+    exists = IncidentOpsError(f"{path} already exists", hint)
+    if path.exists():
+        raise exists
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise exists from None
+        except OSError:  # file systems without hard links: a checked rename
+            if path.exists():
+                raise exists from None
+            os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)

@@ -1,6 +1,7 @@
 """Git operations the lifecycle commands and pr-check need besides :mod:`incidentops.history`.
 
-Staging the files a retirement ceremony wrote, and the date of a commit.
+Staging the files a retirement ceremony wrote, the date of a commit, and the commit a
+registry is at (for release records).
 """
 
 from __future__ import annotations
@@ -51,3 +52,49 @@ def commit_time(root: Path, rev: str) -> datetime:
     if proc.returncode != 0:
         raise _fail(root, f"reading the date of {rev}", proc)
     return datetime.fromtimestamp(int(proc.stdout.decode().strip()), UTC)
+
+
+_NOT_A_REPO = "not a git repository"
+
+
+def _inside_checkout(root: Path) -> bool:
+    here = root.resolve()
+    return any((folder / ".git").exists() for folder in (here, *here.parents))
+
+
+def head_commit(root: Path) -> str | None:
+    """The full id of the commit checked out at ``root``.
+
+    ``None`` when ``root`` is not in a git work tree, or the repository has no
+    commit yet: there is no commit to name. Raises :class:`IncidentOpsError`
+    when git is needed (``root`` is in a checkout) but missing or failing, so a
+    CI misconfiguration never records a release against an unknown commit silently.
+    """
+    try:
+        proc = subprocess.run(
+            ["git", "rev-parse", "--verify", "--quiet", "HEAD^{commit}"],
+            cwd=root,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            env={**os.environ, "LC_ALL": "C"},
+            check=False,
+        )
+    except FileNotFoundError:
+        if _inside_checkout(root):
+            raise IncidentOpsError(
+                f"{root} is a git checkout but git is not installed or not on PATH",
+                "install git so the release record can name the commit",
+            ) from None
+        return None
+    if proc.returncode == 0:
+        return proc.stdout.decode("ascii", "replace").strip() or None
+    message = proc.stderr.decode("utf-8", "replace").strip()
+    if not message:
+        return None  # a repository without commits: HEAD names nothing yet
+    if _NOT_A_REPO in message:
+        return None
+    first = message.splitlines()[0].removeprefix("fatal: ")
+    hint = "run `git rev-parse HEAD` in the registry to see the whole message"
+    if "dubious ownership" in message:
+        hint = f"mark the checkout as trusted: `git config --global --add safe.directory {root.resolve()}`"
+    raise IncidentOpsError(f"{root}: `git rev-parse HEAD` failed: {first}", hint)

@@ -9,9 +9,7 @@ existing record.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ import yaml
 
 from incidentops.checks.schema import validate
 from incidentops.errors import IncidentOpsError
+from incidentops.fsio import create_text_exclusive
 from incidentops.kinds import kind_of
 from incidentops.registry import POLICY_FILE, Registry
 from incidentops.schemas import load_schema
@@ -154,27 +153,6 @@ def write_release_record(root: Path, relpath: str, data: dict[str, Any]) -> None
     if errors:
         first = errors[0]
         raise IncidentOpsError(f"the release record is invalid: {first.location()}: {first.message}", first.hint)
-    target = root / relpath
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        try:
-            os.link(tmp, target)
-        except FileExistsError:
-            raise IncidentOpsError(
-                f"{relpath} already exists: a recorded gate decision is never overwritten",
-                "record this run under a new name",
-            ) from None
-        except OSError:
-            # file systems without hard links: fall back to a checked rename
-            if target.exists():
-                raise IncidentOpsError(f"{relpath} already exists: a recorded gate decision is never overwritten",
-                                       "record this run under a new name") from None
-            os.replace(tmp, target)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    create_text_exclusive(
+        root / relpath, text, "a recorded gate decision is never overwritten: record this run under a new name"
+    )

@@ -5,12 +5,12 @@ from __future__ import annotations
 import sys
 import traceback
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from incidentops.clock import parse_as_of
 from incidentops.errors import IncidentOpsError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -67,25 +67,6 @@ def root_option(func: F) -> F:
     )(func)
 
 
-def parse_as_of(value: str | None) -> datetime:
-    """--as-of: a date or RFC 3339 timestamp; default now (UTC)."""
-    if not value:
-        return datetime.now(UTC).replace(microsecond=0)
-    text = value.strip()
-    try:
-        if len(text) == 10:
-            return datetime.fromisoformat(text).replace(tzinfo=UTC)
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise IncidentOpsError(
-            f"--as-of {value!r} is not a date or timestamp",
-            "write it as 2026-11-27 or 2026-11-27T09:00:00Z",
-        ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
 def as_of_option(func: F) -> F:
     return click.option(
         "--as-of",
@@ -94,3 +75,6 @@ def as_of_option(func: F) -> F:
         metavar="DATE",
         help="Judge time-dependent rules as of this date or timestamp (UTC). Default: now.",
     )(func)
+
+
+__all__ = ["as_of_option", "parse_as_of", "root_option", "run_cli"]

@@ -16,7 +16,7 @@ from incidentops.gate import (
     render_markdown,
     render_text,
 )
-from incidentops.gitrev import head_commit
+from incidentops.gitops import head_commit
 from incidentops.registry import Registry, resolve_root
 from incidentops.releases import (
     gate_policy,

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
-from incidentops.errors import IncidentOpsError
+from incidentops import clock
 from incidentops.site.pages import SiteOptions
 
 ENV_PUBLIC = "INCIDENTOPS_PUBLIC"
@@ -28,20 +28,8 @@ def env_public() -> bool:
 
 
 def parse_as_of(value: str | None) -> datetime:
-    """A date or RFC 3339 timestamp (UTC when no zone is given); now when empty."""
-    text = (value or os.environ.get(ENV_AS_OF) or "").strip()
-    if not text:
-        return datetime.now(UTC).replace(microsecond=0)
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise IncidentOpsError(
-            f"as_of {value or text!r} is not a date or timestamp",
-            "write it as 2026-11-27 or 2026-11-27T09:00:00Z",
-        ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    """The plugin's ``as_of`` option, else ``INCIDENTOPS_AS_OF``, else now (UTC)."""
+    return clock.parse_as_of(value or os.environ.get(ENV_AS_OF), what="as_of")
 
 
 def edit_base(repo_url: str | None, edit_uri: str | None, docs_dir: Path, root: Path) -> str | None:
