@@ -35,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from gen_git_history import generate
+from gen_git_history import add_benchmark_arguments, benchmark_repository
 
 from incidentops.decay import HISTORY_PATHS
 from incidentops.history import log_argv
@@ -75,23 +75,10 @@ def make_registry(repo: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tests", type=int, default=None)
-    parser.add_argument("--commits", type=int, default=None)
-    parser.add_argument("--quick", action="store_true", help="1,000 tests and 5,000 commits")
-    parser.add_argument("--repo", type=Path, help="reuse this repository (created if missing)")
-    parser.add_argument("--sample", type=int, default=50, help="tests timed with per-file log")
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=7)
+    add_benchmark_arguments(parser, repeat=3)
     args = parser.parse_args(argv)
-    tests = args.tests or (1_000 if args.quick else 10_000)
-    commits = args.commits or (5_000 if args.quick else 50_000)
     with tempfile.TemporaryDirectory(prefix="incidentops-bench-") as scratch:
-        repo = args.repo or Path(scratch) / "registry"
-        if not repo.exists():
-            print(f"generating {tests:,} tests / {commits:,} commits in {repo} ...", flush=True)
-            stats = generate(repo, tests, commits, args.seed)
-            print(f"  done in {stats.seconds:.1f} s: {stats.commits:,} commits, {stats.tests_created:,} tests,"
-                  f" {stats.renames:,} renames, {stats.archived:,} archived, {stats.merges:,} merges")
+        repo, _, _ = benchmark_repository(args, Path(scratch))
         make_registry(repo)
         return bench(repo, args.sample, args.repeat, args.seed)
 

@@ -353,3 +353,34 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def add_benchmark_arguments(parser: argparse.ArgumentParser, repeat: int) -> None:
+    """The options every git-history benchmark takes (size, reuse, sampling, seed)."""
+    parser.add_argument("--tests", type=int, default=None)
+    parser.add_argument("--commits", type=int, default=None)
+    parser.add_argument("--quick", action="store_true", help="1,000 tests and 5,000 commits")
+    parser.add_argument(
+        "--repo", type=Path,
+        help="reuse this repository (created if missing; give the same --tests/--commits/--seed)",
+    )  # fmt: skip
+    parser.add_argument("--sample", type=int, default=50, help="files timed with per-file log")
+    parser.add_argument("--repeat", type=int, default=repeat)
+    parser.add_argument("--seed", type=int, default=7)
+
+
+def benchmark_repository(args: argparse.Namespace, scratch: Path) -> tuple[Path, int, int]:
+    """The repository a benchmark measures: ``--repo`` when given, else one generated in ``scratch``."""
+    tests = args.tests or (1_000 if args.quick else 10_000)
+    commits = args.commits or (5_000 if args.quick else 50_000)
+    repo = args.repo or scratch / "registry"
+    if not repo.exists():
+        print(f"generating {tests:,} tests / {commits:,} commits in {repo} ...", flush=True)
+        stats = generate(repo, tests, commits, args.seed)
+        print(
+            f"  done in {stats.seconds:.1f} s: {stats.commits:,} commits ({stats.merges:,} merged"
+            f" pull requests), {stats.tests_created:,} tests, {stats.edits:,} edits,"
+            f" {stats.renames:,} renames, {stats.archived:,} archived, {stats.incidents:,}"
+            f" incidents, {stats.audit_entries:,} audit entries, {stats.noise:,} code-only"
+        )
+    return repo, tests, commits
