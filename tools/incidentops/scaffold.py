@@ -169,9 +169,15 @@ def postmortem_text(registry: Registry, incident_id: str, as_of: datetime) -> tu
     return rel, text
 
 
-def regression_text(registry: Registry, incident_id: str, scenario: str, expected_block_turn: int,
+def default_scenario(incident: dict[str, Any]) -> str:
+    """A scenario name when none is given: the incident's attack vector, as a slug."""
+    return str(incident.get("attack_vector") or "scenario").replace("-", "_").lower()
+
+
+def regression_text(registry: Registry, incident_id: str, scenario: str | None, expected_block_turn: int,
                     as_of: datetime, turns: list[str] | None = None) -> tuple[str, str, dict[str, Any]]:
     incident = _incident_or_fail(registry, incident_id)
+    scenario = scenario or default_scenario(incident)
     test_id = f"regression_{incident_id}"
     if test_id in registry.test_paths:
         raise IncidentOpsError(f"{test_id} already exists ({registry.test_paths[test_id][0]})",
@@ -209,11 +215,12 @@ def handoff_text(registry: Registry, incident_id: str, values: dict[str, Any]) -
     return rel, text
 
 
-def create_handoff(registry: Registry, incident_id: str, scenario: str, expected_block_turn: int,
+def create_handoff(registry: Registry, incident_id: str, scenario: str | None, expected_block_turn: int,
                    as_of: datetime) -> list[str]:
     """Create the incident's handoff.yaml and its regression test together, consistent by construction."""
     if expected_block_turn < 1:
         raise IncidentOpsError("--expected-block-turn must be 1 or more", "turns are counted from 1")
+    scenario = scenario or default_scenario(_incident_or_fail(registry, incident_id))
     if not re.fullmatch(r"[a-z0-9][a-z0-9_]*", scenario):
         raise IncidentOpsError(f"scenario name {scenario!r} is not a slug", "use lower-case words joined by _")
     test_rel, test_text, values = regression_text(registry, incident_id, scenario, expected_block_turn, as_of)

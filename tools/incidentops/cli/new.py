@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -10,6 +12,8 @@ from incidentops.cli.common import as_of_option, parse_as_of, root_option
 from incidentops.fsio import create_text_exclusive
 from incidentops.registry import Registry, resolve_root
 from incidentops.scaffold import create_handoff, new_incident, postmortem_text, regression_text
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @click.group("new")
@@ -47,20 +51,26 @@ def postmortem(incident_id: str, root: Path | None, as_of: str | None) -> int:
     return 0
 
 
+def _scenario_options(func: F) -> F:
+    func = click.option(
+        "--expected-block-turn", type=click.IntRange(min=1), default=1, show_default=True,
+        help="The user turn at or before which the model must refuse.",
+    )(func)
+    return click.option(
+        "--scenario", default=None, help="Scenario name (a slug). Default: the incident's attack vector."
+    )(func)
+
+
 @command.command("regression")
 @click.argument("incident_id")
-@click.option("--scenario", default=None, help="Scenario name (a slug). Default: derived from the incident's attack vector.")
-@click.option("--expected-block-turn", type=click.IntRange(min=1), default=1, show_default=True,
-              help="The user turn at or before which the model must refuse.")
+@_scenario_options
 @root_option
 @as_of_option
 def regression(incident_id: str, scenario: str | None, expected_block_turn: int, root: Path | None,
                as_of: str | None) -> int:
     """Create regressions/regression_INCIDENT_ID.yaml (prefer `incidentops handoff`, which also writes the handoff)."""
     registry = Registry(resolve_root(root))
-    data = registry.incident(incident_id) or {}
-    name = scenario or str(data.get("attack_vector") or "scenario").replace("-", "_").lower()
-    rel, text, _ = regression_text(registry, incident_id, name, expected_block_turn, parse_as_of(as_of))
+    rel, text, _ = regression_text(registry, incident_id, scenario, expected_block_turn, parse_as_of(as_of))
     create_text_exclusive(registry.root / rel, text)
     click.echo(f"created {rel}")
     return 0
@@ -68,22 +78,20 @@ def regression(incident_id: str, scenario: str | None, expected_block_turn: int,
 
 @command.command("handoff")
 @click.argument("incident_id")
-@click.option("--scenario", default=None, help="Scenario name (a slug).")
-@click.option("--expected-block-turn", type=click.IntRange(min=1), default=1, show_default=True)
+@_scenario_options
 @root_option
 @as_of_option
 def handoff(incident_id: str, scenario: str | None, expected_block_turn: int, root: Path | None,
             as_of: str | None) -> int:
-    """Create INCIDENT_ID's handoff.yaml and its regression test (same as `incidentops handoff`)."""
-    return _handoff(incident_id, scenario, expected_block_turn, root, as_of)
+    """Create INCIDENT_ID's handoff.yaml (the seed's template) and its regression test together.
 
-
-def _handoff(incident_id: str, scenario: str | None, expected_block_turn: int, root: Path | None,
-             as_of: str | None) -> int:
+    The weight defaults from the policy for the incident's severity; the
+    postmortem's contributing factors and action items are carried over as the
+    handoff's notes and action items. `check` keeps the two consistent.
+    `incidentops handoff` and `incidentops new handoff` are the same command.
+    """
     registry = Registry(resolve_root(root))
-    data = registry.incident(incident_id) or {}
-    name = scenario or str(data.get("attack_vector") or "scenario").replace("-", "_").lower()
-    for rel in create_handoff(registry, incident_id, name, expected_block_turn, parse_as_of(as_of)):
+    for rel in create_handoff(registry, incident_id, scenario, expected_block_turn, parse_as_of(as_of)):
         click.echo(f"created {rel}")
     click.echo("Next: write the attack's user turns in the test, then open a pull request declaring it.")
     return 0
