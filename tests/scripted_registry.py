@@ -20,10 +20,12 @@ Models: aurora-0.9 (legacy family) -> aurora-1.0 (architecture) -> 1.1 (minor)
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from conftest import Result, run_cli
 from gitrepo import GitRepo
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -303,3 +305,12 @@ def snapshot(root: Path) -> dict[str, bytes]:
         for p in sorted(root.rglob("*"))
         if p.is_file() and ".git" not in p.relative_to(root).parts
     }
+
+
+#: git configuration of the machine running the tests must not leak into the commands under test
+ISOLATED_GIT = {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+
+
+def run(repo: GitRepo, *args: str, env: dict[str, str] | None = None) -> Result:
+    """`incidentops ARGS --root REPO` as a user types it, with the git configuration isolated."""
+    return run_cli(*args, "--root", str(repo.path), env={**ISOLATED_GIT, **(env or {})})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from incidentops.decay import (
     similar_incidents,
 )
 
-GIT_ENV = {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+GIT_ENV = scripted_registry.ISOLATED_GIT
 AS_OF = datetime(2026, 10, 1, tzinfo=UTC)
 
 LINEAGE = {

@@ -4,7 +4,6 @@ ceremony (all or nothing, proven by injecting a failure at every step), with rea
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import threading
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ from incidentops.lifecycle import Request, decide
 from incidentops.registry import Registry
 from scripted_registry import snapshot
 
-GIT_ENV = {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+GIT_ENV = scripted_registry.ISOLATED_GIT
 WHEN = "2026-10-20T14:00:00Z"
 AUDIT = "audit/20261020T140000Z_RETIRE_REGRESSION_regression_INC_003.yaml"
 ARCHIVED = "regressions/archive/regression_INC_003.yaml"
@@ -42,8 +41,7 @@ def repo(template: GitRepo, tmp_path: Path) -> GitRepo:
     return scripted_registry.copy(template, tmp_path / "registry")
 
 
-def cli(repo: GitRepo, *args: str, env: dict[str, str] | None = None):
-    return run_cli(*args, "--root", str(repo.path), env={**GIT_ENV, **(env or {})})
+cli = scripted_registry.run
 
 
 def status(repo: GitRepo) -> str:

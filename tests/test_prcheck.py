@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from conftest import run_cli
 from gitrepo import GitRepo
 from scripted_registry import AUDIT_007_PATH, INCIDENTS, T007_ACTIVE, decision, regression_text
 
-GIT_ENV = {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+GIT_ENV = scripted_registry.ISOLATED_GIT
 T001 = "regressions/regression_INC_001.yaml"
 T004 = "regressions/regression_INC_004.yaml"
 
@@ -28,8 +27,7 @@ def repo(template: GitRepo, tmp_path: Path) -> GitRepo:
     return scripted_registry.copy(template, tmp_path / "registry")
 
 
-def cli(repo: GitRepo, *args: str):
-    return run_cli(*args, "--root", str(repo.path), env=GIT_ENV)
+cli = scripted_registry.run
 
 
 def pull_request(repo: GitRepo, change: Callable[[GitRepo], None], date: str = "2026-10-20T09:00:00Z",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from conftest import run_cli
 from gitrepo import GitRepo
 from incidentops.review import parse_quarter, render_markdown, summarize
 
-GIT_ENV = {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+GIT_ENV = scripted_registry.ISOLATED_GIT
 CODES = "ATTACK_PATCHED, ATTACK_OBSOLETE, PRODUCT_CHANGED, ARCHITECTURE_CHANGED, DUPLICATE, SUPERSEDED"
 
 
@@ -27,8 +26,7 @@ def repo(template: GitRepo, tmp_path: Path) -> GitRepo:
     return scripted_registry.copy(template, tmp_path / "registry")
 
 
-def cli(repo: GitRepo, *args: str):
-    return run_cli(*args, "--root", str(repo.path), env=GIT_ENV)
+cli = scripted_registry.run
 
 
 def findings(repo: GitRepo, path: str) -> list[tuple[int, str, str]]:
