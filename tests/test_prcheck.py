@@ -37,7 +37,7 @@ def pull_request(repo: GitRepo, change: Callable[[GitRepo], None], date: str = "
     change(repo)
     repo.git("add", "-A")
     repo.commit("The change under review", date=date)
-    result = cli(repo, "pr-check", "--base", "main", "--format", "json", *extra)
+    result = cli(repo, "pr-check", "--base", "main", "--format", "json", "--as-of", date, *extra)
     assert result.code in (0, 1), result.err
     data = result.json()
     found = [(f["path"], f["line"], f["col"], f["rule"]) for f in data["findings"]]
@@ -58,8 +58,9 @@ def test_a_clean_retirement_passes(repo: GitRepo) -> None:
         assert result.code == 0, result.err
 
     assert pull_request(repo, retire) == []
-    text = cli(repo, "pr-check", "--base", "main")
-    assert (text.code, text.out, text.err) == (0, "", "pr-check main..HEAD: 1 test(s) changed, 0 error(s), 0 warning(s).\n")
+    text = cli(repo, "pr-check", "--base", "main", "--as-of", "2026-10-20T09:00:00Z")
+    assert (text.code, text.out, text.err) == (0, "", "pr-check main..HEAD: 1 test(s) changed, 0 error(s),"
+                                                      " 0 warning(s). Approvers were taken as named (no --approvals).\n")
 
 
 def test_a_deleted_test(repo: GitRepo) -> None:
@@ -80,7 +81,7 @@ def test_a_retirement_by_hand_without_audit_is_an_illegal_transition(repo: GitRe
         edit(r, T001, "state: ACTIVE ", "state: RETIRED")
         r.write(T001, r.read(T001) + decision("2026-10-20T09:00:00Z", "RETIRE", "RETIRED", "Old", "Chair"))
 
-    assert pull_request(repo, change) == [(T001, 11, 8, "pr.retire-audit"), (T001, 11, 8, "pr.transition")]
+    assert pull_request(repo, change) == [(T001, 11, 8, "pr.retire-audit"), (T001, 30, 15, "pr.transition")]
 
 
 def test_a_state_change_without_a_decision(repo: GitRepo) -> None:
@@ -116,11 +117,11 @@ def test_a_sev0_test_deprecated_within_a_year_needs_an_override(repo: GitRepo) -
     # added 2025-12-01 09:00, changed 2026-06-01 09:00: 182 days, judged at the head commit's date
     found = pull_request(repo, deprecate_004("Safety council chair"), "2026-06-01T09:00:00Z")
     assert found == [(T004, 11, 8, "pr.override-required")]
-    result = cli(repo, "pr-check", "--base", "main")
+    result = cli(repo, "pr-check", "--base", "main", "--as-of", "2026-06-01T09:00:00Z")
     assert result.out.splitlines()[0] == (
         f"{T004}:11:8: error [pr.override-required] regression_INC_004 DEPRECATED without an approved override:"
         " it is a SEV-0 test (SEV-0/1 tests stay); it is 182 days old, younger than the 365-day minimum"
-        " (in the suite since 2025-12-01, from git)")
+        " (in the suite since 2025-12-01, from the base's git history)")
     # --as-of judges the age at another date
     later = cli(repo, "pr-check", "--base", "main", "--as-of", "2027-01-01", "--format", "json").json()
     assert [f["message"].split(": ", 1)[1] for f in later["findings"]] == [
@@ -186,7 +187,7 @@ def test_the_policy_of_the_base_decides(repo: GitRepo) -> None:
         r.write(T001, test_text_now.replace("state: ACTIVE ", "state: RETIRED") + decision(
             "2026-10-20T09:00:00Z", "RETIRE", "RETIRED", "Old", "Chair"))
 
-    assert (T001, 11, 8, "pr.transition") in pull_request(repo, change)
+    assert (T001, 30, 15, "pr.transition") in pull_request(repo, change)
 
 
 def test_a_revert_of_a_retirement_is_judged_like_any_change(repo: GitRepo) -> None:

@@ -98,3 +98,25 @@ def head_commit(root: Path) -> str | None:
     if "dubious ownership" in message:
         hint = f"mark the checkout as trusted: `git config --global --add safe.directory {root.resolve()}`"
     raise IncidentOpsError(f"{root}: `git rev-parse HEAD` failed: {first}", hint)
+
+
+def resolve_commit(root: Path, rev: str) -> str:
+    """The full id of the commit ``rev`` names."""
+    if not rev or rev.startswith("-"):
+        raise IncidentOpsError(f"invalid git revision {rev!r}", "give a branch, tag or commit")
+    proc = _git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+    if proc.returncode != 0:
+        raise IncidentOpsError(f"git revision {rev!r} not found", "fetch it, or check the name")
+    return proc.stdout.decode("ascii", "replace").strip()
+
+
+def commit_dates(root: Path, base: str, head: str) -> list[tuple[str, datetime, datetime]]:
+    """``(commit, author date, committer date)`` of each commit in ``base..head``, newest first."""
+    proc = _git(root, "log", "--format=%H %at %ct", f"{resolve_commit(root, base)}..{resolve_commit(root, head)}", "--")
+    if proc.returncode != 0:
+        raise _fail(root, f"listing the commits of {base}..{head}", proc)
+    out = []
+    for line in proc.stdout.decode("ascii", "replace").splitlines():
+        sha, authored, committed = line.split()
+        out.append((sha, datetime.fromtimestamp(int(authored), UTC), datetime.fromtimestamp(int(committed), UTC)))
+    return out

@@ -1,4 +1,9 @@
-"""Rules of the regression lifecycle: quarterly review records, and retirements left half done.
+"""Rules of the regression lifecycle: decision histories, quarterly review records, half-done retirements.
+
+A test's decisions (``lifecycle.*``) are read for their effect
+(:mod:`incidentops.decisions`): each is named after its from_state -> to_state,
+starts where the one before it ended, is dated after it and not after now, and
+the test's ``state`` is where the last one leads.
 
 Review records (``review.*``): the quarter matches the file name; each decision
 is KEEP with a justification, or DEPRECATE / RETIRE with a reason; and once the
@@ -15,6 +20,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from incidentops.decay import parse_time
+from incidentops.decisions import future_problem, label_problem, order_problem, read_chain
 from incidentops.findings import ERROR, Finding
 from incidentops.lifecycle import AUDIT_ACTION, reason_codes
 from incidentops.review import APPLIED_STATES, DECISIONS, QUARTER, parse_quarter
@@ -173,4 +179,35 @@ def audit_rules(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding
                       " regressions/archive/ as RETIRED) or drop this entry from the pull request")
 
 
-RULES = {"review": [review_rules], "audit": [audit_rules]}
+def decision_rules(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
+    """A test's decision history, read for the state changes it records."""
+    data = doc.data
+    if not isinstance(data, dict):
+        return
+    steps = read_chain(data.get("decisions"))
+    previous = None
+    for step in steps:
+        at = ("decisions", step.index)
+        problem = label_problem(step, first=step.index == 0)
+        if problem:
+            yield doc.finding((*at, "decision"), ERROR, "lifecycle.decision-label", problem,
+                              "name a decision after the change it records: KEEP (no change), MONITOR,"
+                              " ACTIVATE, DEPRECATE, RETIRE; the first one is CREATE")
+        if previous is not None and step.from_state != previous.to_state:
+            yield doc.finding((*at, "from_state"), ERROR, "lifecycle.decision-chain",
+                              f"decision {step.index + 1} starts from {step.from_state}, but decision"
+                              f" {previous.index + 1} left the test {previous.to_state}",
+                              "each decision starts where the one before it left the test")
+        for problem in (order_problem(previous, step), future_problem(step, ctx.as_of)):
+            if problem:
+                yield doc.finding((*at, "at"), ERROR, "lifecycle.decision-date", problem,
+                                  "decisions are appended in the order they are taken and dated when taken")
+        previous = step
+    state = data.get("state")
+    if steps and isinstance(state, str) and steps[-1].to_state is not None and steps[-1].to_state != state:
+        yield doc.finding(("state",), ERROR, "lifecycle.state",
+                          f"state is {state}, but the last decision leads to {steps[-1].to_state}",
+                          "change a state with `incidentops lifecycle`, which records the decision with it")
+
+
+RULES = {"review": [review_rules], "audit": [audit_rules], "regression": [decision_rules]}
