@@ -344,7 +344,10 @@ class _Case:
                               " under audit/ for this pull request")
         if before is None:
             yield from _new_test(test_id, doc, after, head)
-            yield from self._steps(doc, read_chain(after.get("decisions")), None, None)
+            steps = read_chain(after.get("decisions"))
+            yield from self._steps(doc, steps, None, None)
+            if after_state in ("DEPRECATED", "RETIRED"):
+                yield from self._override(doc, after, after, None, after_state, steps)
             return
 
         old = before.get("decisions") if isinstance(before.get("decisions"), list) else []
