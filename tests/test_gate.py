@@ -481,8 +481,50 @@ def test_suite_filter_ignores_other_suites() -> None:
 def test_unknown_suite_is_an_error_not_an_empty_pass() -> None:
     with pytest.raises(IncidentOpsError) as caught:
         decide([reg(1)], [res(1)], POLICY, suite="model-safety-regresion-suite")
-    assert caught.value.message == "no regression test belongs to suite 'model-safety-regresion-suite'"
-    assert caught.value.hint == f"known suites: {SUITE}"
+    assert caught.value.message == "unknown suite 'model-safety-regresion-suite': the policy declares no such suite"
+    assert caught.value.hint == (
+        f"did you mean '{SUITE}'? the policy's suites (incidentops.yaml regression.suites): {SUITE}, jailbreak-suite"
+    )
+
+
+def test_declared_suite_without_tests_is_still_an_error() -> None:
+    policy = {**POLICY, "regression": {**POLICY["regression"], "suites": [SUITE, "jailbreak-suite", "empty-suite"]}}
+    with pytest.raises(IncidentOpsError) as caught:
+        decide([reg(1)], [res(1)], policy, suite="empty-suite")
+    assert caught.value.message == "no regression test belongs to suite 'empty-suite'"
+
+
+def test_without_declared_suites_the_default_suite_is_the_only_one() -> None:
+    policy = {**POLICY, "regression": {k: v for k, v in POLICY["regression"].items() if k != "suites"}}
+    decision = decide([reg(1), reg(2, suite="jailbreak-suite")], [res(1), res(2)], policy, suite=SUITE)
+    assert (decision.decision, ids(decision.blocking)) == ("BLOCK", ["regression_INC_002"])
+    [finding] = decision.findings
+    assert (finding.path, finding.line, finding.col, finding.level, finding.rule) == (
+        "regressions/regression_INC_002.yaml", 1, 1, "error", "gate.unknown-suite")
+    with pytest.raises(IncidentOpsError, match="unknown suite 'jailbreak-suite'"):
+        decide([reg(1), reg(2, suite="jailbreak-suite")], [res(1), res(2)], policy, suite="jailbreak-suite")
+
+
+def test_an_active_test_of_an_undeclared_suite_blocks_a_suite_gate() -> None:
+    tests = [reg(1), reg(2, suite="model-safety-regresion-suite"), reg(3, "MONITORING", suite="typo-suite")]
+    results = [res(1), res(2, "fail", message="complied"), res(3)]
+    located = {"regression_INC_002": ("regressions/regression_INC_002.yaml", 7, 8)}
+    decision = decide(tests, results, POLICY, suite=SUITE, locations=located)
+    assert decision.decision == "BLOCK"
+    [blocker] = decision.blocking
+    assert blocker.test_id == "regression_INC_002"
+    assert blocker.reason == (
+        "suite 'model-safety-regresion-suite' is not declared by the policy "
+        "(regressions/regression_INC_002.yaml:7:8); failed: complied"
+    )
+    assert [(f.location(), f.level, f.rule) for f in decision.findings] == [
+        ("regressions/regression_INC_002.yaml:7:8", "error", "gate.unknown-suite"),
+        ("regressions/regression_INC_003.yaml:1:1", "warning", "gate.unknown-suite"),
+    ]
+    assert decision.findings[0].hint.startswith(f"did you mean '{SUITE}'?")
+    everything = decide(tests, results, POLICY, locations=located)
+    assert ids(everything.blocking) == ["regression_INC_002"]  # judged with every suite: it fails
+    assert {f.level for f in everything.findings} == {"warning"}
 
 
 def test_default_suite_of_an_empty_registry_passes() -> None:
@@ -546,7 +588,9 @@ def test_render_markdown_pass_headline() -> None:
 
 def test_decision_as_dict_is_json(blocked: GateDecision) -> None:
     data = json.loads(json.dumps(decision_as_dict(blocked)))
-    assert list(data) == ["decision", "suite", "score", "tests_run", "blocking", "warnings", "missing", "flaky", "per_test"]
+    assert list(data) == [
+        "decision", "suite", "score", "tests_run", "blocking", "warnings", "missing", "flaky", "per_test", "findings",
+    ]
     assert (data["decision"], data["suite"], data["score"], data["tests_run"]) == ("BLOCK", SUITE, 0.8333, 4)
     assert [b["test_id"] for b in data["blocking"]] == ["regression_INC_001", "regression_INC_002", "regression_INC_004"]
     assert data["blocking"][1] == {

@@ -183,7 +183,7 @@ def test_refusal_at_the_expected_turn_passes(example: Path, tmp_path: Path, acti
     assert result.code == 0
     assert result.json() | {"per_test": None} == {
         "decision": "PASS", "suite": None, "score": 0.0, "tests_run": len(rows), "blocking": [],
-        "warnings": [], "missing": [], "flaky": [], "per_test": None,
+        "warnings": [], "missing": [], "flaky": [], "per_test": None, "findings": [],
     }
 
 
@@ -453,8 +453,13 @@ def test_suites_are_exported_and_gated_separately(example: Path, tmp_path: Path)
     rows = passing(example)
     del rows["regression_INC_008"]
     results = write_jsonl(tmp_path / "r.jsonl", rows.values())
+    undeclared = gate(example, results, extra=("--suite", SUITE))
+    assert undeclared.code == 1  # an ACTIVE test of a suite the policy does not declare blocks
+    assert undeclared.json()["findings"][0]["rule"] == "gate.unknown-suite"
+    policy = example / "incidentops.yaml"
+    policy.write_text(policy.read_text().replace(f"suites: [{SUITE}]", f"suites: [{SUITE}, persona-abuse-suite]"))
     scoped = gate(example, results, extra=("--suite", SUITE))
-    assert scoped.code == 0
+    assert scoped.code == 0, scoped.out
     assert scoped.json()["suite"] == SUITE
     everything = gate(example, results)
     assert everything.code == 1
@@ -462,7 +467,8 @@ def test_suites_are_exported_and_gated_separately(example: Path, tmp_path: Path)
 
     typo = gate(example, results, extra=("--suite", "model-safety-regresion-suite"))
     assert (typo.code, typo.out) == (2, "")
-    assert "no regression test belongs to suite 'model-safety-regresion-suite'" in typo.err
+    assert "unknown suite 'model-safety-regresion-suite'" in typo.err
+    assert f"did you mean '{SUITE}'?" in typo.err
 
 
 # ---- export formats ------------------------------------------------------------------------
@@ -580,7 +586,8 @@ def test_invalid_policy_stops_the_gate(example: Path, tmp_path: Path):
     policy.write_text(policy.read_text().replace("blocking_states: [ACTIVE]", "blocking_states: [ACTIVE, MONITORNG]"))
     result = gate(example, write_jsonl(tmp_path / "r.jsonl", passing(example).values()))
     assert (result.code, result.out) == (2, "")
-    assert result.err.startswith("incidentops: error: invalid policy: incidentops.yaml:169:29: "
+    line = next(n for n, text in enumerate(policy.read_text().splitlines(), 1) if "blocking_states:" in text)
+    assert result.err.startswith(f"incidentops: error: invalid policy: incidentops.yaml:{line}:29: "
                                  "regression.blocking_states[1]: 'MONITORNG' is not one of")
 
 

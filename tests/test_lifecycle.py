@@ -246,6 +246,7 @@ def test_retire_writes_the_audit_entry_archives_the_test_and_stages_both(repo: G
         f"  audit entry: {AUDIT}",
         f"  notice: Regression test regression_INC_003 retired: ATTACK_OBSOLETE - {REASON}",
         "  stakeholders: Safety team",
+        "  the notice is sent once this lands on main (CI: `incidentops lifecycle notify --since`)",
         "Next: commit these files and open a pull request; `incidentops pr-check` verifies it.",
     ]
     assert not (repo.path / "regressions/regression_INC_003.yaml").exists()
@@ -313,9 +314,11 @@ def test_the_core_api_hook_injects_failures_too(template: GitRepo, tmp_path: Pat
         if name == step:
             raise OSError(28, "No space left on device")
 
-    if step == "notify":  # notifications never undo the ceremony
+    if step == "notify":  # notifications never undo the ceremony; CI sends the notice after merge
         outcome = decide(Registry(repo.path), request, hook=hook)
-        assert outcome.warnings == ("notification failed: [Errno 28] No space left on device",)
+        assert outcome.warnings == ("the notice preview failed ([Errno 28] No space left on device); it is still"
+                                    " sent once the retirement lands on main",)
+        assert outcome.after_merge and outcome.deliveries == ()
         assert repo.read(AUDIT) == EXPECTED_AUDIT
         return
     with pytest.raises(IncidentOpsError) as caught:
@@ -383,51 +386,68 @@ def use_webhook(repo: GitRepo, url: str) -> None:
         "  webhooks: []\n", f"  webhooks:\n    - name: council\n      url: {url}\n"))
 
 
-EXPECTED_PAYLOAD = {
-    "event": "regression_test.retire",
-    "text": f"Regression test regression_INC_003 retired: ATTACK_OBSOLETE - {REASON}",
-    "test_id": "regression_INC_003",
-    "incident_id": "INC_003",
-    "severity": "SEV-3",
-    "decision": "RETIRE",
-    "from_state": "DEPRECATED",
-    "to_state": "RETIRED",
-    "reason": REASON,
-    "reason_code": "ATTACK_OBSOLETE",
+MONITOR_ARGS = ("lifecycle", "monitor", "regression_INC_001", "--reason", "Flaky on aurora-2.1", "--as-of", WHEN)
+MONITOR_PAYLOAD = {
+    "event": "regression_test.monitor",
+    "text": "Regression test regression_INC_001 moved to MONITORING: Flaky on aurora-2.1",
+    "test_id": "regression_INC_001",
+    "incident_id": "INC_001",
+    "severity": "SEV-2",
+    "decision": "MONITOR",
+    "from_state": "ACTIVE",
+    "to_state": "MONITORING",
+    "reason": "Flaky on aurora-2.1",
+    "reason_code": None,
     "requested_by": "Safety Team",
-    "approver": "Safety council chair",
+    "approver": None,
     "at": WHEN,
-    "path": ARCHIVED,
-    "audit_entry": AUDIT,
+    "path": "regressions/regression_INC_001.yaml",
+    "audit_entry": None,
     "stakeholders": ["Safety team"],
 }
 
 
-def test_retire_posts_the_notification_to_the_webhook(repo: GitRepo, hooks: Hooks) -> None:
+def test_retire_previews_the_notice_and_sends_nothing_before_merge(repo: GitRepo, hooks: Hooks) -> None:
     use_webhook(repo, hooks.url)
     result = cli(repo, *RETIRE_ARGS)
     assert result.code == 0, result.err
-    assert "  webhook council: delivered" in result.out.splitlines()
-    assert hooks.received == [{"path": "/hook", "type": "application/json", "json": EXPECTED_PAYLOAD}]
+    assert "  the notice is sent once this lands on main (CI: `incidentops lifecycle notify --since`)" in (
+        result.out.splitlines())
+    assert hooks.received == []
     assert not (repo.path / ".incidentops").exists()
+
+
+def test_other_decisions_post_the_notification_to_the_webhook(repo: GitRepo, hooks: Hooks) -> None:
+    use_webhook(repo, hooks.url)
+    result = cli(repo, *MONITOR_ARGS)
+    assert result.code == 0, result.err
+    assert "  webhook council: delivered" in result.out.splitlines()
+    assert hooks.received == [{"path": "/hook", "type": "application/json", "json": MONITOR_PAYLOAD}]
+    # queued before it was sent, and gone from the queue once delivered
+    assert json.loads(repo.read(".incidentops/pending-notifications.json")) == {"pending": []}
+
+
+def queue(repo: GitRepo) -> list[dict]:
+    items = json.loads(repo.read(".incidentops/pending-notifications.json"))["pending"]
+    for item in items:
+        assert len(item.pop("id")) == 32
+    return items
 
 
 def test_a_failed_webhook_is_queued_and_retried(repo: GitRepo, hooks: Hooks) -> None:
     use_webhook(repo, hooks.url)
     hooks.status = 500
-    result = cli(repo, *RETIRE_ARGS)
-    assert result.code == 0  # the ceremony is done; only the notification waits
+    result = cli(repo, *MONITOR_ARGS)
+    assert result.code == 0  # the decision is recorded; only the notification waits
     assert result.err.splitlines() == [
         "  webhook council: FAILED (HTTP 500 Internal Server Error)",
         "  1 notification(s) queued in .incidentops/pending-notifications.json;"
         " send them with `incidentops lifecycle notify --retry`",
     ]
-    assert repo.read(ARCHIVED) == expected_archive_after_retire(repo)
     assert cli(repo, "check").code == 0
-    queued = json.loads(repo.read(".incidentops/pending-notifications.json"))["pending"]
-    assert queued == [{
-        "webhook": {"name": "council", "url": hooks.url}, "payload": EXPECTED_PAYLOAD,
-        "text": EXPECTED_PAYLOAD["text"], "queued_at": WHEN, "attempts": 1,
+    assert queue(repo) == [{
+        "webhook": {"name": "council", "url": hooks.url}, "payload": MONITOR_PAYLOAD,
+        "text": MONITOR_PAYLOAD["text"], "queued_at": WHEN, "attempts": 1,
         "last_error": "HTTP 500 Internal Server Error",
     }]
     assert repo.read(".incidentops/.gitignore").splitlines()[-1] == "*"
@@ -438,45 +458,51 @@ def test_a_failed_webhook_is_queued_and_retried(repo: GitRepo, hooks: Hooks) -> 
         "webhook council: FAILED again (HTTP 500 Internal Server Error)",
         "1 notification(s) still queued in .incidentops/pending-notifications.json",
     ])
-    assert json.loads(repo.read(".incidentops/pending-notifications.json"))["pending"][0]["attempts"] == 2
+    assert queue(repo)[0]["attempts"] == 2
 
     hooks.status = 200
     sent = cli(repo, "lifecycle", "notify", "--retry")
     assert (sent.code, sent.out) == (0, "webhook council: delivered\n")
-    assert [r["json"] for r in hooks.received] == [EXPECTED_PAYLOAD] * 3
+    assert [r["json"] for r in hooks.received] == [MONITOR_PAYLOAD] * 3
     assert json.loads(repo.read(".incidentops/pending-notifications.json")) == {"pending": []}
     assert cli(repo, "lifecycle", "notify", "--retry").out == "no pending notifications\n"
 
 
-def expected_archive_after_retire(repo: GitRepo) -> str:
-    text = repo.git("show", "HEAD:regressions/regression_INC_003.yaml")
-    text = with_state(text, "DEPRECATED", "RETIRED").replace("$schema=../schemas/", "$schema=../../schemas/")
-    return text + decision_lines(WHEN, "RETIRE", "DEPRECATED", "RETIRED", f"ATTACK_OBSOLETE - {REASON}",
-                                 "Safety Team", "Safety council chair")
-
-
-def test_an_unreachable_webhook_or_a_failing_notify_step_queues_the_message(repo: GitRepo, hooks: Hooks) -> None:
+def test_an_unreachable_webhook_queues_the_message(repo: GitRepo, hooks: Hooks) -> None:
     url = hooks.url
     hooks.close()  # nothing listens there any more
     use_webhook(repo, url)
-    result = cli(repo, *RETIRE_ARGS)
+    result = cli(repo, *MONITOR_ARGS)
     assert result.code == 0
     assert result.err.splitlines()[0] == "  webhook council: FAILED ([Errno 111] Connection refused)"
-    assert (repo.path / ARCHIVED).is_file()
-    assert len(json.loads(repo.read(".incidentops/pending-notifications.json"))["pending"]) == 1
+    assert len(queue(repo)) == 1
 
 
-def test_injected_notify_failure_keeps_the_ceremony(repo: GitRepo, hooks: Hooks) -> None:
+def test_injected_notify_failure_keeps_the_decision_and_queues_the_notice(repo: GitRepo, hooks: Hooks) -> None:
     use_webhook(repo, hooks.url)
-    result = cli(repo, *RETIRE_ARGS, env={"INCIDENTOPS_FAIL_STEP": "notify"})
+    result = cli(repo, *MONITOR_ARGS, env={"INCIDENTOPS_FAIL_STEP": "notify"})
     assert result.code == 0
     assert result.err.splitlines()[0] == (
         "  webhook council: FAILED (injected failure before step 'notify' (INCIDENTOPS_FAIL_STEP))")
     assert hooks.received == []
-    assert repo.read(AUDIT) == EXPECTED_AUDIT
+    assert "state: MONITORING" in repo.read("regressions/regression_INC_001.yaml")
     assert cli(repo, "check").code == 0
     assert cli(repo, "lifecycle", "notify", "--retry").code == 0
-    assert [r["json"] for r in hooks.received] == [EXPECTED_PAYLOAD]
+    assert [r["json"] for r in hooks.received] == [MONITOR_PAYLOAD]
+
+
+def test_retry_sends_only_to_webhooks_of_the_policy(repo: GitRepo, hooks: Hooks) -> None:
+    use_webhook(repo, hooks.url)
+    hooks.status = 500
+    assert cli(repo, *MONITOR_ARGS).code == 0
+    path = repo.path / ".incidentops/pending-notifications.json"
+    path.write_text(path.read_text().replace(hooks.url, "http://127.0.0.1:9/elsewhere"))
+    hooks.status = 200
+    result = cli(repo, "lifecycle", "notify", "--retry")
+    assert (result.code, result.err.splitlines()[0]) == (
+        1, "webhook council: FAILED again (not a webhook of the policy (notifications.webhooks): not sent)")
+    assert hooks.received == [] or all(r["json"] == MONITOR_PAYLOAD for r in hooks.received[:1])
+    assert len(hooks.received) == 1  # the first, failed attempt only
 
 
 def test_a_half_done_retirement_is_caught_by_check(repo: GitRepo) -> None:
@@ -485,7 +511,8 @@ def test_a_half_done_retirement_is_caught_by_check(repo: GitRepo) -> None:
     result = cli(repo, "check", "--format", "json")
     assert result.code == 1
     assert [(f["path"], f["line"], f["rule"]) for f in result.json()] == [
-        (AUDIT, 4, "lifecycle.audit-without-retirement")]
+        (AUDIT, 4, "lifecycle.audit-without-retirement"),
+        ("regressions/regression_INC_003.yaml", 11, "ceremony.incomplete")]
 
 
 def test_audit_path_and_transitions_follow_the_policy() -> None:

@@ -100,6 +100,25 @@ def head_commit(root: Path) -> str | None:
     raise IncidentOpsError(f"{root}: `git rev-parse HEAD` failed: {first}", hint)
 
 
+def uncommitted(root: Path, pathspecs: Sequence[str]) -> list[tuple[str, str]] | None:
+    """``(status, path)`` of every file under ``pathspecs`` that differs from HEAD.
+
+    Staged or not, deleted, untracked and ignored files all count (what a command
+    reads from the work tree is not what HEAD holds). ``status`` is git's two-letter
+    porcelain code (``??`` untracked, ``!!`` ignored); paths are relative to the
+    repository's top. ``None`` when ``root`` is not in a git work tree.
+    """
+    proc = _git(root, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignored=matching",
+                "--no-renames", "--", *pathspecs)
+    if proc.returncode != 0:
+        message = proc.stderr.decode("utf-8", "replace")
+        if _NOT_A_REPO in message:
+            return None
+        raise _fail(root, "git status", proc)
+    entries = proc.stdout.decode("utf-8", "surrogateescape").split("\0")
+    return [(entry[:2], entry[3:]) for entry in entries if len(entry) > 3]
+
+
 def resolve_commit(root: Path, rev: str) -> str:
     """The full id of the commit ``rev`` names."""
     if not rev or rev.startswith("-"):

@@ -200,13 +200,45 @@ def log_argv(paths: Sequence[str] = REGISTRY_PATHS, rev: str = "HEAD") -> list[s
     ]  # fmt: skip
 
 
+@dataclass(frozen=True, slots=True)
+class TreeLink:
+    """An entry of a git tree that is not a file: a symbolic link or a submodule.
+
+    ``kind`` is ``"symlink"`` (mode 120000; ``target`` is the text of the link) or
+    ``"submodule"`` (mode 160000; ``target`` is the commit it pins). A checkout
+    would read whatever such an entry points to, so it is never taken as a record.
+    """
+
+    path: str
+    kind: str
+    target: str
+
+
+class TreeFiles(dict[str, bytes]):
+    """``{path: content}`` of the regular files of a tree, plus ``links``:
+    ``{path: TreeLink}`` for every symlink and submodule entry found under the same paths.
+    """
+
+    links: dict[str, TreeLink]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links = {}
+
+
+_LINK_KINDS = {b"120000": "symlink", b"160000": "submodule"}
+
+
 def read_tree_files(
     root: Path | str, rev: str, paths: Sequence[str] = REGISTRY_PATHS
-) -> dict[str, bytes]:
+) -> TreeFiles:
     """The registry files at ``rev``, read from git objects without a checkout.
 
-    Returns ``{path relative to root: content}`` for regular files under
-    ``paths``. Two processes: ``git ls-tree`` and one ``git cat-file --batch``.
+    Returns ``{path relative to root: content}`` for regular files under ``paths``;
+    symlink and submodule entries are not files: they are listed in the result's
+    ``links`` (see :class:`TreeLink`) for the caller to report. Two processes:
+    ``git ls-tree`` and one ``git cat-file --batch``. An unknown revision or a
+    missing or corrupt object raises :class:`IncidentOpsError` with git's message.
     """
     root = Path(root)
     if _probe(root) is None:
@@ -219,28 +251,59 @@ def read_tree_files(
     listing = _run(
         root, ["git", "--literal-pathspecs", "ls-tree", "-r", "-z", commit, "--", *_pathspec(paths)]
     )
+    files = TreeFiles()
     names: list[str] = []
     oids: list[bytes] = []
+    symlinks: dict[int, str] = {}
     for entry in listing.split(b"\0"):
         if not entry:
             continue
         meta, _, raw_name = entry.partition(b"\t")
-        mode, kind, oid = meta.split(b" ")
-        if kind == b"blob" and mode != b"120000":
-            names.append(_decode(raw_name))
+        fields = meta.split(b" ")
+        if len(fields) != 3 or not raw_name:
+            raise _corrupt(root, rev, f"unexpected `git ls-tree` line {entry[:80]!r}")
+        mode, kind, oid = fields
+        name = _decode(raw_name)
+        link = _LINK_KINDS.get(mode)
+        if link == "submodule":
+            files.links[name] = TreeLink(name, link, oid.decode("ascii", "replace"))
+        elif kind == b"blob":
+            if link == "symlink":
+                symlinks[len(oids)] = name
+            names.append(name)
             oids.append(oid)
     if not oids:
-        return {}
-    raw = _run(root, ["git", "cat-file", "--batch", "--buffer"], stdin=b"\n".join(oids) + b"\n")
-    files: dict[str, bytes] = {}
+        return files
+    proc = _call(root, ["git", "cat-file", "--batch", "--buffer"], stdin=b"\n".join(oids) + b"\n")
+    if proc.returncode != 0:
+        raise _git_failure(root, ["git", "cat-file", "--batch"], proc.stderr)
+    raw = proc.stdout
     pos = 0
-    for name in names:
-        eol = raw.index(b"\n", pos)
-        size = int(raw[pos:eol].rsplit(b" ", 1)[1])
+    for index, (name, oid) in enumerate(zip(names, oids, strict=True)):
+        eol = raw.find(b"\n", pos)
+        header = raw[pos:eol].split(b" ") if eol >= 0 else []
+        if len(header) != 3 or header[0] != oid or header[1] != b"blob" or not header[2].isdigit():
+            detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+            why = detail[0].removeprefix("error: ") if detail else "missing or corrupt"
+            raise _corrupt(root, rev, f"the git object {oid.decode('ascii', 'replace')} of {name} cannot be read: {why}")
+        size = int(header[2])
         start = eol + 1
-        files[name] = raw[start : start + size]
+        if len(raw) < start + size + 1:
+            raise _corrupt(root, rev, f"the git object of {name} is truncated")
+        content = raw[start : start + size]
         pos = start + size + 1
+        if index in symlinks:
+            files.links[name] = TreeLink(name, "symlink", _decode(content))
+        else:
+            files[name] = content
     return files
+
+
+def _corrupt(root: Path, rev: str, message: str) -> IncidentOpsError:
+    return IncidentOpsError(
+        f"{root}: reading the registry at {rev}: {message}",
+        hint="the repository is damaged: run `git fsck`, then fetch or clone it again",
+    )
 
 
 def current_user(root: Path | str) -> str:

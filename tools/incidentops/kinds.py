@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,3 +68,47 @@ def editor_settings() -> str:
             mapping[f"schemas/{kind.schema}.schema.json"] = kind.globs[0] if len(kind.globs) == 1 else list(kind.globs)
     settings = {"yaml.schemas": mapping, "yaml.validate": True, "yaml.completion": True, "yaml.hover": True}
     return json.dumps(settings, indent=2) + "\n"
+
+
+# --- ids that become paths ------------------------------------------------------
+
+#: what an id names -> (schema, property) holding its pattern: the schemas are the one source
+ID_SOURCES: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "incident": ("incident", ("id",), "INC_010"),
+    "test": ("regression", ("test_id",), "regression_INC_010"),
+    "scenario": ("regression", ("scenario",), "multi_turn_reframing"),
+}
+
+
+@cache
+def id_pattern(what: str) -> re.Pattern[str]:
+    """The pattern an id of ``what`` (incident, test, scenario) must match, from its JSON schema."""
+    from incidentops.schemas import load_schema
+
+    schema_name, where, _ = ID_SOURCES[what]
+    node: Any = load_schema(schema_name)
+    node = (node or {}).get("properties", {})
+    for step in where[:-1]:
+        node = node.get(step, {}).get("properties", {})
+    pattern = node.get(where[-1], {}).get("pattern")
+    if not isinstance(pattern, str):  # pragma: no cover - the packaged schemas are tested
+        raise RuntimeError(f"the {schema_name} schema gives no pattern for {'.'.join(where)}")
+    return re.compile(pattern)
+
+
+def valid_id(what: str, value: object) -> bool:
+    """Whether ``value`` is a whole, well-formed id of ``what`` (safe to use as a file or folder name)."""
+    return isinstance(value, str) and id_pattern(what).fullmatch(value) is not None
+
+
+def check_id(what: str, value: str, label: str | None = None) -> str:
+    """``value`` if it is a valid id of ``what``; else the user error naming it and the pattern."""
+    if valid_id(what, value):
+        return value
+    from incidentops.errors import IncidentOpsError
+
+    example = ID_SOURCES[what][2]
+    raise IncidentOpsError(
+        f"{label or what + ' id'} {value!r} is not a valid {what} id: it must match {id_pattern(what).pattern}",
+        f"give an id such as {example}; ids never hold '/', '..' or spaces",
+    )

@@ -7,6 +7,7 @@ resolve references against the whole registry without parsing every record.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
@@ -14,8 +15,10 @@ from typing import Any
 
 from incidentops.checks.schema import validate
 from incidentops.errors import IncidentOpsError
-from incidentops.kinds import BY_NAME, kind_of
-from incidentops.yamlio import Document, load_bytes
+from incidentops.findings import ERROR, Finding
+from incidentops.fsio import Entry, FsProblem, read_registry_file, scan_registry_dir
+from incidentops.kinds import BY_NAME, kind_of, valid_id
+from incidentops.yamlio import MAX_BYTES, Document, load_bytes
 
 POLICY_FILE = "incidentops.yaml"
 MODELS_FILE = "models.yaml"
@@ -47,30 +50,53 @@ def resolve_root(root: Path | None) -> Path:
     return root.resolve()
 
 
-def _yaml_stems(folder: Path) -> list[str]:
-    try:
-        with os.scandir(folder) as entries:
-            return sorted(e.name for e in entries if e.is_file() and e.name.endswith(".yaml"))
-    except FileNotFoundError:
-        return []
+_NOT_A_FOLDER = ("file", "symlink", "special")
 
 
 class Registry:
-    """All records of one registry root, indexed by id and by path."""
+    """All records of one registry root, indexed by id and by path.
+
+    The index lists folders without following links: a link, FIFO, device or
+    unreadable folder where a record would be is kept as a *problem* of its path
+    (``fs.symlink``, ``fs.special``, ``fs.unreadable``), listed by :meth:`all_paths`
+    and reported by :meth:`doc` as a finding; nothing behind it is read.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self._docs: dict[str, Document] = {}
+        self._problems: dict[str, FsProblem] = {}
 
     # ---- index -------------------------------------------------------------
+    def _scan(self, folder: str) -> list[Entry]:
+        try:
+            return scan_registry_dir(self.root, folder)
+        except FsProblem as problem:
+            self._problems.setdefault(problem.path, problem)
+            return []
+
+    def _yaml_names(self, folder: str) -> list[str]:
+        return [e.name for e in self._scan(folder) if e.kind in _NOT_A_FOLDER and e.name.endswith(".yaml")]
+
     @cached_property
     def incident_ids(self) -> list[str]:
-        folder = self.root / "incidents"
+        ids: list[str] = []
+        for entry in self._scan("incidents"):
+            if entry.name.startswith("."):
+                continue
+            if entry.kind == "dir":
+                ids.append(entry.name)
+            elif entry.kind in ("symlink", "special"):
+                self._problem_of(f"incidents/{entry.name}")
+        return ids
+
+    def _problem_of(self, relpath: str) -> None:
+        """Record what is wrong with ``relpath`` (a link or special file found by the index)."""
         try:
-            with os.scandir(folder) as entries:
-                return sorted(e.name for e in entries if e.is_dir() and not e.name.startswith("."))
-        except FileNotFoundError:
-            return []
+            read_registry_file(self.root, relpath, 0)
+        except FsProblem as problem:
+            if problem.rule != "yaml.too-large":  # a plain file after all (replaced meanwhile)
+                self._problems.setdefault(problem.path, problem)
 
     @cached_property
     def incident_id_set(self) -> frozenset[str]:
@@ -82,12 +108,12 @@ class Registry:
         """test id (file stem) -> the paths holding it (more than one is a duplicate)."""
         index: dict[str, list[str]] = {}
         for sub in ("regressions", "regressions/archive"):
-            for name in _yaml_stems(self.root / sub):
+            for name in self._yaml_names(sub):
                 index.setdefault(name[:-5], []).append(f"{sub}/{name}")
         return index
 
     def files_in(self, folder: str) -> list[str]:
-        return [f"{folder}/{name}" for name in _yaml_stems(self.root / folder)]
+        return [f"{folder}/{name}" for name in self._yaml_names(folder)]
 
     @cached_property
     def audit_paths(self) -> list[str]:
@@ -96,35 +122,47 @@ class Registry:
     def all_paths(self) -> list[str]:
         """Every record file of the registry, in a stable order."""
         paths = [POLICY_FILE]
-        if (self.root / MODELS_FILE).is_file():
+        if _present(self.root / MODELS_FILE):
             paths.append(MODELS_FILE)
         for inc in self.incident_ids:
             for name in ("incident.yaml", "postmortem.md", "handoff.yaml"):
-                if (self.root / "incidents" / inc / name).is_file():
-                    paths.append(f"incidents/{inc}/{name}")
+                rel = f"incidents/{inc}/{name}"
+                try:
+                    if _present(self.root / rel):
+                        paths.append(rel)
+                except PermissionError:
+                    self._problem_of(rel)
+                    break
         for test_paths in self.test_paths.values():
             paths.extend(test_paths)
         for folder in ("audit", "reviews", "releases", "scenarios"):
             paths.extend(self.files_in(folder))
+        listed = set(paths)
+        paths.extend(p for p in sorted(self._problems) if p not in listed)
         return paths
+
+    @property
+    def problems(self) -> dict[str, FsProblem]:
+        """Paths the index found but will not read (links, special files, unreadable folders)."""
+        return dict(self._problems)
 
     # ---- loading -----------------------------------------------------------
     def doc(self, relpath: str) -> Document | None:
         """The parsed, schema-checked record at ``relpath`` (cached), or None if absent."""
         if relpath in self._docs:
             return self._docs[relpath]
-        full = self.root / relpath
+        problem = self._problems.get(relpath)
         try:
-            raw = full.read_bytes()
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-            return None
-        except OSError as exc:
+            if problem is not None:
+                raise problem
+            raw = read_registry_file(self.root, relpath, MAX_BYTES)
+        except FsProblem as found:
             doc = Document(relpath)
-            from incidentops.findings import ERROR, Finding
-
-            doc.findings.append(Finding(relpath, 1, 1, ERROR, "file.unreadable", f"cannot read: {exc.strerror}"))
+            doc.findings.append(Finding(found.path, 1, 1, ERROR, found.rule, found.message, found.hint))
             self._docs[relpath] = doc
             return doc
+        if raw is None:
+            return None
         kind = kind_of(relpath)
         doc = load_bytes(raw, relpath, markdown=bool(kind and kind.markdown))
         if kind is not None and doc.data is not None:
@@ -146,6 +184,7 @@ class Registry:
         self._docs.pop(relpath, None)
         for name in ("test_paths", "audit_paths", "incident_ids", "incident_id_set"):
             self.__dict__.pop(name, None)
+        self._problems.clear()
 
     @cached_property
     def policy(self) -> dict[str, Any]:
@@ -169,14 +208,27 @@ class Registry:
     def incident_path(self, incident_id: str) -> str:
         return f"incidents/{incident_id}/incident.yaml"
 
+    def _incident_file(self, incident_id: str, name: str) -> str | None:
+        """``incidents/<id>/<name>`` for an id listed on disk or of the schema's id pattern, else None.
+
+        Ids read from records (a test's ``incident_id``...) reach here unchecked when
+        the record fails its schema: such an id never becomes a path.
+        """
+        if incident_id in self.incident_id_set or valid_id("incident", incident_id):
+            return f"incidents/{incident_id}/{name}"
+        return None
+
     def incident(self, incident_id: str) -> dict[str, Any] | None:
-        return self.data(self.incident_path(incident_id))
+        path = self._incident_file(incident_id, "incident.yaml")
+        return self.data(path) if path else None
 
     def postmortem(self, incident_id: str) -> Document | None:
-        return self.doc(f"incidents/{incident_id}/postmortem.md")
+        path = self._incident_file(incident_id, "postmortem.md")
+        return self.doc(path) if path else None
 
     def handoff(self, incident_id: str) -> dict[str, Any] | None:
-        return self.data(f"incidents/{incident_id}/handoff.yaml")
+        path = self._incident_file(incident_id, "handoff.yaml")
+        return self.data(path) if path else None
 
     def test_path(self, test_id: str) -> str | None:
         paths = self.test_paths.get(test_id)
@@ -213,6 +265,14 @@ def default_policy() -> dict[str, Any]:
     if not isinstance(doc.data, dict):  # pragma: no cover - the packaged file is tested
         raise IncidentOpsError("the built-in policy is damaged; reinstall incidentops")
     return doc.data
+
+
+def _present(path: Path) -> bool:
+    """Whether something other than a folder is at ``path`` (links not followed)."""
+    try:
+        return not stat.S_ISDIR(os.lstat(path).st_mode)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
 
 
 def kind_name(relpath: str) -> str | None:

@@ -4,7 +4,8 @@ It reads the regression records, refusing to judge a release against records
 that do not validate: a typo such as ``state: ACTlVE`` must stop the gate, not
 quietly drop a blocking test. It writes a gate decision as
 ``releases/<name>.yaml``: validated first, written atomically, never over an
-existing record.
+existing record, and only for a registry whose records are committed: the
+record names the commit it judged, so that commit must hold what was judged.
 """
 
 from __future__ import annotations
@@ -19,12 +20,17 @@ import yaml
 from incidentops.checks.schema import validate
 from incidentops.errors import IncidentOpsError
 from incidentops.fsio import create_text_exclusive
+from incidentops.gitops import uncommitted
 from incidentops.kinds import kind_of
 from incidentops.registry import POLICY_FILE, Registry
 from incidentops.schemas import load_schema
 from incidentops.yamlio import load_bytes
 
 RELEASES_DIR = "releases"
+#: what the gate reads from the registry (and the release records): it judges these as HEAD holds them
+JUDGED_PATHS = ("incidents", "regressions", POLICY_FILE, "models.yaml")
+_RECORD_SUFFIXES = (".yaml", ".yml", ".md")
+_STATUS_WORDS = {"??": "untracked", "!!": "ignored by git"}
 MODELINE = "# yaml-language-server: $schema=../schemas/release.schema.json\n"
 _SHOWN_ERRORS = 3
 
@@ -77,6 +83,51 @@ def regression_records(registry: Registry) -> list[dict[str, Any]]:
             "the gate only judges valid records: run `incidentops check regressions` and fix them",
         )
     return records
+
+
+def suite_locations(registry: Registry) -> dict[str, tuple[str, int, int]]:
+    """test_id -> (path, line, col) of each regression record's ``suite:`` value."""
+    located: dict[str, tuple[str, int, int]] = {}
+    for test_id, paths in registry.test_paths.items():
+        doc = registry.doc(paths[0])
+        if doc is not None:
+            located[test_id] = (paths[0], *doc.where(("suite",)))
+    return located
+
+
+def _status_word(code: str) -> str:
+    if code in _STATUS_WORDS:
+        return _STATUS_WORDS[code]
+    return "deleted" if "D" in code else "added" if "A" in code else "modified"
+
+
+def require_committed(root: Path) -> None:
+    """Refuse to record a decision while the records it judges differ from HEAD.
+
+    A release record names ``git rev-parse HEAD``; judging uncommitted records
+    would put a decision on a commit that never held them. Every file under
+    incidents/ and regressions/, the policy and models.yaml must be as HEAD has
+    them (untracked and ignored record files count), and no committed release
+    record may be edited or deleted. Outside a git checkout there is no commit
+    to name and nothing to compare.
+    """
+    changed = uncommitted(root, JUDGED_PATHS)
+    if changed is None:
+        return
+    relevant = [(code, path) for code, path in changed
+                if code not in _STATUS_WORDS or path.endswith(_RECORD_SUFFIXES)]
+    # release records are append-only: an edited or deleted one is a change; a new one not committed yet is not
+    relevant += [(code, path) for code, path in uncommitted(root, (RELEASES_DIR,)) or []
+                 if code not in _STATUS_WORDS]
+    if not relevant:
+        return
+    listed = ", ".join(f"{path} ({_status_word(code)})" for code, path in relevant[:_SHOWN_ERRORS])
+    more = f" and {len(relevant) - _SHOWN_ERRORS} more" if len(relevant) > _SHOWN_ERRORS else ""
+    raise IncidentOpsError(
+        f"--record: the registry's records differ from the commit a release record would name (HEAD): {listed}{more}",
+        "commit the changes first, then gate and record again (a release record must name the commit that "
+        "holds exactly what was judged); or run the gate without --record",
+    )
 
 
 def release_path(root: Path, path: Path) -> str:

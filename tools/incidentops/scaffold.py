@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import re
-import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,8 +11,8 @@ from typing import Any
 import jinja2
 
 from incidentops.errors import IncidentOpsError
-from incidentops.fsio import write_text_atomic
-from incidentops.kinds import editor_settings
+from incidentops.fsio import create_text_exclusive, ensure_registry_dir, write_text_atomic
+from incidentops.kinds import check_id, editor_settings
 from incidentops.registry import POLICY_FILE, SCAFFOLD_DIR, Registry
 from incidentops.schemas import SCHEMA_DIR
 
@@ -62,21 +62,20 @@ def init_registry(target: Path, hooks_rev: str, hooks_repo: str) -> list[str]:
         ".pre-commit-config.yaml": render("pre-commit-config.yaml.j2", rev=hooks_rev, repo=hooks_repo),
         ".vscode/settings.json": editor_settings(),
     }
+    # every write goes through fsio with the target as root: never through a link it holds
     for rel, text in files.items():
         if (target / rel).exists():
             continue
-        write_text_atomic(target / rel, text)
+        write_text_atomic(target / rel, text, root=target)
         written.append(rel)
     for folder in REGISTRY_FOLDERS:
-        (target / folder).mkdir(parents=True, exist_ok=True)
-        keep = target / folder / ".gitkeep"
+        ensure_registry_dir(target, folder)
         if not any((target / folder).iterdir()):
-            keep.touch()
+            create_text_exclusive(target / folder / ".gitkeep", "", root=target)
             written.append(f"{folder}/.gitkeep")
-    schemas = target / "schemas"
-    schemas.mkdir(exist_ok=True)
+    ensure_registry_dir(target, "schemas")
     for schema in sorted(SCHEMA_DIR.glob("*.schema.json")):
-        shutil.copyfile(schema, schemas / schema.name)
+        write_text_atomic(target / "schemas" / schema.name, schema.read_text(encoding="utf-8"), root=target)
         written.append(f"schemas/{schema.name}")
     return written
 
@@ -90,6 +89,7 @@ def due_date(as_of: datetime, days: int = 14) -> str:
 
 
 def _incident_or_fail(registry: Registry, incident_id: str) -> dict[str, Any]:
+    check_id("incident", incident_id)
     data = registry.incident(incident_id)
     if data is None:
         import difflib
@@ -124,9 +124,7 @@ def new_incident(registry: Registry, as_of: datetime) -> tuple[str, str]:
     model = registry.models.get("current") or next(iter(registry.model_versions), "TODO")
     text = render("incident.yaml.j2", schema_prefix=schema_prefix(registry, rel), id=incident_id,
                   types=types or ["policy_violation_isolated"], model=model, **default_times(as_of))
-    from incidentops.fsio import create_text_exclusive
-
-    create_text_exclusive(registry.root / rel, text)
+    create_text_exclusive(registry.root / rel, text, root=registry.root)
     return incident_id, rel
 
 
@@ -175,10 +173,13 @@ def default_scenario(incident: dict[str, Any]) -> str:
 
 
 def regression_text(registry: Registry, incident_id: str, scenario: str | None, expected_block_turn: int,
-                    as_of: datetime, turns: list[str] | None = None) -> tuple[str, str, dict[str, Any]]:
+                    as_of: datetime, by: str, turns: list[str] | None = None) -> tuple[str, str, dict[str, Any]]:
+    """The regression test born from an incident, and its path; ``by`` made the CREATE decision."""
     incident = _incident_or_fail(registry, incident_id)
-    scenario = scenario or default_scenario(incident)
-    test_id = f"regression_{incident_id}"
+    scenario = check_id("scenario", scenario or default_scenario(incident), "scenario name")
+    test_id = check_id("test", f"regression_{incident_id}")
+    if not by.strip():
+        raise IncidentOpsError("the CREATE decision needs the person who made it", "pass --by NAME")
     if test_id in registry.test_paths:
         raise IncidentOpsError(f"{test_id} already exists ({registry.test_paths[test_id][0]})",
                                "an incident gets one regression test; ids are never reused")
@@ -193,6 +194,7 @@ def regression_text(registry: Registry, incident_id: str, scenario: str | None, 
                   or ["Safety team"])[0],
         "model": incident.get("model_version") or registry.models.get("current", "TODO"),
         "turns": turns or [f"TODO: user turn {n} of the attack" for n in range(1, expected_block_turn + 2)],
+        "by": " ".join(by.split()),
         **default_times(as_of),
     }
     rel = f"regressions/{test_id}.yaml"
@@ -216,23 +218,24 @@ def handoff_text(registry: Registry, incident_id: str, values: dict[str, Any]) -
 
 
 def create_handoff(registry: Registry, incident_id: str, scenario: str | None, expected_block_turn: int,
-                   as_of: datetime) -> list[str]:
-    """Create the incident's handoff.yaml and its regression test together, consistent by construction."""
+                   as_of: datetime, by: str) -> list[str]:
+    """Create the incident's handoff.yaml and its regression test together, consistent by construction.
+
+    ``by`` is the person making the change: it is recorded on the test's CREATE decision.
+    """
     if expected_block_turn < 1:
         raise IncidentOpsError("--expected-block-turn must be 1 or more", "turns are counted from 1")
-    scenario = scenario or default_scenario(_incident_or_fail(registry, incident_id))
-    if not re.fullmatch(r"[a-z0-9][a-z0-9_]*", scenario):
-        raise IncidentOpsError(f"scenario name {scenario!r} is not a slug", "use lower-case words joined by _")
-    test_rel, test_text, values = regression_text(registry, incident_id, scenario, expected_block_turn, as_of)
+    test_rel, test_text, values = regression_text(registry, incident_id, scenario, expected_block_turn, as_of, by)
     handoff_rel, handoff = handoff_text(registry, incident_id, values)
-    if (registry.root / handoff_rel).exists():
+    if os.path.lexists(registry.root / handoff_rel):
         raise IncidentOpsError(f"{handoff_rel} already exists", "edit it, or delete it first if it was a mistake")
-    from incidentops.fsio import write_text_atomic
-
-    write_text_atomic(registry.root / test_rel, test_text)
+    root = registry.root
+    create_text_exclusive(root / test_rel, test_text, "an incident gets one regression test; ids are never reused",
+                          root=root)
     try:
-        write_text_atomic(registry.root / handoff_rel, handoff)
+        create_text_exclusive(root / handoff_rel, handoff, "edit it, or delete it first if it was a mistake",
+                              root=root)
     except BaseException:
-        (registry.root / test_rel).unlink(missing_ok=True)
+        (root / test_rel).unlink(missing_ok=True)
         raise
     return [handoff_rel, test_rel]

@@ -35,6 +35,7 @@ RULE_MODULES = (
     "incidentops.checks.postmortem_rules",
     "incidentops.checks.text_rules",
     "incidentops.checks.lifecycle_rules",
+    "incidentops.checks.ceremony_rules",
     "incidentops.checks.gate_rules",
 )
 

@@ -14,6 +14,7 @@ from ruamel.yaml.comments import CommentedMap
 
 from incidentops.cli.common import root_option
 from incidentops.errors import IncidentOpsError
+from incidentops.kinds import check_id
 from incidentops.registry import Registry, default_policy, find_root, resolve_root
 from incidentops.severity import ANSWER_KEYS, Assessment, assess, compare, severity_level
 from incidentops.yamledit import edit_file
@@ -127,6 +128,7 @@ def _policy(root: Path | None, write_id: str | None) -> tuple[Registry | None, M
 
 
 def _incident(registry: Registry, incident_id: str) -> dict[str, Any]:
+    check_id("incident", incident_id, "--write")
     data = registry.incident(incident_id)
     if data is None:
         ids = registry.incident_ids

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import traceback
 from collections.abc import Callable
@@ -21,8 +22,24 @@ EXIT_USAGE = 2
 EXIT_INTERNAL = 3
 
 
+def tolerant_streams() -> None:
+    """Let stdout and stderr print any text, whatever the terminal's encoding.
+
+    A character the terminal cannot show (an arrow in a reason on a latin-1 or
+    ASCII terminal) is printed as a backslash escape rather than raising
+    ``UnicodeEncodeError`` after a command already wrote its files: no command
+    reports failure for what it did.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):  # closed or detached: nothing to print to
+                reconfigure(errors="backslashreplace")
+
+
 def run_cli(cli: click.Group, argv: list[str] | None) -> int:
     """Run the click group; map user errors to 2, bugs to 3, Ctrl-C to 130."""
+    tolerant_streams()
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
@@ -77,4 +94,35 @@ def as_of_option(func: F) -> F:
     )(func)
 
 
-__all__ = ["as_of_option", "parse_as_of", "root_option", "run_cli"]
+def by_option(func: F) -> F:
+    return click.option(
+        "--by",
+        default=None,
+        metavar="NAME",
+        help="Who is making the change, recorded as the decision's `by`. Default: git config user.name.",
+    )(func)
+
+
+def requester(root: Path, by: str | None) -> str:
+    """The person making a change: ``--by`` when given, else the git user (the lifecycle commands' requester).
+
+    Raises the user error asking for ``--by`` when neither is known: a decision is
+    never recorded without the person who made it.
+    """
+    if by is not None:
+        name = " ".join(by.split())
+        if not name:
+            raise IncidentOpsError("--by is empty", "give the name of the person making the change")
+        return name
+    from incidentops.history import current_user
+
+    try:
+        return current_user(root)
+    except IncidentOpsError:
+        raise IncidentOpsError(
+            "cannot tell who is making this change: git config user.name and user.email are unset",
+            'pass --by "Your Name", or set `git config --global user.name "Your Name"`',
+        ) from None
+
+
+__all__ = ["as_of_option", "by_option", "parse_as_of", "requester", "root_option", "run_cli", "tolerant_streams"]

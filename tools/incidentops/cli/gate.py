@@ -23,6 +23,8 @@ from incidentops.releases import (
     record_name,
     regression_records,
     release_path,
+    require_committed,
+    suite_locations,
     write_release_record,
 )
 
@@ -33,12 +35,13 @@ FORMATS = ("text", "json", "markdown")
 @click.option("--results", "results", multiple=True, required=True, metavar="FILE",
               type=click.Path(path_type=Path),
               help="A results file: JUnit XML (.xml) or JSON Lines (.jsonl). Repeat for several files.")
-@click.option("--suite", default=None, metavar="NAME", help="Judge one suite only. Default: every suite.")
+@click.option("--suite", default=None, metavar="NAME",
+              help="Judge one suite only (one of the policy's regression.suites). Default: every suite.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="text for people, json for tools, markdown for a CI step summary.")
 @click.option("--record", "record_to", default=None, metavar="PATH", type=click.Path(path_type=Path),
               help="Also write the decision as a release record, e.g. releases/aurora-3.1.yaml "
-                   "(relative to the registry root; never overwrites).")
+                   "(relative to the registry root; never overwrites; the records must be committed).")
 @click.option("--model-version", default=None, metavar="V",
               help="Model version under test, for the record. Default: `current` in models.yaml.")
 @root_option
@@ -48,20 +51,24 @@ def command(results: tuple[Path, ...], suite: str | None, fmt: str, record_to: P
     """Decide PASS or BLOCK for a release from the regression suite's results.
 
     BLOCK when an ACTIVE test failed, errored, was skipped, is missing from
-    the results, or refused later than its expected_block_turn. Problems of
-    MONITORING and DEPRECATED tests, and results for unknown or RETIRED tests,
-    are warnings. Repeated results of one test are combined: mixed ones are
-    reported as flaky.
+    the results, or refused later than its expected_block_turn, and with
+    --suite when an ACTIVE test names a suite the policy does not declare.
+    Problems of MONITORING and DEPRECATED tests, and results for unknown or
+    RETIRED tests, are warnings. Repeated results of one test are combined:
+    mixed ones are reported as flaky.
 
     \b
-    Exit status: 0 PASS, 1 BLOCK, 2 unreadable or malformed results or records.
+    Exit status: 0 PASS, 1 BLOCK, 2 unreadable, malformed or not understood
+    results or records, an undeclared --suite, or --record on uncommitted records.
     """
     registry = Registry(resolve_root(root))
     moment = parse_as_of(as_of)
     target = release_path(registry.root, record_to) if record_to is not None else None
+    if target is not None:
+        require_committed(registry.root)
     policy = gate_policy(registry)
     tests = regression_records(registry)
-    decision = decide(tests, load_results(list(results)), policy, suite)
+    decision = decide(tests, load_results(list(results)), policy, suite, suite_locations(registry))
     if target is not None:
         model = model_version or registry.models.get("current")
         if model is not None and model not in registry.model_versions:

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-from incidentops.cli.common import as_of_option, parse_as_of, root_option
+from incidentops.cli.common import as_of_option, by_option, parse_as_of, requester, root_option
 from incidentops.fsio import create_text_exclusive
 from incidentops.registry import Registry, resolve_root
 from incidentops.scaffold import create_handoff, new_incident, postmortem_text, regression_text
@@ -46,7 +46,7 @@ def postmortem(incident_id: str, root: Path | None, as_of: str | None) -> int:
     """
     registry = Registry(resolve_root(root))
     rel, text = postmortem_text(registry, incident_id, parse_as_of(as_of))
-    create_text_exclusive(registry.root / rel, text)
+    create_text_exclusive(registry.root / rel, text, root=registry.root)
     click.echo(f"created {rel}")
     return 0
 
@@ -64,14 +64,20 @@ def _scenario_options(func: F) -> F:
 @command.command("regression")
 @click.argument("incident_id")
 @_scenario_options
+@by_option
 @root_option
 @as_of_option
-def regression(incident_id: str, scenario: str | None, expected_block_turn: int, root: Path | None,
-               as_of: str | None) -> int:
-    """Create regressions/regression_INCIDENT_ID.yaml (prefer `incidentops handoff`, which also writes the handoff)."""
+def regression(incident_id: str, scenario: str | None, expected_block_turn: int, by: str | None,
+               root: Path | None, as_of: str | None) -> int:
+    """Create regressions/regression_INCIDENT_ID.yaml (prefer `incidentops handoff`, which also writes the handoff).
+
+    Its CREATE decision is recorded as made by you (git config user.name, or --by).
+    """
     registry = Registry(resolve_root(root))
-    rel, text, _ = regression_text(registry, incident_id, scenario, expected_block_turn, parse_as_of(as_of))
-    create_text_exclusive(registry.root / rel, text)
+    who = requester(registry.root, by)
+    rel, text, _ = regression_text(registry, incident_id, scenario, expected_block_turn, parse_as_of(as_of), who)
+    create_text_exclusive(registry.root / rel, text, "an incident gets one regression test; ids are never reused",
+                          root=registry.root)
     click.echo(f"created {rel}")
     return 0
 
@@ -79,19 +85,23 @@ def regression(incident_id: str, scenario: str | None, expected_block_turn: int,
 @command.command("handoff")
 @click.argument("incident_id")
 @_scenario_options
+@by_option
 @root_option
 @as_of_option
-def handoff(incident_id: str, scenario: str | None, expected_block_turn: int, root: Path | None,
-            as_of: str | None) -> int:
+def handoff(incident_id: str, scenario: str | None, expected_block_turn: int, by: str | None,
+            root: Path | None, as_of: str | None) -> int:
     """Create INCIDENT_ID's handoff.yaml (the seed's template) and its regression test together.
 
     The weight defaults from the policy for the incident's severity; the
     postmortem's contributing factors and action items are carried over as the
     handoff's notes and action items. `check` keeps the two consistent.
-    `incidentops handoff` and `incidentops new handoff` are the same command.
+    The test's CREATE decision is recorded as made by you (git config
+    user.name, or --by). `incidentops handoff` and `incidentops new handoff`
+    are the same command.
     """
     registry = Registry(resolve_root(root))
-    for rel in create_handoff(registry, incident_id, scenario, expected_block_turn, parse_as_of(as_of)):
+    who = requester(registry.root, by)
+    for rel in create_handoff(registry, incident_id, scenario, expected_block_turn, parse_as_of(as_of), who):
         click.echo(f"created {rel}")
     click.echo("Next: write the attack's user turns in the test, then open a pull request declaring it.")
     return 0

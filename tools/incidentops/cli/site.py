@@ -21,7 +21,7 @@ from incidentops.errors import IncidentOpsError
 from incidentops.findings import Finding
 from incidentops.registry import Registry, resolve_root
 from incidentops.reporting import render
-from incidentops.site import pages, settings
+from incidentops.site import leaks, pages, settings
 
 MARKER = ".incidentops-generated"
 STAGES = {"render": "Rendering pages", "page": "Building pages"}
@@ -125,6 +125,7 @@ def generate(out: Path, public: bool, config_file: Path | None, root: Path | Non
     their docs_dir at OUT.
     """
     root_dir = resolve_root(root)
+    public = public or settings.env_public()
     config_path = config_file or root_dir / "mkdocs.yml"
     config = _read_mkdocs_yml(config_path) if config_path.is_file() else {"docs_dir": str(root_dir / "docs")}
     moment = parse_as_of(as_of)
@@ -132,22 +133,35 @@ def generate(out: Path, public: bool, config_file: Path | None, root: Path | Non
     history, note = pages.read_history(root_dir, moment)
     if note and history is None:
         click.echo(f"incidentops: warning: {note}", err=True)
-    files = pages.render_site(
-        Registry(root_dir), moment, public=public or settings.env_public(),
+    registry = Registry(root_dir)
+    rendered = pages.render(
+        registry, moment, public=public,
         options=settings.site_options(config, root_dir), history=history, history_note=note,
         progress=lambda done, total: steps("render", done, total),
     )
-    _prepare_out(out)
+    files = rendered.files
     docs_dir = Path(config["docs_dir"])
-    copied = 0
+    hand_written: list[tuple[Path, str]] = []
     if docs_dir.is_dir() and docs_dir.resolve() != out.resolve():
         for source in sorted(docs_dir.rglob("*")):
             relative = source.relative_to(docs_dir).as_posix()
             if source.is_file() and relative not in files:
-                target = out / relative
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(source, target)
-                copied += 1
+                hand_written.append((source, relative))
+    if public:
+        scan = leaks.for_edition(rendered.data, registry, docs_dir)
+        found = scan.files(files)
+        for source, relative in hand_written:
+            if relative.endswith(leaks.TEXT_SUFFIXES):
+                found.extend(scan.text(relative, source.read_text(encoding="utf-8", errors="replace")))
+        if found:
+            return _refuse_leaks(steps, sorted(found, key=Finding.sort_key), "writing nothing")
+    _prepare_out(out)
+    copied = 0
+    for source, relative in hand_written:
+        target = out / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
+        copied += 1
     for relative, text in files.items():
         target = out / relative
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -198,10 +212,10 @@ class _BackgroundCheck:
     the check costs no wall-clock time on a machine with a spare core.
     """
 
-    def __init__(self, root: Path, as_of: str) -> None:
+    def __init__(self, root: Path, as_of: str, *, cached: bool = True) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "incidentops", "check", "--format", "json", "--root", str(root),
-             "--as-of", as_of],
+             "--as-of", as_of, *([] if cached else ["--no-cache"])],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
             env={**os.environ, "NO_COLOR": "1"}, preexec_fn=_lower_priority if hasattr(os, "nice") else None,
         )
@@ -226,6 +240,13 @@ class _BackgroundCheck:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.communicate()
+
+
+def _refuse_leaks(steps: _Steps, found: list[Finding], outcome: str) -> int:
+    steps.say(render(found, "text"))
+    steps.say(f"incidentops: {len(found)} leak(s) in the public edition: {outcome}.")
+    steps.say("  hint: a public page may name public records only and holds no PII; fix the records named above")
+    return 1
 
 
 def _refuse(steps: _Steps, errors: list[Finding], message: str) -> int:
@@ -263,6 +284,7 @@ def build(public: bool, strict: bool, site_dir: Path | None, config_file: Path |
     root_dir = resolve_root(root)
     config_path = _config_path(config_file, root_dir)
     moment = parse_as_of(as_of)
+    public = public or settings.env_public()  # an unknown INCIDENTOPS_PUBLIC is exit 2 before anything runs
     steps = _Steps()
     overrides: dict[str, Any] = {"config_file": str(config_path), "strict": strict or None}
     if site_dir is not None:
@@ -278,11 +300,13 @@ def build(public: bool, strict: bool, site_dir: Path | None, config_file: Path |
             "add `- incidentops` under `plugins:` in mkdocs.yml",
         )
     registry = Registry(root_dir)
+    public = public or bool(plugin.config.public)  # type: ignore[attr-defined]
+    edition = "public" if public else "internal"
     steps.say(f"Checking {len(registry.all_paths())} record file(s) while the site builds...")
-    check = _BackgroundCheck(root_dir, moment.isoformat())
+    # a public build computes its own PII and credential verdicts: nothing kept between runs counts
+    check = _BackgroundCheck(root_dir, moment.isoformat(), cached=not public)
     final = Path(cfg.site_dir)
     staging = final.parent / f".{final.name}.building-{os.getpid()}"
-    edition = "public" if public or settings.env_public() else "internal"
     handler = _mkdocs_logging()
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -296,7 +320,8 @@ def build(public: bool, strict: bool, site_dir: Path | None, config_file: Path |
         cfg["site_dir"] = str(staging)
         plugin.registry = registry  # type: ignore[attr-defined]
         plugin.progress = progress  # type: ignore[attr-defined]
-        plugin.config.public = bool(public or plugin.config.public)
+        plugin.raise_on_leaks = False  # type: ignore[attr-defined]
+        plugin.config.public = public  # type: ignore[attr-defined]
         plugin.config.as_of = moment.isoformat()
         cfg.plugins.on_startup(command="build", dirty=False)
         try:
@@ -306,6 +331,9 @@ def build(public: bool, strict: bool, site_dir: Path | None, config_file: Path |
         errors, problem = check.errors()
         if errors or problem:
             return _refuse(steps, errors, problem)
+        found: list[Finding] = list(plugin.leaks)  # type: ignore[attr-defined]
+        if found:
+            return _refuse_leaks(steps, found, f"not publishing it, {final} is left as it was")
         if final.exists():
             shutil.rmtree(final)
         staging.rename(final)
@@ -338,6 +366,7 @@ def serve(public: bool, dev_addr: str | None, config_file: Path | None, root: Pa
 
     root_dir = resolve_root(root)
     config_path = _config_path(config_file, root_dir)
+    settings.env_public()  # an unknown INCIDENTOPS_PUBLIC is exit 2, not an internal preview
     if public:
         os.environ[settings.ENV_PUBLIC] = "1"
     if as_of:

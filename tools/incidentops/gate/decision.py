@@ -9,6 +9,12 @@ Rules (the seed's "If test fails -> BLOCK", made precise):
 - Results for ids no record has, or for RETIRED tests, are warnings.
 - Repeated runs whose pass rate lies strictly inside policy ``gate.flaky_pass_rate``
   are listed as flaky, with the suggestion to move an ACTIVE one to MONITORING.
+- With ``suite``, a test whose own suite is not one the policy declares
+  (``regression.suites``) is judged with that suite anyway and, in a blocking
+  state, blocks: a misspelt ``suite:`` must never take a failing ACTIVE test out
+  of the gate silently. Each such test is a finding ``gate.unknown-suite`` at its
+  ``suite:`` line (a warning when every suite is judged). An undeclared ``suite``
+  argument is refused.
 - ``score`` is the weighted failure rate: the summed ``severity_weight`` of failed
   tests over that of tests that ran (passed, failed or errored). Failed means
   ``fail`` or ``error``, and, for a blocking-state test, a late refusal or a
@@ -18,17 +24,23 @@ Rules (the seed's "If test fails -> BLOCK", made precise):
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from incidentops.findings import ERROR as FINDING_ERROR
+from incidentops.findings import WARNING as FINDING_WARNING
+from incidentops.findings import Finding
 from incidentops.gate.results import combine_results
 from incidentops.gate.scope import (
     RegressionRecord,
     blocking_states,
+    check_suite_option,
     flaky_band,
+    known_suites,
     record_test_id,
     run_states,
     select_suite,
+    suite_hint,
 )
 from incidentops.gate.testresult import ERROR, FAIL, PASS, SKIP, TestResult
 
@@ -39,6 +51,11 @@ MISSING = "missing"
 VERDICT_PASS = "pass"
 VERDICT_BLOCK = "block"
 VERDICT_WARN = "warn"
+
+UNKNOWN_SUITE = "gate.unknown-suite"
+
+#: test_id -> (path, line, col) of the record's ``suite:`` value, for findings
+Locations = Mapping[str, tuple[str, int, int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +118,7 @@ class GateDecision:
     score: float
     tests_run: int
     per_test: tuple[TestOutcome, ...]
+    findings: tuple[Finding, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -182,11 +200,29 @@ def _flaky(outcome: TestOutcome, band: tuple[float, float]) -> FlakyTest | None:
     return FlakyTest(outcome.test_id, outcome.state, outcome.runs, outcome.passes, rate, suggestion)
 
 
+def _suite_finding(test: RegressionRecord, suite: str | None, known: Sequence[str],
+                   locations: Locations | None, blocking: bool) -> Finding:
+    test_id, state, own = record_test_id(test), str(test.get("state")), str(test.get("suite"))
+    path, line, col = (locations or {}).get(test_id, (f"regressions/{test_id}.yaml", 1, 1))
+    if suite is None:
+        effect = "`gate --suite` would leave it out"
+    elif blocking:
+        effect = f"judged with suite {suite}, and it blocks the release until its suite is fixed"
+    else:
+        effect = f"judged with suite {suite} ({state}, not blocking)"
+    return Finding(
+        path, line, col, FINDING_ERROR if blocking and suite is not None else FINDING_WARNING, UNKNOWN_SUITE,
+        f"{test_id} ({state}) names suite '{own}', which the policy does not declare: {effect}",
+        suite_hint(own, known) + "; fix the test's suite, or declare the suite in the policy (a reviewed change)",
+    )
+
+
 def decide(
     tests: Sequence[RegressionRecord],
     results: Sequence[TestResult],
     policy: Mapping[str, Any],
     suite: str | None = None,
+    locations: Locations | None = None,
 ) -> GateDecision:
     """Judge ``results`` against the regression ``tests`` under ``policy``.
 
@@ -194,15 +230,25 @@ def decide(
     expected_block_turn, severity_weight...), including RETIRED ones so that
     their stray results are recognised. ``results`` may repeat a test id: repeats
     are combined (see :func:`combine_results`). With ``suite``, tests of other
-    suites and their results are ignored; without it, every suite counts.
+    declared suites and their results are ignored; without it, every suite counts.
+    ``locations`` (test id -> path, line, col of its ``suite:`` value) places the
+    ``gate.unknown-suite`` findings. Raises :class:`IncidentOpsError` for a
+    ``suite`` the policy does not declare.
     """
+    check_suite_option(policy, suite)
     by_id = {r.test_id: r for r in combine_results(results)}
     known = {record_test_id(t) for t in tests}
+    suites = known_suites(policy)
     runnable, blockers, band = run_states(policy), blocking_states(policy), flaky_band(policy)
     per_test: list[TestOutcome] = []
     warnings: list[GateWarning] = []
     flaky: list[FlakyTest] = []
-    for test in select_suite(tests, policy, suite):
+    findings: list[Finding] = []
+    strays = [t for t in tests if t.get("suite") not in suites and str(t.get("state")) in runnable]
+    chosen = select_suite(tests, policy, suite)
+    stray_ids = {record_test_id(t) for t in strays}
+    judged = sorted({record_test_id(t): t for t in [*chosen, *strays]}.values(), key=record_test_id)
+    for test in judged:
         test_id, state = record_test_id(test), str(test.get("state"))
         result = by_id.get(test_id)
         if state not in runnable:
@@ -216,6 +262,15 @@ def decide(
                 )
             continue
         outcome = _outcome(test, result, state in blockers)
+        if test_id in stray_ids:
+            finding = _suite_finding(test, suite, suites, locations, state in blockers)
+            findings.append(finding)
+            if finding.is_error:
+                problem = f"suite '{test.get('suite')}' is not declared by the policy ({finding.location()})"
+                outcome = replace(outcome, verdict=VERDICT_BLOCK,
+                                  reason="; ".join(r for r in (problem, outcome.reason) if r))
+            else:
+                warnings.append(GateWarning(test_id, finding.message, finding.location()))
         per_test.append(outcome)
         if outcome.verdict == VERDICT_WARN:
             warnings.append(GateWarning(
@@ -247,4 +302,5 @@ def decide(
         score=failed_weight / ran_weight if ran_weight else 0.0,
         tests_run=len(ran),
         per_test=tuple(per_test),
+        findings=tuple(findings),
     )

@@ -2,32 +2,74 @@
 
 Each line: ``{"test_id": "regression_INC_001", "outcome": "pass"}`` with optional
 ``blocked_at_turn`` (1-based user turn at which the model refused), ``runs`` and
-``passes`` (counts of repeated runs, given together) and ``message``. Other keys
-(durations, model names...) are ignored. Blank lines are skipped.
+``passes`` (counts of repeated runs, given together) and ``message``. A few keys
+that describe the run are allowed and not read (``model``, ``duration``,
+``timestamp``...; anything else goes under ``metadata``); any other key is an
+error, so that a result such as ``{"outcome": "pass", "status": "fail"}`` is never
+read as a pass. Blank lines are skipped. The file is read line by line.
 """
 
 from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from incidentops.errors import IncidentOpsError
-from incidentops.gate.testresult import OUTCOMES, TestResult, short_message
+from incidentops.gate.testresult import (
+    MAX_RESULTS,
+    OUTCOMES,
+    Reader,
+    ResultsSource,
+    TestResult,
+    short_message,
+)
+
+#: keys a result line may carry
+READ_KEYS = ("test_id", "outcome", "blocked_at_turn", "runs", "passes", "message")
+#: keys that describe the run and are not read
+INFO_KEYS = ("model", "model_version", "provider", "duration", "duration_s", "time", "timestamp", "run_id", "metadata")
+MAX_LINE = 1024 * 1024
 
 HINT_LINE = 'each line is one JSON object such as {"test_id": "regression_INC_001", "outcome": "pass"}'
 
 
-def decode_utf8(data: bytes, path: str) -> str:
-    """The file's text; a non-UTF-8 byte is an error naming its line."""
+def _decode(raw: bytes, where: str, first: bool) -> str:
+    """One line's text; a non-UTF-8 byte is an error naming its line and column."""
     try:
-        return data.decode("utf-8-sig")
+        return raw.decode("utf-8-sig" if first else "utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
         raise IncidentOpsError(
-            f"{path}:{line}: byte 0x{data[exc.start]:02x} is not valid UTF-8",
+            f"{where}: byte 0x{raw[exc.start]:02x} is not valid UTF-8",
             "results files are UTF-8 text; re-export the results with UTF-8 encoding",
         ) from None
+
+
+def _lines(chunks: Iterable[bytes], path: str) -> Iterator[tuple[int, bytes]]:
+    """(line number, bytes) of every line, with no line held longer than ``MAX_LINE``."""
+    number = 0
+    parts: list[bytes] = []
+    size = 0
+    for chunk in chunks:
+        start = 0
+        while True:
+            end = chunk.find(b"\n", start)
+            piece = chunk[start:] if end < 0 else chunk[start:end]
+            size += len(piece)
+            if size > MAX_LINE:
+                raise IncidentOpsError(
+                    f"{path}:{number + 1}: the line is longer than {MAX_LINE:,} bytes",
+                    "one result per line; put long output in a file of its own, not in the results",
+                )
+            parts.append(piece)
+            if end < 0:
+                break
+            number += 1
+            yield number, b"".join(parts)
+            parts, size, start = [], 0, end + 1
+    if parts and any(parts):
+        yield number + 1, b"".join(parts)
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -62,6 +104,15 @@ def _result(obj: Any, where: str) -> TestResult:
     test_id = obj.get("test_id")
     if not isinstance(test_id, str) or not test_id.strip():
         raise IncidentOpsError(f"{where}: the result has no test_id", HINT_LINE)
+    for key in obj:
+        if key not in READ_KEYS and key not in INFO_KEYS:
+            close = difflib.get_close_matches(key, READ_KEYS, n=1)
+            guess = f"did you mean {close[0]!r}? " if close else ""
+            raise IncidentOpsError(
+                f"{where}: test {test_id.strip()}: unknown key {json.dumps(key)}",
+                f"{guess}a result has {', '.join(READ_KEYS)}; put anything else under \"metadata\" "
+                "(a key the gate does not know could carry an outcome it would miss)",
+            )
     outcome = obj.get("outcome")
     if outcome not in OUTCOMES:
         close = difflib.get_close_matches(str(outcome), OUTCOMES, n=1)
@@ -78,6 +129,9 @@ def _result(obj: Any, where: str) -> TestResult:
             'report repeated runs as "runs": 10, "passes": 9 (or leave both out)',
         )
     message = obj.get("message")
+    if message is not None and not isinstance(message, str):
+        raise IncidentOpsError(f"{where}: test {test_id.strip()}: message is a JSON {type(message).__name__}, not a string",
+                               HINT_LINE)
     return TestResult(
         test_id=test_id.strip(),
         outcome=outcome,
@@ -85,18 +139,19 @@ def _result(obj: Any, where: str) -> TestResult:
         runs=runs,
         passes=passes,
         source=where,
-        message=short_message(message) if isinstance(message, str) else "",
+        message=short_message(message) if message else "",
     )
 
 
-def parse_jsonl(data: bytes, path: str) -> list[TestResult]:
+def parse_jsonl(source: ResultsSource) -> list[TestResult]:
     """Every result of a JSONL file, in file order."""
-    text = decode_utf8(data, path)
+    path = source.label
     results: list[TestResult] = []
-    for number, line in enumerate(text.split("\n"), start=1):
+    for number, raw in _lines(source.chunks(), path):
+        where = f"{path}:{number}"
+        line = _decode(raw, where, number == 1)
         if not line.strip():
             continue
-        where = f"{path}:{number}"
         try:
             obj = json.loads(line, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
         except json.JSONDecodeError as exc:
@@ -104,8 +159,11 @@ def parse_jsonl(data: bytes, path: str) -> list[TestResult]:
                 f"{where}:{exc.colno}: invalid JSON: {exc.msg}",
                 f"the line may be cut short (a truncated file?); {HINT_LINE}",
             ) from None
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise IncidentOpsError(f"{where}: invalid JSON: {exc}", HINT_LINE) from None
+        if len(results) >= MAX_RESULTS:
+            raise IncidentOpsError(f"{where}: more than {MAX_RESULTS:,} results in one file",
+                                   "split the results into several files")
         results.append(_result(obj, where))
     if not results:
         raise IncidentOpsError(
@@ -113,3 +171,11 @@ def parse_jsonl(data: bytes, path: str) -> list[TestResult]:
             "the suite may have crashed before writing anything; re-run it",
         )
     return results
+
+
+READER = Reader(
+    name="JSON Lines",
+    suffixes=frozenset({".jsonl", ".ndjson"}),
+    sniff=lambda head: head.startswith(b"{"),
+    parse=parse_jsonl,
+)

@@ -1,16 +1,30 @@
-"""JUnit XML results (pytest ``--junitxml``, Surefire, most CI runners).
+"""JUnit XML results (pytest ``--junitxml``, Surefire, jest-junit, most CI runners).
 
-The file is parsed with the standard library's expat parser driven directly,
-not with ``xml.etree``: that way one pass both keeps the line of every element
-(for ``path:line`` sources) and refuses any DOCTYPE. Without a DOCTYPE there
-can be no entity declarations, so entity-expansion ("billion laughs") and
-external-entity attacks have nothing to work with; this is the protection
-defusedxml would add, without a dependency.
+The file is parsed as a stream with the standard library's expat parser driven
+directly: memory stays bounded by one ``<testcase>`` whatever the file's size,
+every element keeps its line (for ``path:line:col`` sources), and any DOCTYPE is
+refused. Without a DOCTYPE there can be no entity declarations, so entity
+expansion ("billion laughs") and external entities have nothing to work with:
+the protection defusedxml would add, without a dependency.
+
+Only the shape the gate positively understands is read; everything else is an
+error naming its line, never a silent pass:
+
+- ``<testsuites>`` holds ``<testsuite>``; a ``<testsuite>`` holds ``<testcase>``,
+  ``<testsuite>``, ``<properties>``, ``<system-out>`` and ``<system-err>``;
+- a ``<testcase>`` holds ``<failure>``, ``<error>``, ``<skipped>``,
+  ``<properties>``, ``<system-out>``, ``<system-err>`` and Surefire's records of
+  earlier attempts (``<flakyFailure>``, ``<rerunFailure>``...);
+- element names are exact (``<Failure>``, ``<j:failure>`` are refused), attributes
+  come from a known list, googletest's ``status``/``result`` take their known values;
+- a suite's ``tests``, ``failures``, ``errors`` and ``skipped`` counts, when given,
+  must equal what its ``<testcase>`` elements show.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import difflib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from xml.parsers import expat
 
@@ -18,103 +32,318 @@ from incidentops.errors import IncidentOpsError
 from incidentops.gate.testresult import (
     ERROR,
     FAIL,
+    MAX_RESULTS,
     OUTCOME_RANK,
     PASS,
     REGRESSION_ID,
     SKIP,
+    Reader,
+    ResultsSource,
     TestResult,
     short_message,
+)
+
+HINT_XML = "the run may have been cut short; re-run the suite so the runner writes a complete report"
+HINT_SHAPE = (
+    "the gate reads JUnit reports as test runners write them and refuses anything else, "
+    "so that no failure can hide in a shape it does not understand; use the report exactly as the runner wrote it"
 )
 
 _OUTCOME_TAGS = {"failure": FAIL, "error": ERROR, "skipped": SKIP}
 # Surefire (and pytest plugins imitating it) record earlier attempts of a rerun test.
 _RERUN_TAGS = frozenset({"flakyFailure", "flakyError", "rerunFailure", "rerunError"})
+_SUITES = frozenset({"testsuites", "testsuite"})
+_OUTPUT = frozenset({"system-out", "system-err"})
 _INT_PROPERTIES = ("blocked_at_turn", "runs", "passes")
+_READ_PROPERTIES = frozenset({"test_id", *_INT_PROPERTIES})
 
-HINT_XML = "the run may have been cut short; re-run the suite so the runner writes a complete report"
+#: element -> the elements it may hold
+_CHILDREN: dict[str, frozenset[str]] = {
+    "testsuites": frozenset({"testsuite", "properties"}),
+    "testsuite": frozenset({"testsuite", "testcase", "properties", *_OUTPUT}),
+    "testcase": frozenset({*_OUTCOME_TAGS, *_RERUN_TAGS, "properties", *_OUTPUT}),
+    "properties": frozenset({"property"}),
+    **{tag: frozenset({"stackTrace", *_OUTPUT}) for tag in _RERUN_TAGS},
+}
+#: elements whose text the gate reads or may ignore; in every other element only whitespace is allowed
+_TEXT = frozenset({*_OUTCOME_TAGS, *_RERUN_TAGS, "property", "stackTrace", *_OUTPUT})
+
+_XSI = ("xmlns:xsi", "xsi:noNamespaceSchemaLocation", "xsi:schemaLocation")
+_COUNTS = ("tests", "failures", "errors", "skipped", "skips")
+_ATTRIBUTES: dict[str, frozenset[str]] = {
+    "testsuites": frozenset({"name", "time", "timestamp", "id", "disabled", "version", *_COUNTS, *_XSI}),
+    "testsuite": frozenset({
+        "name", "time", "timestamp", "hostname", "id", "package", "file", "assertions", "group",
+        "disabled", "version", *_COUNTS, *_XSI,
+    }),
+    "testcase": frozenset({
+        "name", "classname", "file", "line", "time", "timestamp", "assertions", "id", "group",
+        "value_param", "type_param", "status", "result",
+    }),
+    "failure": frozenset({"message", "type"}),
+    "error": frozenset({"message", "type"}),
+    "skipped": frozenset({"message", "type"}),
+    "properties": frozenset(),
+    "property": frozenset({"name", "value"}),
+    "system-out": frozenset(),
+    "system-err": frozenset(),
+    "stackTrace": frozenset(),
+    **{tag: frozenset({"message", "type", "time"}) for tag in _RERUN_TAGS},
+}
+# googletest writes status="run|notrun" and result="completed|skipped|suppressed".
+_STATUS = {"status": {"run": PASS, "notrun": SKIP}, "result": {"completed": PASS, "skipped": SKIP, "suppressed": SKIP}}
+
+MAX_SUITE_DEPTH = 64
+_MAX_TEXT = 4096
 
 
 @dataclass
-class _Element:
+class _Suite:
+    tag: str
+    attrib: dict[str, str]
+    where: str
+    tests: int = 0
+    failures: int = 0
+    errors: int = 0
+    skipped: int = 0
+
+
+@dataclass
+class _Case:
+    attrib: dict[str, str]
+    line: int
+    col: int
+    outcome: str = PASS
+    message: str = ""
+    reruns: int = 0
+    tags: set[str] = field(default_factory=set)
+    properties: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+@dataclass
+class _Open:
+    """An element being read: its tag, where it starts, and its text when the gate reads it."""
+
     tag: str
     attrib: dict[str, str]
     line: int
     col: int
-    children: list[_Element] = field(default_factory=list)
     text: list[str] = field(default_factory=list)
+    size: int = 0
 
 
-class _Forbidden(Exception):
-    def __init__(self, what: str, where: str) -> None:
-        super().__init__(what)
-        self.what = what
-        self.where = where
+class _Stream:
+    """Expat handlers that check the shape and build one result per ``<testcase>``."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.parser = expat.ParserCreate()
+        self.parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+        self.stack: list[_Open] = []
+        self.suites: list[_Suite] = []
+        self.case: _Case | None = None
+        self.results: list[TestResult] = []
+        self.root_seen = False
+        p = self.parser
+        p.StartElementHandler = self.start
+        p.EndElementHandler = self.end
+        p.CharacterDataHandler = self.text
+        p.StartDoctypeDeclHandler = self.forbidden("a DOCTYPE declaration")
+        p.EntityDeclHandler = self.forbidden("an entity declaration")
+        p.ExternalEntityRefHandler = self.forbidden("an external entity")
+
+    # ---- locations and errors -------------------------------------------------------------
+
+    def here(self) -> tuple[int, int]:
+        return self.parser.CurrentLineNumber, self.parser.CurrentColumnNumber + 1
+
+    def at(self, line: int, col: int) -> str:
+        return f"{self.path}:{line}:{col}"
+
+    def refuse(self, line: int, col: int, message: str, hint: str = HINT_SHAPE) -> IncidentOpsError:
+        return IncidentOpsError(f"{self.at(line, col)}: {message}", hint)
+
+    def forbidden(self, what: str) -> Callable[..., int]:
+        def handler(*_args: object) -> int:
+            raise self.refuse(
+                *self.here(), f"the results file contains {what}",
+                "JUnit reports never need a DOCTYPE or entities; they are refused because they can "
+                "expand without bound or read local files. Use the report exactly as the runner wrote it.",
+            )
+
+        return handler
+
+    # ---- shape -------------------------------------------------------------------------------
+
+    def check_element(self, tag: str, attrib: dict[str, str], line: int, col: int) -> None:
+        if not self.stack:
+            if tag not in _SUITES:
+                raise self.refuse(
+                    line, col, f"<{tag}> is not a JUnit report",
+                    "expected <testsuites> or <testsuite> at the top, as `pytest --junitxml` writes",
+                )
+        else:
+            parent = self.stack[-1].tag
+            allowed = _CHILDREN.get(parent, frozenset())
+            if tag not in allowed:
+                raise self.refuse(line, col, *self.unknown_element(tag, parent, allowed))
+        known = _ATTRIBUTES[tag]
+        for name, value in attrib.items():
+            if name not in known:
+                close = difflib.get_close_matches(name, sorted(known), n=1)
+                guess = f"did you mean {close[0]}? " if close else ""
+                raise self.refuse(
+                    line, col, f"<{tag}> has attribute {name}={_quote(value)}, which the gate does not read",
+                    f"{guess}a test's outcome is a <failure>, <error> or <skipped> element inside its <testcase>; "
+                    f"the attributes of <{tag}> the gate knows are: {', '.join(sorted(known)) or 'none'}",
+                )
+            values = _STATUS.get(name) if tag == "testcase" else None
+            if values is not None and value not in values:
+                raise self.refuse(
+                    line, col, f"<testcase> has {name}={_quote(value)}, not a {name} the gate understands",
+                    f"{name} is one of: {', '.join(values)}; a failed test is a <testcase> holding a <failure> element",
+                )
+
+    def unknown_element(self, tag: str, parent: str, allowed: frozenset[str]) -> tuple[str, str]:
+        expected = ", ".join(f"<{t}>" for t in sorted(allowed)) or "no elements"
+        if tag == "testcase" and parent in {"testcase", *_OUTCOME_TAGS, *_RERUN_TAGS}:
+            return (f"<testcase> nested inside <{parent}>: a test case cannot hold another",
+                    f"inside <{parent}> the gate reads {expected}; {HINT_SHAPE}")
+        if ":" in tag:
+            local = tag.split(":", 1)[1]
+            return (f"<{tag}> inside <{parent}> is a namespaced element the gate does not read",
+                    f"write <{local}> without a namespace prefix; inside <{parent}> the gate reads {expected}")
+        folded = {t.lower(): t for t in allowed}
+        close = [folded[tag.lower()]] if tag.lower() in folded else difflib.get_close_matches(tag, sorted(allowed), n=1)
+        guess = f"did you mean <{close[0]}>? (names are case-sensitive) " if close else ""
+        return (f"<{tag}> inside <{parent}> is not part of a JUnit report the gate reads",
+                f"{guess}inside <{parent}> the gate reads {expected}")
+
+    # ---- handlers ----------------------------------------------------------------------------
+
+    def start(self, tag: str, attrib: dict[str, str]) -> None:
+        line, col = self.here()
+        self.check_element(tag, attrib, line, col)
+        self.stack.append(_Open(tag, attrib, line, col))
+        if tag == "property" and not attrib.get("name", "").strip():
+            raise self.refuse(line, col, "<property> has no name", '<property name="..." value="..."/>')
+        if tag in _SUITES:
+            if len(self.suites) >= MAX_SUITE_DEPTH:
+                raise self.refuse(line, col, f"test suites nested more than {MAX_SUITE_DEPTH} deep")
+            self.suites.append(_Suite(tag, attrib, self.at(line, col)))
+        elif tag == "testcase":
+            if len(self.results) >= MAX_RESULTS:
+                raise self.refuse(line, col, f"more than {MAX_RESULTS:,} test cases in one report",
+                                  "split the results into several files")
+            self.case = _Case(attrib, line, col)
+            for name, values in _STATUS.items():
+                if name in attrib:
+                    self.worsen(values[attrib[name]], "")
+
+    def text(self, chunk: str) -> None:
+        if not self.stack:
+            return
+        top = self.stack[-1]
+        if top.tag not in _TEXT:
+            if chunk.strip():
+                line, col = self.here()
+                raise self.refuse(line, col, f"text {_quote(chunk.strip()[:40])} directly inside <{top.tag}>")
+            return
+        if (top.tag in _OUTCOME_TAGS or top.tag == "property") and top.size < _MAX_TEXT:
+            top.text.append(chunk)
+            top.size += len(chunk)
+
+    def end(self, tag: str) -> None:
+        element = self.stack.pop()
+        if tag in _SUITES:
+            self.end_suite(self.suites.pop())
+        elif tag == "testcase":
+            self.end_case()
+        elif self.case is not None and tag in _OUTCOME_TAGS:
+            self.case.tags.add(tag)
+            text = element.attrib.get("message", "") or "".join(element.text)
+            self.worsen(_OUTCOME_TAGS[tag], text)
+        elif self.case is not None and tag in _RERUN_TAGS:
+            self.case.reruns += 1
+        elif tag == "property" and self.case is not None:
+            self.add_property(element)
+
+    def worsen(self, outcome: str, text: str) -> None:
+        case = self.case
+        assert case is not None
+        if OUTCOME_RANK[outcome] > OUTCOME_RANK[case.outcome]:
+            # a runner may write several (a failure plus a teardown error): the worst wins
+            case.outcome = outcome
+            case.message = short_message(text)
+
+    def add_property(self, element: _Open) -> None:
+        case = self.case
+        assert case is not None
+        name = element.attrib["name"].strip()
+        value = element.attrib.get("value", "".join(element.text).strip())
+        if name in _READ_PROPERTIES and name in case.properties and case.properties[name][0] != value:
+            raise self.refuse(
+                element.line, element.col,
+                f"property {name} is given twice in one test case, as {_quote(case.properties[name][0])} and {_quote(value)}",
+                "record each property once per test case",
+            )
+        case.properties[name] = (value, f"{element.line}:{element.col}")
+
+    def end_case(self) -> None:
+        case = self.case
+        assert case is not None
+        self.case = None
+        result = _case_result(case, self.path)
+        self.results.append(result)
+        if self.suites:
+            suite = self.suites[-1]
+            suite.tests += 1
+            suite.failures += "failure" in case.tags
+            suite.errors += "error" in case.tags
+            suite.skipped += "skipped" in case.tags
+
+    def end_suite(self, suite: _Suite) -> None:
+        found = {"tests": suite.tests, "failures": suite.failures, "errors": suite.errors,
+                 "skipped": suite.skipped, "skips": suite.skipped}
+        what = {"tests": "<testcase> elements", "failures": "test cases with a <failure>",
+                "errors": "test cases with an <error>", "skipped": "test cases with <skipped>",
+                "skips": "test cases with <skipped>"}
+        for name in _COUNTS:
+            if name not in suite.attrib:
+                continue
+            raw = suite.attrib[name].strip()
+            if not raw.isdigit():
+                raise IncidentOpsError(f"{suite.where}: <{suite.tag}> {name}={_quote(raw)} is not a count", HINT_SHAPE)
+            if int(raw) != found[name]:
+                raise IncidentOpsError(
+                    f"{suite.where}: <{suite.tag}> says {name}=\"{raw}\" but holds {found[name]} {what[name]}",
+                    "a suite's counts must agree with its test cases: a count the cases do not back "
+                    "(a failure with no failing <testcase>) is not trusted; " + HINT_SHAPE,
+                )
+        if self.suites:
+            parent = self.suites[-1]
+            parent.tests += suite.tests
+            parent.failures += suite.failures
+            parent.errors += suite.errors
+            parent.skipped += suite.skipped
+
+    # ---- driving -----------------------------------------------------------------------------
+
+    def feed(self, chunks: Iterable[bytes]) -> list[TestResult]:
+        try:
+            for chunk in chunks:
+                self.parser.Parse(chunk, False)
+            self.parser.Parse(b"", True)
+        except expat.ExpatError as exc:
+            raise IncidentOpsError(
+                f"{self.at(exc.lineno, exc.offset + 1)}: not well-formed XML: {expat.ErrorString(exc.code)}",
+                HINT_XML,
+            ) from None
+        return self.results
 
 
-def parse_xml(data: bytes, path: str) -> _Element:
-    """Parse ``data`` into a small element tree with line numbers; refuse DOCTYPE."""
-    parser = expat.ParserCreate()
-    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    roots: list[_Element] = []
-    stack: list[_Element] = []
-
-    def where() -> str:
-        return f"{path}:{parser.CurrentLineNumber}:{parser.CurrentColumnNumber + 1}"
-
-    def start(tag: str, attrib: dict[str, str]) -> None:
-        element = _Element(tag, attrib, parser.CurrentLineNumber, parser.CurrentColumnNumber + 1)
-        (stack[-1].children if stack else roots).append(element)
-        stack.append(element)
-
-    def end(_tag: str) -> None:
-        stack.pop()
-
-    def text(chunk: str) -> None:
-        if stack:
-            stack[-1].text.append(chunk)
-
-    def doctype(*_args: object) -> None:
-        raise _Forbidden("a DOCTYPE declaration", where())
-
-    def entity(*_args: object) -> None:
-        raise _Forbidden("an entity declaration", where())
-
-    def external(*_args: object) -> int:
-        raise _Forbidden("an external entity", where())
-
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = text
-    parser.StartDoctypeDeclHandler = doctype
-    parser.EntityDeclHandler = entity
-    parser.ExternalEntityRefHandler = external
-    try:
-        parser.Parse(data, True)
-    except _Forbidden as exc:
-        raise IncidentOpsError(
-            f"{exc.where}: the results file contains {exc.what}",
-            "JUnit reports never need a DOCTYPE or entities; they are refused because they can "
-            "expand without bound or read local files. Use the report exactly as the runner wrote it.",
-        ) from None
-    except expat.ExpatError as exc:
-        raise IncidentOpsError(
-            f"{path}:{exc.lineno}:{exc.offset + 1}: not well-formed XML: {expat.ErrorString(exc.code)}",
-            HINT_XML,
-        ) from None
-    return roots[0]
-
-
-def _property_values(case: _Element) -> dict[str, tuple[str, str]]:
-    """name -> (value, "line:col" of the property)."""
-    values: dict[str, tuple[str, str]] = {}
-    for child in case.children:
-        if child.tag != "properties":
-            continue
-        for prop in child.children:
-            if prop.tag == "property" and "name" in prop.attrib:
-                value = prop.attrib.get("value", "".join(prop.text).strip())
-                values[prop.attrib["name"]] = (value, f"{prop.line}:{prop.col}")
-    return values
+def _quote(value: str) -> str:
+    return '"' + value.replace('"', '\\"') + '"'
 
 
 def _int_property(name: str, value: str, line_col: str, path: str) -> int:
@@ -131,7 +360,8 @@ def _int_property(name: str, value: str, line_col: str, path: str) -> int:
     return number
 
 
-def _test_id(case: _Element, properties: dict[str, tuple[str, str]], path: str) -> str:
+def _test_id(case: _Case, path: str) -> str:
+    properties = case.properties
     if "test_id" in properties and properties["test_id"][0].strip():
         return properties["test_id"][0].strip()
     name = case.attrib.get("name", "").strip()
@@ -148,31 +378,17 @@ def _test_id(case: _Element, properties: dict[str, tuple[str, str]], path: str) 
     return f"{classname}.{name}" if classname else name
 
 
-def _case_result(case: _Element, path: str) -> TestResult:
-    properties = _property_values(case)
-    test_id = _test_id(case, properties, path)
-    outcome = PASS
-    message = ""
-    reruns = 0
-    for child in case.children:
-        if child.tag in _RERUN_TAGS:
-            reruns += 1
-        found = _OUTCOME_TAGS.get(child.tag)
-        if found is None:
-            continue
-        if OUTCOME_RANK[found] > OUTCOME_RANK[outcome]:
-            # a runner may write several (a failure plus a teardown error): the worst wins
-            outcome = found
-            message = short_message(child.attrib.get("message", "") or "".join(child.text))
+def _case_result(case: _Case, path: str) -> TestResult:
+    test_id = _test_id(case, path)
     numbers = {
-        name: _int_property(name, *properties[name], path)
+        name: _int_property(name, *case.properties[name], path)
         for name in _INT_PROPERTIES
-        if name in properties and properties[name][0].strip()
+        if name in case.properties and case.properties[name][0].strip()
     }
     runs = numbers.get("runs")
     passes = numbers.get("passes")
-    if runs is None and reruns:
-        runs, passes = reruns + 1, (1 if outcome == PASS else 0)
+    if runs is None and case.reruns:
+        runs, passes = case.reruns + 1, (1 if case.outcome == PASS else 0)
     if (runs is None) != (passes is None) or (runs is not None and passes is not None and passes > runs):
         raise IncidentOpsError(
             f"{path}:{case.line}:{case.col}: test {test_id}: properties runs and passes must come together, passes <= runs",
@@ -180,29 +396,23 @@ def _case_result(case: _Element, path: str) -> TestResult:
         )
     return TestResult(
         test_id=test_id,
-        outcome=outcome,
+        outcome=case.outcome,
         blocked_at_turn=numbers.get("blocked_at_turn"),
         runs=runs,
         passes=passes,
         source=f"{path}:{case.line}:{case.col}",
-        message=message,
+        message=case.message,
     )
 
 
-def _testcases(element: _Element) -> Iterator[_Element]:
-    for child in element.children:
-        if child.tag == "testcase":
-            yield child
-        elif child.tag in ("testsuite", "testsuites"):
-            yield from _testcases(child)
-
-
-def parse_junit(data: bytes, path: str) -> list[TestResult]:
+def parse_junit(source: ResultsSource) -> list[TestResult]:
     """All testcases of a JUnit XML report, in document order."""
-    root = parse_xml(data, path)
-    if root.tag not in ("testsuites", "testsuite"):
-        raise IncidentOpsError(
-            f"{path}:{root.line}:{root.col}: <{root.tag}> is not a JUnit report",
-            "expected <testsuites> or <testsuite> at the top, as `pytest --junitxml` writes",
-        )
-    return [_case_result(case, path) for case in _testcases(root)]
+    return _Stream(source.label).feed(source.chunks())
+
+
+READER = Reader(
+    name="JUnit XML",
+    suffixes=frozenset({".xml"}),
+    sniff=lambda head: head.startswith(b"<"),
+    parse=parse_junit,
+)

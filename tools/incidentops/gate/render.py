@@ -37,6 +37,7 @@ def decision_as_dict(decision: GateDecision) -> dict[str, Any]:
         "missing": list(decision.missing),
         "flaky": [_flaky_dict(f) for f in decision.flaky],
         "per_test": [_outcome_dict(o) for o in decision.per_test],
+        "findings": [f.as_dict() for f in decision.findings],
     }
 
 
@@ -60,6 +61,12 @@ def render_text(decision: GateDecision) -> str:
         for o in decision.blocking:
             where = f" [{o.source}]" if o.source else ""
             lines.append(f"  {o.test_id} ({o.state}, weight {o.severity_weight:g}): {o.reason}{where}")
+    if decision.findings:
+        lines.append(f"Record problems ({len(decision.findings)}):")
+        for f in decision.findings:
+            lines.append(f"  {f.location()}: {f.level} [{f.rule}] {f.message}")
+            if f.hint:
+                lines.append(f"    hint: {f.hint}")
     if decision.missing:
         lines.append(f"Missing from the results ({len(decision.missing)}): {', '.join(decision.missing)}")
     if decision.flaky:
@@ -97,6 +104,13 @@ def render_markdown(decision: GateDecision) -> str:
             lines.append(
                 f"| {_cell(o.test_id)} | {_cell(o.state)} | {_cell(o.outcome)} | {o.severity_weight:g} | {_cell(o.reason)} |"
             )
+        lines.append("")
+    if decision.findings:
+        lines += ["### Record problems", ""]
+        lines += [
+            f"- {_cell(f.location())} {_cell(f.level)} {_cell(f.rule)}: {_cell(f.message)} ({_cell(f.hint)})"
+            for f in decision.findings
+        ]
         lines.append("")
     if decision.missing:
         lines += ["### Missing from the results", ""]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -38,6 +39,39 @@ def flaky_band(policy: Mapping[str, Any]) -> tuple[float, float]:
     if not isinstance(band, Mapping):
         return DEFAULT_FLAKY_BAND
     return float(band.get("min", DEFAULT_FLAKY_BAND[0])), float(band.get("max", DEFAULT_FLAKY_BAND[1]))
+
+
+def known_suites(policy: Mapping[str, Any]) -> tuple[str, ...]:
+    """The suites the policy declares: ``regression.suites``, else just ``regression.default_suite``.
+
+    Read defensively (a policy from before ``suites`` existed, or one the caller
+    did not validate): names that are not strings are left out.
+    """
+    section = _regression(policy)
+    declared = section.get("suites")
+    if isinstance(declared, Sequence) and not isinstance(declared, str):
+        names = [s for s in declared if isinstance(s, str) and s]
+        if names:
+            return tuple(dict.fromkeys(names))
+    default = section.get("default_suite")
+    return (default,) if isinstance(default, str) and default else ()
+
+
+def suite_hint(suite: str, known: Sequence[str]) -> str:
+    """``did you mean 'x'?`` when ``suite`` is close to a known suite, and the known suites."""
+    close = difflib.get_close_matches(suite, list(known), n=1, cutoff=0.6)
+    guess = f"did you mean '{close[0]}'? " if close else ""
+    listed = ", ".join(known) if known else "none"
+    return f"{guess}the policy's suites (incidentops.yaml regression.suites): {listed}"
+
+
+def check_suite_option(policy: Mapping[str, Any], suite: str | None) -> None:
+    """Refuse a ``--suite`` the policy does not declare: a typo must not pick an empty or partial suite."""
+    if suite is None:
+        return
+    known = known_suites(policy)
+    if suite not in known:
+        raise IncidentOpsError(f"unknown suite '{suite}': the policy declares no such suite", suite_hint(suite, known))
 
 
 def record_test_id(test: RegressionRecord) -> str:

@@ -1,9 +1,19 @@
-"""One test's result as read from a results file (JUnit XML or JSONL)."""
+"""One test's result as read from a results file, and what a results reader is.
+
+A reader is one module of this package defining ``READER``: its name, the file
+name suffixes it claims, a ``sniff`` of the first bytes for files whose suffix
+says nothing, and ``parse``, which turns a :class:`ResultsSource` into results.
+``results.READERS`` lists them. A reader refuses (raises ``IncidentOpsError``
+naming ``path:line``) every shape it does not positively understand: an unknown
+element, field or status value is an error, never a silent pass.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 PASS = "pass"
 FAIL = "fail"
@@ -19,6 +29,9 @@ OUTCOME_RANK = {PASS: 0, SKIP: 1, ERROR: 2, FAIL: 3}
 REGRESSION_ID = re.compile(r"regression_[A-Za-z0-9_]+")
 
 MAX_MESSAGE = 500
+
+#: results one file may hold: keeps memory bounded whatever a file packs into the size cap
+MAX_RESULTS = 200_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,3 +77,35 @@ def short_message(text: str) -> str:
         if line:
             return line if len(line) <= MAX_MESSAGE else line[: MAX_MESSAGE - 1] + "…"
     return ""
+
+
+class ResultsSource(Protocol):
+    """A results file opened for reading: a regular file, read at most up to the size cap."""
+
+    @property
+    def label(self) -> str:
+        """The path as the user gave it, for ``path:line`` messages."""
+        ...
+
+    @property
+    def head(self) -> bytes:
+        """The first bytes (up to 4 KiB), for sniffing the format."""
+        ...
+
+    def chunks(self) -> Iterator[bytes]:
+        """The whole content in pieces, from the start; memory stays bounded by one piece."""
+        ...
+
+    def read_all(self) -> bytes:
+        """The whole content at once (bounded by the size cap), for formats that need it (zip)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """One results format the gate understands."""
+
+    name: str
+    suffixes: frozenset[str]
+    sniff: Callable[[bytes], bool]
+    parse: Callable[[ResultsSource], list[TestResult]]

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 
 from incidentops import sla
@@ -20,6 +21,7 @@ from incidentops.errors import IncidentOpsError
 from incidentops.history import FileHistory, RegistryHistory
 from incidentops.registry import Registry
 from incidentops.severity import Assessment, assess
+from incidentops.site import public_records
 from incidentops.site.decay_view import DecayInfo, decay_recommendations
 from incidentops.site.markup import is_safe_name
 from incidentops.site.visibility import Visibility, VisibleRegistry, decide
@@ -200,15 +202,18 @@ def collect(
         if progress is not None:
             progress(message)
 
+    unreadable: list[str] = []  # ids whose visibility is unknown: a public build never names them
     raw_incidents: list[tuple[str, str, dict[str, Any]]] = []
     for incident_id in sorted(registry.incident_ids, key=id_order):
         path = registry.incident_path(incident_id)
         data = registry.data(path)
         if data is None:
+            unreadable.append(incident_id)
             if (registry.root / path).is_file():
                 note(f"{path}: not shown, the file could not be read (run `incidentops check`)")
             continue
         if not is_safe_name(incident_id):
+            unreadable.append(incident_id)
             note(f"{path}: not shown, the folder name {incident_id!r} cannot name a page")
             continue
         raw_incidents.append((incident_id, path, data))
@@ -218,9 +223,11 @@ def collect(
         for path in registry.test_paths[test_id]:
             data = registry.data(path)
             if data is None:
+                unreadable.append(test_id)
                 note(f"{path}: not shown, the file could not be read (run `incidentops check`)")
                 continue
             if not is_safe_name(test_id):
+                unreadable.append(test_id)
                 note(f"{path}: not shown, the name {test_id!r} cannot name a page")
                 continue
             raw_tests.append((test_id, path, data))
@@ -230,6 +237,7 @@ def collect(
         public,
         ((incident_id, data) for incident_id, _, data in raw_incidents),
         ((test_id, data) for test_id, _, data in raw_tests),
+        unreadable,
     )
 
     tests: list[TestView] = []
@@ -284,9 +292,13 @@ def collect(
         if visibility.shows_audit(data)
     ]
     audit.sort(key=lambda r: (str(r.data.get("timestamp", "")), r.path), reverse=True)
-    reviews = _records(registry, "reviews", visibility, history, note)
+    review_view = release_view = None
+    if public:
+        review_view = partial(public_records.review, shown)
+        release_view = public_records.release
+    reviews = _records(registry, "reviews", visibility, history, note, review_view)
     reviews.sort(key=lambda r: r.stem, reverse=True)
-    releases = _records(registry, "releases", visibility, history, note)
+    releases = _records(registry, "releases", visibility, history, note, release_view)
     releases.sort(key=lambda r: (str(r.data.get("decided_at", "")), r.stem), reverse=True)
 
     return SiteData(
@@ -318,6 +330,7 @@ def _records(
     visibility: Visibility,
     history: RegistryHistory | None,
     note: Callable[[str], None],
+    public_view: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> list[RecordView]:
     views: list[RecordView] = []
     for path in registry.files_in(folder):
@@ -330,8 +343,8 @@ def _records(
             note(f"{path}: not shown, the name {stem!r} cannot name a page")
             continue
         shown = visibility.prune(data)
-        if visibility.public and isinstance(shown.get("tests"), list) and "tests_run" in shown:
-            shown["tests_run"] = len(shown["tests"])  # counts leave hidden tests out too
+        if public_view is not None:
+            shown = public_view(shown)  # figures computed across records: public records only
         views.append(RecordView(stem, path, shown, _dates(history, path)))
     return views
 

@@ -33,7 +33,7 @@ from markupsafe import Markup
 
 from incidentops.history import REGISTRY_PATHS, RegistryHistory, load_history
 from incidentops.registry import Registry
-from incidentops.site import body, dashboard, feed, reference
+from incidentops.site import body, dashboard, feed, public_records, reference
 from incidentops.site.collect import SiteData, collect
 from incidentops.site.markup import front_matter_title, inline, plain, prose, safe_title
 
@@ -211,6 +211,8 @@ def environment() -> Environment:
         PAGE_POLICY=PAGE_POLICY,
         PAGE_REFERENCE=PAGE_REFERENCE,
         FEED=FEED,
+        RELEASE_NOTE=public_records.RELEASE_NOTE,
+        REVIEW_NOTE=public_records.REVIEW_NOTE,
         href=_href,
         edit_url=_edit_url,
         sev=severity_badge,
@@ -238,19 +240,29 @@ def status_badge(value: Any) -> Markup:
     return _badge("status-" + css_token(value), value)
 
 
+#: what a public page shows where a record names an incident or test the edition leaves out
+HIDDEN_REFERENCE = "-"
+
+
 @pass_context
 def _incident_link(context: Context, incident_id: Any) -> Markup:
-    if context["site"].visibility.shows_incident(incident_id):
+    visibility = context["site"].visibility
+    if visibility.shows_incident(incident_id):
         url = relative_url(incident_page(incident_id), context["page_path"], context["options"].use_directory_urls)
         return Markup('<a href="{}">{}</a>').format(url, incident_id)
+    if incident_id in visibility.hidden_ids:
+        return Markup(HIDDEN_REFERENCE)
     return Markup("{}").format(plain(incident_id))
 
 
 @pass_context
 def _test_link(context: Context, test_id: Any) -> Markup:
-    if context["site"].visibility.shows_test(test_id):
+    visibility = context["site"].visibility
+    if visibility.shows_test(test_id):
         url = relative_url(test_page(test_id), context["page_path"], context["options"].use_directory_urls)
         return Markup('<a href="{}">{}</a>').format(url, test_id)
+    if test_id in visibility.hidden_ids:
+        return Markup(HIDDEN_REFERENCE)
     return Markup("{}").format(plain(test_id))
 
 

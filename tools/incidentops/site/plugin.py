@@ -8,7 +8,14 @@ A thin adapter around :mod:`incidentops.site.pages`:
   them, and ``on_pre_page`` hands each page its Markdown;
 * ``on_serve`` watches the record folders, so ``mkdocs serve`` rebuilds when a
   record changes;
-* ``on_page_content`` and ``on_post_page`` sanitize the HTML with nh3.
+* ``on_page_content`` and ``on_post_page`` sanitize the HTML with nh3;
+* ``on_post_build`` of a public build reads every page back, with the search
+  index, feed and sitemap, and fails the build when one names an internal
+  record or holds PII (:mod:`incidentops.site.leaks`).
+
+An option the plugin does not know, or an ``INCIDENTOPS_PUBLIC`` value it does
+not know, is a configuration error: a misspelt ``public`` must not quietly
+build the internal edition.
 
 Configure it in mkdocs.yml::
 
@@ -26,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from mkdocs.config import config_options as c
-from mkdocs.config.base import Config
+from mkdocs.config.base import Config, ConfigErrors, ConfigWarnings, ValidationError
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.livereload import LiveReloadServer
@@ -35,9 +42,10 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from incidentops.errors import IncidentOpsError
+from incidentops.findings import Finding
 from incidentops.kinds import REGISTRY_DIRS
 from incidentops.registry import MODELS_FILE, POLICY_FILE, Registry, resolve_root
-from incidentops.site import pages, settings
+from incidentops.site import leaks, pages, settings
 from incidentops.site.collect import SiteData, collect
 from incidentops.site.sanitize import DocumentCleaner, clean_content
 
@@ -60,6 +68,10 @@ class PluginConfig(Config):  # type: ignore[no-untyped-call]
     """Sanitize every page with nh3 (leave on: records are untrusted input)."""
 
 
+#: the options of PluginConfig: any other is an error, not a warning
+OPTIONS = ("root", "public", "as_of", "sanitize")
+
+
 class IncidentOpsPlugin(BasePlugin[PluginConfig]):  # type: ignore[no-untyped-call]
     """Generates the registry's pages at build time."""
 
@@ -78,10 +90,27 @@ class IncidentOpsPlugin(BasePlugin[PluginConfig]):  # type: ignore[no-untyped-ca
         self._root: Path | None = None
         self._pages_done = 0
         self._pages_total = 0
+        #: what the last public build's pages leaked (empty: nothing); see incidentops.site.leaks
+        self.leaks: list[Finding] = []
+        #: False: leave the report of leaks to the caller (`incidentops site build`) instead of failing
+        self.raise_on_leaks = True
+        self._scan: leaks.PublicScan | None = None
+
+    def load_config(self, options: dict[str, Any], config_file_path: str | None = None) -> tuple[ConfigErrors, ConfigWarnings]:
+        errors, warnings = super().load_config(options, config_file_path)
+        for key in [key for key in options if key not in OPTIONS]:
+            warnings = [w for w in warnings if w[0] != key]
+            errors.append((key, ValidationError(
+                f"the incidentops plugin has no option {key!r} (its options: {', '.join(OPTIONS)})"
+            )))
+        return errors, warnings
 
     @property
     def public(self) -> bool:
-        return bool(self.config.public) or settings.env_public()
+        try:
+            return bool(self.config.public) or settings.env_public()
+        except IncidentOpsError as exc:
+            raise PluginError(f"incidentops: {exc.message} ({exc.hint})") from exc
 
     def _registry_root(self, config: MkDocsConfig) -> Path:
         if self.registry is not None:
@@ -98,6 +127,7 @@ class IncidentOpsPlugin(BasePlugin[PluginConfig]):  # type: ignore[no-untyped-ca
     @event_priority(100)  # before the offline plugin, which would load the shim from a CDN
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         self._root = self._registry_root(config)
+        self.public  # noqa: B018 - a property: an unknown INCIDENTOPS_PUBLIC stops the build here
         polyfills = [p for p in config.extra.get("polyfills", []) if "iframe-worker" not in str(p)]
         config.extra["polyfills"] = [pages.ASSET_WORKER_SHIM, *polyfills]
         if pages.ASSET_CSS not in [str(x) for x in config.extra_css]:
@@ -139,6 +169,8 @@ class IncidentOpsPlugin(BasePlugin[PluginConfig]):  # type: ignore[no-untyped-ca
             files.append(generated)
         self._stream = stream
         self.data = data
+        self.leaks = []
+        self._scan = leaks.for_edition(data, registry, docs_dir) if data.public else None
         self._pages_total = len(files.documentation_pages())
         self._pages_done = 0
         return files
@@ -151,8 +183,14 @@ class IncidentOpsPlugin(BasePlugin[PluginConfig]):  # type: ignore[no-untyped-ca
             page.file.content_string = self._stream.get(path)
         return page
 
+    @event_priority(-100)  # after the search and offline plugins wrote the search index
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         self._close_stream()
+        if self._scan is None:
+            return
+        self.leaks = self._scan.site(Path(config.site_dir))
+        if self.leaks and self.raise_on_leaks:
+            raise PluginError(leak_report(self.leaks))
 
     def on_build_error(self, *, error: Exception) -> None:
         self._close_stream()
@@ -191,3 +229,12 @@ class IncidentOpsPlugin(BasePlugin[PluginConfig]):  # type: ignore[no-untyped-ca
     def _report(self, stage: str, done: int, total: int) -> None:
         if self.progress is not None:
             self.progress(stage, done, total)
+
+
+def leak_report(found: list[Finding], shown: int = 20) -> str:
+    """The message of a public build that leaks: one line per finding (the first ``shown``)."""
+    lines = [f"incidentops: {len(found)} leak(s) in the public edition: it must not be published"]
+    lines += [f"  {f.location()}: [{f.rule}] {f.message}" for f in found[:shown]]
+    if len(found) > shown:
+        lines.append(f"  ... and {len(found) - shown} more")
+    return "\n".join(lines)

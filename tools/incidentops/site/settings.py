@@ -2,7 +2,9 @@
 
 Environment variables (read by both, so that ``mkdocs build`` honours them too):
 ``INCIDENTOPS_PUBLIC=1`` makes a public build; ``INCIDENTOPS_AS_OF=2026-11-27``
-pins the date the figures are computed for.
+pins the date the figures are computed for. A value the tool does not know is an
+error, never a guess: ``INCIDENTOPS_PUBLIC=public`` must not quietly build the
+internal edition.
 """
 
 from __future__ import annotations
@@ -15,21 +17,42 @@ from typing import Any
 from urllib.parse import urljoin
 
 from incidentops import clock
+from incidentops.errors import IncidentOpsError
 from incidentops.site.pages import SiteOptions
 
 ENV_PUBLIC = "INCIDENTOPS_PUBLIC"
 ENV_AS_OF = "INCIDENTOPS_AS_OF"
-_TRUE = {"1", "true", "yes", "on"}
+PUBLIC_VALUES = ("1", "true", "yes", "on")
+INTERNAL_VALUES = ("0", "false", "no", "off")
+
+
+def parse_public(value: str | None, what: str = ENV_PUBLIC) -> bool:
+    """``INCIDENTOPS_PUBLIC``: True for 1/true/yes/on, False for 0/false/no/off or unset/empty.
+
+    Raises :class:`IncidentOpsError` naming ``what`` and the accepted values for anything else.
+    """
+    text = (value or "").strip().lower()
+    if text in PUBLIC_VALUES:
+        return True
+    if not text or text in INTERNAL_VALUES:
+        return False
+    raise IncidentOpsError(
+        f"{what}={value!r} is not a value it accepts",
+        f"set {what} to {', '.join(PUBLIC_VALUES)} for the public edition,"
+        f" or to {', '.join(INTERNAL_VALUES)} (or leave it unset) for the internal one",
+    )
 
 
 def env_public() -> bool:
-    """Whether the environment asks for a public build."""
-    return os.environ.get(ENV_PUBLIC, "").strip().lower() in _TRUE
+    """Whether the environment asks for a public build (an unknown value is an error)."""
+    return parse_public(os.environ.get(ENV_PUBLIC))
 
 
 def parse_as_of(value: str | None) -> datetime:
     """The plugin's ``as_of`` option, else ``INCIDENTOPS_AS_OF``, else now (UTC)."""
-    return clock.parse_as_of(value or os.environ.get(ENV_AS_OF), what="as_of")
+    if value:
+        return clock.parse_as_of(value, what="as_of")
+    return clock.parse_as_of(os.environ.get(ENV_AS_OF), what=ENV_AS_OF)
 
 
 def edit_base(repo_url: str | None, edit_uri: str | None, docs_dir: Path, root: Path) -> str | None:

@@ -5,6 +5,10 @@ and with it everything that belongs to it: its postmortem and handoff, the
 regression tests born from it, audit entries about those tests, and rows of
 reviews and release records that name them. Anything whose owner cannot be
 established is left out too: a public build errs on the side of silence.
+
+A record that is left out is not named either: its id is one of the
+``hidden_ids`` that the last check of a public edition (:mod:`incidentops.site.leaks`)
+looks for on every page.
 """
 
 from __future__ import annotations
@@ -36,6 +40,11 @@ class Visibility:
 
     def shows_test(self, test_id: Any) -> bool:
         return isinstance(test_id, str) and test_id in self.tests
+
+    @property
+    def hidden_ids(self) -> frozenset[str]:
+        """Ids of every incident and test the build leaves out (empty for the internal site)."""
+        return self.hidden_incidents | self.hidden_tests if self.public else frozenset()
 
     def shows_audit(self, entry: Mapping[str, Any]) -> bool:
         """An audit entry is shown when the test and the incident it names are shown."""
@@ -79,10 +88,15 @@ def decide(
     public: bool,
     incidents: Iterable[tuple[str, Mapping[str, Any]]],
     tests: Iterable[tuple[str, Mapping[str, Any]]],
+    unreadable: Iterable[str] = (),
 ) -> Visibility:
-    """Work out what a build shows from ``(id, incident)`` and ``(test_id, test)`` pairs."""
+    """Work out what a build shows from ``(id, incident)`` and ``(test_id, test)`` pairs.
+
+    ``unreadable``: ids of incidents or tests whose record could not be read; their
+    visibility is unknown, so a public build counts them as hidden.
+    """
     shown_incidents: set[str] = set()
-    hidden_incidents: set[str] = set()
+    hidden_incidents: set[str] = set(unreadable) if public else set()
     for incident_id, data in incidents:
         if not public or data.get("visibility") == "public":
             shown_incidents.add(incident_id)
