@@ -390,3 +390,15 @@ def test_a_direct_jump_from_active_to_retired_is_still_refused(repo: GitRepo) ->
     propose(repo, lambda r: _review_retire(r, both_steps=False))
     archived = "regressions/archive/regression_INC_001.yaml"
     assert judge(repo) == [(archived, line(repo, archived, "to_state:"), 15, "pr.transition")]
+
+
+# --- links in the pull request's tree ---------------------------------------------------
+
+
+def test_a_symlinked_record_in_the_pull_request(repo: GitRepo) -> None:
+    def change(r: GitRepo) -> None:
+        os.symlink("/etc/passwd", r.path / "regressions/regression_INC_008.yaml")
+        os.symlink("../../../outside", r.path / "incidents/INC_008")
+    propose(repo, change)
+    assert judge(repo) == [("incidents/INC_008", 1, 1, "pr.link"),
+                           ("regressions/regression_INC_008.yaml", 1, 1, "pr.link")]

@@ -52,7 +52,7 @@ from incidentops.decisions import (
 )
 from incidentops.findings import ERROR, Finding
 from incidentops.gitops import commit_dates, resolve_commit
-from incidentops.history import RegistryHistory, load_history, read_tree_files
+from incidentops.history import RegistryHistory, TreeLink, load_history, read_tree_files
 from incidentops.kinds import kind_of
 from incidentops.lifecycle import (
     AUDIT_ACTION,
@@ -259,6 +259,7 @@ def compare(
             continue
         case = _Case(test_id, base, head, rules, evidence, history, as_of)
         out.extend(case.findings(before_paths, after_paths, retired_in_audit))
+    out.extend(_link_rules(head))
     out.extend(_policy_rules(base, head, evidence))
     out.extend(_severity_rules(base, head, rules, evidence))
     out.extend(_audit_rules(base, head))
@@ -539,6 +540,15 @@ def _new_test(test_id: str, doc: Document, data: Mapping[str, Any], head: Snapsh
         yield doc.finding(("incident_id",), ERROR, "pr.new-test-handoff",
                           f"new test {test_id}: {folder}/handoff.yaml (the incident-to-regression handoff) is missing",
                           f"`incidentops handoff {incident_id}` writes it with the test")
+
+
+def _link_rules(head: Snapshot) -> Iterator[Finding]:
+    """A symlink or submodule where the registry keeps records: a checkout would read whatever it points to."""
+    links: Mapping[str, TreeLink] = getattr(head.files, "links", {})
+    for path, link in sorted(links.items()):
+        what = f"a symbolic link to {link.target!r}" if link.kind == "symlink" else f"a submodule at {link.target[:12]}"
+        yield Finding(path, 1, 1, ERROR, "pr.link", f"{path} is {what}, not a file",
+                      "records are plain files in the registry: commit the file itself")
 
 
 # --- the policy and the incidents' severity -------------------------------------------

@@ -51,6 +51,7 @@ def command(base: str, head: str, approvals: Path | None, root: Path | None, as_
     pr.policy-change         the policy changed without an approver's approval
     pr.severity-lowered      an incident lowered out of SEV-0/1 without an approved override
     pr.commit-date           a commit dated after now
+    pr.link                  a symlink or submodule where records live
     pr.id-reused             a retired test's id used again
     pr.new-test-incident     a new test whose incident is not in the registry
     pr.new-test-handoff      a new test without its incident's handoff.yaml
