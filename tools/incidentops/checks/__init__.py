@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from incidentops.checks.cache import RESULT_CACHE
-from incidentops.findings import Finding
+from incidentops.findings import WARNING, Finding
 from incidentops.kinds import kind_of
 from incidentops.yamlio import Document
 
@@ -68,19 +68,24 @@ def check_registry(
     progress: Callable[[int, int], None] | None = None,
     *,
     cache: bool = False,
+    warn: Callable[[str], None] | None = None,
 ) -> list[Finding]:
     """Check ``paths`` (default: every record) against the whole registry.
 
     With ``cache``, the text checks' findings for files unchanged since the last cached
-    run are read back from ``.incidentops-cache/`` (see checks/cache.py), and the new
-    ones saved there; the findings are the same either way.
+    run are read back from this user's result cache (outside the repository, see
+    checks/cache.py), and the new ones saved there; the findings are the same either
+    way. ``warn`` hears, in words for people, about cache files that were ignored.
     """
     targets = list(paths) if paths is not None else registry.all_paths()
     workers = min(os.cpu_count() or 1, 8)
     table = _rules()
-    store = _open_cache(registry) if cache else None
+    store = _open_cache(registry, warn) if cache else None
+    parallel = len(targets) >= PARALLEL_THRESHOLD and workers > 1 and "fork" in multiprocessing.get_all_start_methods()
+    if store is not None and (parallel or paths is None):
+        store.preload()  # workers share what the parent read; a whole check prunes every file
     with _few_collections():
-        if len(targets) >= PARALLEL_THRESHOLD and workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+        if parallel:
             findings = _check_parallel(registry, as_of, targets, workers, progress, table, store)
         else:
             ctx = CheckContext(registry, as_of, {})
@@ -95,15 +100,40 @@ def check_registry(
                 progress(len(targets), len(targets))
     if store is not None:
         store.save(keep=targets if paths is None else None)
+        for problem in dict.fromkeys(store.problems):
+            if warn is not None:
+                warn(problem)
+    if paths is None:
+        findings.extend(_legacy_cache(registry))
     return sorted(set(findings), key=Finding.sort_key)
 
 
-def _open_cache(registry: Registry) -> ResultCache | None:
-    """The registry's result cache (empty when missing or stale); None when it cannot be keyed."""
+def _open_cache(registry: Registry, warn: Callable[[str], None] | None) -> ResultCache | None:
+    """The registry's result cache (empty when missing or stale); None when it cannot be used."""
     from incidentops.checks.cache import ResultCache, salt
 
     key = salt(registry.policy)
-    return None if key is None else ResultCache.load(registry.root, key)
+    if key is None:
+        return None
+    store, problems = ResultCache.open(registry.root, key)
+    for problem in problems:
+        if warn is not None:
+            warn(problem)
+    return store
+
+
+def _legacy_cache(registry: Registry) -> list[Finding]:
+    """A ``.incidentops-cache`` in the registry is never read: say so (a commit may have planted it)."""
+    from incidentops.checks.cache import LEGACY_DIR
+
+    if not os.path.lexists(registry.root / LEGACY_DIR):
+        return []
+    return [Finding(
+        LEGACY_DIR, 1, 1, WARNING, "cache.in-registry",
+        f"{LEGACY_DIR} in the registry is not read: check keeps its result cache outside the repository,"
+        " so nothing committed can change a finding",
+        f"delete it; if it is tracked by git, `git rm -r --cached {LEGACY_DIR}` and commit",
+    )]
 
 
 @contextmanager

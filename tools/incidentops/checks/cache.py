@@ -1,4 +1,4 @@
-"""Findings of the text checks kept between runs, in ``.incidentops-cache/`` under the registry root.
+"""Findings of the text checks kept between runs, outside the repository, in the user's cache folder.
 
 The blameless-language lint and the PII scan read nothing but a record's own text (the
 PII scan also whether the record is public), and they are most of the time a check
@@ -6,33 +6,57 @@ takes. For a file whose text has not changed since the last run, their findings 
 read back instead of computed again, the way ruff and mypy cache per-file results.
 Every other rule runs every time.
 
+Nothing a pull request can write is ever believed. The cache lives under the user's
+cache folder (``$INCIDENTOPS_CACHE_DIR``, else ``$XDG_CACHE_HOME/incidentops`` or
+``~/.cache/incidentops``), never in the registry: a ``.incidentops-cache/`` folder in a
+repository is not read at all (a whole check reports it). Every cache file is
+authenticated with a key made on first use in that folder (random, mode 0600), so a
+file this account's incidentops did not write cannot verify. A cache folder inside the
+registry or its git work tree is refused. A cache file is opened without following
+symbolic links and without blocking, and read only when it is a regular file of this
+user of bounded size; anything else (a FIFO, a device, a directory, a huge, unreadable,
+forged, truncated or malformed file) is ignored with a warning and rewritten.
+
 An entry is used only when everything it was computed from is the same: the file's
 content (a BLAKE2 digest), the record's visibility (PII), the incidentops version, the
-source of the modules that produce those findings, and the policy. The file is JSON,
-never pickle (the folder could arrive through Git from anyone); a missing, unreadable,
-malformed or stale file is an empty cache. It is written atomically, and a registry
-that cannot be written to simply runs without it. The folder holds its own
-``.gitignore``, so it never shows up in ``git status``.
+source of the modules that produce those findings, and the policy. Entries are spread
+over a fixed number of files by path, so a check of one file reads and writes one
+small file, not the whole registry's entries. The files are JSON, never pickle.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import hmac
 import json
+import os
+import secrets
+import shutil
+import stat
 import sys
+import tempfile
+import zlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from incidentops import __version__
 from incidentops.findings import Finding
-from incidentops.fsio import write_text_atomic
 
 #: the key of a run's ResultCache in ``CheckContext.cache`` (the text rules look it up there)
 RESULT_CACHE = "text.result-cache"
-CACHE_DIR = ".incidentops-cache"
-CACHE_FILE = "text-checks.json"
-FORMAT = 1
+#: where older versions kept the cache, in the registry; never read now
+LEGACY_DIR = ".incidentops-cache"
+#: overrides the folder of incidentops's caches
+CACHE_ENV = "INCIDENTOPS_CACHE_DIR"
+FORMAT = 2
+#: entries are spread over this many files, by path
+BUCKETS = 64
+#: a cache file larger than this was not written by a check: it is not read
+MAX_BYTES = 64 << 20
+KEY_FILE = "key"
+KEY_BYTES = 32
 #: the modules whose code decides the cached findings: a change to any of them empties the cache
 SOURCES = (
     "incidentops.yamlio",
@@ -45,7 +69,29 @@ SOURCES = (
     "incidentops.checks.cache",
 )
 
+_O_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+
 Entry = tuple[str, str, list[Finding]]  # content digest, variant, findings
+
+
+def in_ci() -> bool:
+    """Whether this runs in continuous integration (``CI`` set, as GitHub Actions and most CI services do)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def user_cache_root() -> Path:
+    """The folder of incidentops's caches for this user."""
+    explicit = os.environ.get(CACHE_ENV, "")
+    if explicit:
+        return Path(explicit).expanduser().absolute()
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        xdg = os.environ.get("XDG_CACHE_HOME", "")
+        base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
+    return base / "incidentops"
 
 
 def digest(text: str) -> str:
@@ -73,36 +119,204 @@ def salt(policy: Any) -> str | None:
     return h.hexdigest()
 
 
-class ResultCache:
-    """Cached findings by (rule, file); new results are collected for saving."""
+def bucket_of(path: str) -> int:
+    return zlib.crc32(path.encode("utf-8", "surrogatepass")) % BUCKETS
 
-    def __init__(self, root: Path, salt: str) -> None:
+
+class Refused(Exception):
+    """A cache file that is not read: why."""
+
+
+def read_bounded(path: Path, limit: int = MAX_BYTES, private: bool = False) -> bytes | None:
+    """The bytes of ``path`` when it is a regular file of this user of at most ``limit`` bytes.
+
+    None when it does not exist. Raises Refused for anything else, without reading it:
+    a symbolic link (never followed), a FIFO or device (opened without blocking, never
+    read), a directory, a file of another user, a larger file, an unreadable one.
+    ``private``: also refuse a file that others may read (the key).
+    """
+    try:
+        fd = os.open(path, _O_FLAGS)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if path.is_symlink():
+            raise Refused("it is a symbolic link") from None
+        raise Refused(f"it cannot be opened ({exc.strerror})") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise Refused("it is not a regular file")
+        if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+            raise Refused("it belongs to another user")
+        if os.name == "posix" and info.st_mode & (0o077 if private else 0o022):
+            raise Refused("other users may " + ("read or write it" if private else "write to it"))
+        if info.st_size > limit:
+            raise Refused(f"it holds {info.st_size} bytes, more than a cache file ever does ({limit})")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:
+            try:
+                chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            except BlockingIOError:
+                raise Refused("it cannot be read without waiting") from None
+            except OSError as exc:
+                raise Refused(f"it cannot be read ({exc.strerror})") from None
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise Refused(f"it grew past {limit} bytes while being read")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically, readable by this user only (never through a link)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # mode 0600
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _inside(folder: Path, roots: Iterable[Path]) -> Path | None:
+    for root in roots:
+        if folder == root or root in folder.parents:
+            return root
+    return None
+
+
+def _work_tree(root: Path) -> Path | None:
+    """The git work tree holding ``root`` (the nearest folder with a ``.git``), if any."""
+    for folder in (root, *root.parents):
+        if os.path.lexists(folder / ".git"):
+            return folder
+    return None
+
+
+class ResultCache:
+    """Cached findings by (rule, file) of one registry; new results are collected for saving.
+
+    ``problems`` says, in words for people, which cache files were ignored and why.
+    """
+
+    def __init__(self, root: Path, salt: str, folder: Path, key: bytes) -> None:
         self.root = root
         self.salt = salt
-        # entries as read from the file, checked only when used (a check of one file
-        # should not pay for validating the whole registry's entries)
-        self.stored: dict[str, Any] = {}
+        self.folder = folder  # this registry's cache files
+        self.key = key
+        self.problems: list[str] = []
+        # per bucket: entries as read from its file, checked only when used (a check of one
+        # file should not pay for validating the whole registry's entries)
+        self.stored: dict[int, dict[str, Any]] = {}
         self.new: dict[str, Entry] = {}
         self._last: tuple[str, str] = ("", digest(""))  # the last text digested, and its digest
+        self._refused: bool | None = None
 
-    @property
-    def file(self) -> Path:
-        return self.root / CACHE_DIR / CACHE_FILE
-
+    # ---- opening -----------------------------------------------------------
     @classmethod
-    def load(cls, root: Path, salt: str) -> ResultCache:
-        """The cache of ``root``; empty when absent, unreadable, malformed or made with another salt."""
-        cache = cls(root, salt)
+    def open(cls, root: Path, salt: str, base: Path | None = None) -> tuple[ResultCache | None, list[str]]:
+        """The cache of the registry at ``root``, or None and why it cannot be used.
+
+        ``base`` is the folder of incidentops's caches (default: ``user_cache_root()``).
+        """
+        root = root.resolve()
         try:
-            raw = json.loads(cache.file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return cache
-        if not isinstance(raw, dict) or raw.get("format") != FORMAT or raw.get("salt") != salt:
-            return cache
-        entries = raw.get("entries")
-        if isinstance(entries, dict):
-            cache.stored = entries
-        return cache
+            base = (base or user_cache_root()).resolve()
+        except (OSError, RuntimeError) as exc:
+            return None, [f"the result cache is not used: its folder cannot be found ({exc})"]
+        tree = _work_tree(root)
+        inside = _inside(base, [root] + ([tree] if tree is not None else []))
+        if inside is not None:
+            return None, [
+                f"the result cache is not used: its folder {base} is inside {'the registry' if inside == root else 'the git work tree'} "
+                f"{inside}, where a commit could plant it; set {CACHE_ENV} to a folder outside the repository"
+            ]
+        try:
+            key = _key(base)
+        except Refused as exc:
+            return None, [f"the result cache is not used: the key {base / KEY_FILE} is not trusted: {exc}; "
+                          f"delete {base} to start afresh"]
+        except OSError as exc:
+            return None, [f"the result cache is not used: its key cannot be made in {base} ({exc.strerror})"]
+        name = hashlib.blake2b(os.fsencode(root), digest_size=10).hexdigest()
+        return cls(root, salt, base / "check" / name, key), []
+
+    # ---- reading -----------------------------------------------------------
+    def _file(self, bucket: int) -> Path:
+        return self.folder / f"{bucket:02d}.json"
+
+    def _bucket(self, bucket: int) -> dict[str, Any]:
+        rows = self.stored.get(bucket)
+        if rows is None:
+            rows = self.stored[bucket] = self._read(bucket)
+        return rows
+
+    def _read(self, bucket: int) -> dict[str, Any]:
+        if self._folder_refused():
+            return {}
+        file = self._file(bucket)
+        try:
+            raw = read_bounded(file)
+        except Refused as exc:
+            self.problems.append(f"ignored the result cache file {file}: {exc}")
+            return {}
+        if raw is None:
+            return {}
+        mac, _, body = raw.partition(b"\n")
+        if not hmac.compare_digest(mac, self._mac(body)):
+            self.problems.append(f"ignored the result cache file {file}: it was not written by incidentops "
+                                 "under this account (its authentication code does not match)")
+            return {}
+        try:
+            data = json.loads(body)
+        except ValueError:
+            self.problems.append(f"ignored the result cache file {file}: it is not valid JSON")
+            return {}
+        if (
+            not isinstance(data, dict) or data.get("format") != FORMAT or data.get("salt") != self.salt
+            or data.get("root") != str(self.root) or data.get("bucket") != bucket
+            or not isinstance(data.get("entries"), dict)
+        ):
+            return {}  # made by another version, policy or registry: stale, not wrong
+        entries: dict[str, Any] = data["entries"]
+        return entries
+
+    def _folder_refused(self) -> bool:
+        """Whether this registry's cache folder is something else than a folder of this user (then unread)."""
+        if self._refused is None:
+            self._refused = False
+            try:
+                info = os.lstat(self.folder)
+            except FileNotFoundError:
+                return False
+            except OSError as exc:
+                why = f"it cannot be read ({exc.strerror})"
+            else:
+                if not stat.S_ISDIR(info.st_mode):
+                    why = "it is not a folder (a symbolic link is never followed)"
+                elif hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+                    why = "it belongs to another user"
+                else:
+                    return False
+            self._refused = True
+            self.problems.append(f"ignored the result cache folder {self.folder}: {why}")
+        return self._refused
+
+    def preload(self) -> None:
+        """Read every cache file now (before forking workers, and before a whole check prunes)."""
+        for bucket in range(BUCKETS):
+            self._bucket(bucket)
+
+    def _mac(self, body: bytes) -> bytes:
+        return hashlib.blake2b(body, key=self.key, digest_size=32).hexdigest().encode()
 
     def _digest(self, text: str) -> str:
         # the rules of one file run one after the other: digest its text once
@@ -115,11 +329,12 @@ class ResultCache:
         key = f"{rule}\0{path}"
         entry = self.new.get(key)
         if entry is None:
-            entry = _entry(key, self.stored.get(key))
+            entry = _entry(key, self._bucket(bucket_of(path)).get(key))
         if entry is None or entry[1] != variant or entry[0] != self._digest(text):
             return None
         return list(entry[2])
 
+    # ---- collecting and saving ---------------------------------------------
     def put(self, rule: str, path: str, text: str, variant: str, findings: Iterable[Finding]) -> None:
         self.new[f"{rule}\0{path}"] = (self._digest(text), variant, list(findings))
 
@@ -132,30 +347,96 @@ class ResultCache:
         self.new.update(entries)
 
     def save(self, keep: Iterable[str] | None = None) -> bool:
-        """Write the cache atomically; ``keep`` (paths) drops entries of files no longer checked.
+        """Write the cache files that changed; ``keep`` (paths) drops entries of files no longer checked.
 
         Returns False when the folder cannot be written (the check goes on without a cache).
         """
-        rows = dict(self.stored)
-        for key, entry in self.new.items():
-            rows[key] = [entry[0], entry[1], [_finding_row(f) for f in entry[2]]]
+        dirty: set[int] = set()
         if keep is not None:
+            self.preload()
             wanted = set(keep)
-            rows = {key: row for key, row in rows.items() if key.partition("\0")[2] in wanted}
-        if not self.new and len(rows) == len(self.stored):
-            return True  # nothing changed
-        payload = {"format": FORMAT, "salt": self.salt, "entries": rows}
-        folder = self.root / CACHE_DIR
+            for bucket, rows in self.stored.items():
+                kept = {key: row for key, row in rows.items() if key.partition("\0")[2] in wanted}
+                if len(kept) != len(rows):
+                    self.stored[bucket] = kept
+                    dirty.add(bucket)
+        for key, entry in self.new.items():
+            bucket = bucket_of(key.partition("\0")[2])
+            rows = self._bucket(bucket)
+            row = [entry[0], entry[1], [_finding_row(f) for f in entry[2]]]
+            if rows.get(key) != row:
+                rows[key] = row
+                dirty.add(bucket)
+        self.new = {}
+        if not dirty:
+            return True
         try:
-            folder.mkdir(exist_ok=True)
-            ignore = folder / ".gitignore"
-            if not ignore.exists():
-                write_text_atomic(ignore, "# written by incidentops check: a local cache, never committed\n*\n")
-            write_text_atomic(self.file, json.dumps(payload, separators=(",", ":")))
-        except OSError:
+            self._prepare_folder()
+            for bucket in sorted(dirty):
+                body = json.dumps(
+                    {"format": FORMAT, "salt": self.salt, "root": str(self.root), "bucket": bucket,
+                     "entries": self.stored[bucket]},
+                    separators=(",", ":"),
+                ).encode()
+                _write_private(self._file(bucket), self._mac(body) + b"\n" + body)
+        except OSError as exc:
+            self.problems.append(f"the result cache could not be saved in {self.folder} ({exc.strerror or exc})")
             return False
-        self.stored, self.new = rows, {}
         return True
+
+    def _prepare_folder(self) -> None:
+        if self._folder_refused():
+            raise OSError(f"{self.folder} is not a folder of this user")
+        if self.folder.is_dir():
+            return
+        self.folder.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.folder.mkdir(mode=0o700)
+        (self.folder / "root").write_text(str(self.root) + "\n", encoding="utf-8")
+        _forget_gone_registries(self.folder.parent, self.folder)
+
+
+def _forget_gone_registries(folder: Path, mine: Path) -> None:
+    """Delete the caches of registries that no longer exist (run when a new registry's cache is made)."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        if entry.path == str(mine) or not entry.is_dir(follow_symlinks=False):
+            continue
+        try:
+            recorded = read_bounded(Path(entry.path) / "root", 1 << 16)
+        except Refused:
+            continue
+        if recorded is None:
+            continue
+        where = recorded.decode("utf-8", "replace").strip()
+        if where and Path(where).is_absolute() and not os.path.isdir(where):
+            shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _key(base: Path) -> bytes:
+    """This user's cache key (made on first use: random, readable by this user only)."""
+    path = base / KEY_FILE
+    raw = read_bounded(path, 1024, private=True)
+    if raw is None:
+        base.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".key.", dir=base)  # mode 0600
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(secrets.token_hex(KEY_BYTES).encode())
+            with contextlib.suppress(FileExistsError):  # another check made it first: use theirs
+                os.link(tmp, path)
+        finally:
+            os.unlink(tmp)
+        raw = read_bounded(path, 1024, private=True)
+    try:
+        key = bytes.fromhex((raw or b"").decode("ascii"))
+    except ValueError:
+        key = b""
+    if len(key) != KEY_BYTES:
+        raise Refused(f"it does not hold a {KEY_BYTES}-byte key")
+    return key
 
 
 def _finding_row(finding: Finding) -> list[Any]:

@@ -18,7 +18,7 @@ def _targets(registry: Registry, paths: tuple[Path, ...]) -> list[str] | None:
     if not paths:
         return None
     wanted: list[str] = []
-    every = registry.all_paths()
+    every: list[str] | None = None  # listed only when a folder is asked for (a stat of every record)
     for raw in paths:
         full = raw.resolve()
         if not full.exists():
@@ -29,6 +29,8 @@ def _targets(registry: Registry, paths: tuple[Path, ...]) -> list[str] | None:
             continue  # outside the registry: nothing to check
         if full.is_dir():
             prefix = "" if rel == "." else rel + "/"
+            if every is None:
+                every = registry.all_paths()
             wanted.extend(p for p in every if p.startswith(prefix))
         elif kind_of(rel) is not None:
             wanted.append(rel)
@@ -41,9 +43,10 @@ def _targets(registry: Registry, paths: tuple[Path, ...]) -> list[str] | None:
 @as_of_option
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="text for people, json for tools, github for workflow annotations.")
-@click.option("--no-cache", is_flag=True,
-              help="Recompute every finding; do not read or write .incidentops-cache/.")
-def command(paths: tuple[Path, ...], root: Path | None, as_of: str | None, fmt: str, no_cache: bool) -> int:
+@click.option("--cache/--no-cache", "cache", default=None,
+              help="Read and refresh this user's result cache (default: yes, except under CI)."
+              " --no-cache recomputes every finding and reads and writes no cache.")
+def command(paths: tuple[Path, ...], root: Path | None, as_of: str | None, fmt: str, cache: bool | None) -> int:
     """Validate registry records: schema, cross-references, severity policy,
     postmortems, blameless language and PII.
 
@@ -57,7 +60,9 @@ def command(paths: tuple[Path, ...], root: Path | None, as_of: str | None, fmt: 
     Exit status: 0 clean (warnings allowed), 1 errors found, 2 usage or unreadable input.
 
     The blameless-language and PII findings of files unchanged since the last run are
-    read back from .incidentops-cache/ (git-ignored; --no-cache skips it).
+    read back from this user's cache folder (~/.cache/incidentops, or
+    $INCIDENTOPS_CACHE_DIR), never from the repository. Under CI (the CI variable
+    set) no cache is used unless --cache is given.
     """
     if root is None and paths:
         first = paths[0].resolve()
@@ -70,7 +75,11 @@ def command(paths: tuple[Path, ...], root: Path | None, as_of: str | None, fmt: 
         if fmt == "json":
             click.echo("[]")
         return 0
-    findings = check_registry(registry, parse_as_of(as_of), targets, cache=not no_cache)
+    if cache is None:
+        from incidentops.checks.cache import in_ci
+
+        cache = not in_ci()
+    findings = check_registry(registry, parse_as_of(as_of), targets, cache=cache, warn=_warn)
     checked = len(targets) if targets is not None else len(registry.all_paths())
     if fmt == "json":
         click.echo(render(findings, fmt))
@@ -80,6 +89,10 @@ def command(paths: tuple[Path, ...], root: Path | None, as_of: str | None, fmt: 
         if fmt == "text":
             click.echo(summary(findings, checked), err=True)
     return 1 if any(f.is_error for f in findings) else 0
+
+
+def _warn(message: str) -> None:
+    click.echo(f"incidentops: warning: {message}", err=True)
 
 
 def _root_from(path: Path) -> Path:
