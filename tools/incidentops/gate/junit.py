@@ -189,6 +189,12 @@ class _Stream:
                 raise self.refuse(line, col, *self.unknown_element(tag, parent, allowed))
         known = _ATTRIBUTES[tag]
         for name, value in attrib.items():
+            if name not in known and (name == "xmlns" or name.startswith("xmlns:")):
+                raise self.refuse(
+                    line, col, f"<{tag}> declares an XML namespace ({name}={_quote(value)}), which the gate does not read",
+                    "write the report without namespaces, as test runners do: a namespaced <failure> "
+                    "would otherwise be a failure the gate cannot see",
+                )
             if name not in known:
                 close = difflib.get_close_matches(name, sorted(known), n=1)
                 guess = f"did you mean {close[0]}? " if close else ""
