@@ -125,7 +125,7 @@ def generate(out: Path, public: bool, config_file: Path | None, root: Path | Non
     their docs_dir at OUT.
     """
     root_dir = resolve_root(root)
-    public = public or settings.env_public()
+    public = settings.env_public() or public
     config_path = config_file or root_dir / "mkdocs.yml"
     config = _read_mkdocs_yml(config_path) if config_path.is_file() else {"docs_dir": str(root_dir / "docs")}
     moment = parse_as_of(as_of)
@@ -284,7 +284,7 @@ def build(public: bool, strict: bool, site_dir: Path | None, config_file: Path |
     root_dir = resolve_root(root)
     config_path = _config_path(config_file, root_dir)
     moment = parse_as_of(as_of)
-    public = public or settings.env_public()  # an unknown INCIDENTOPS_PUBLIC is exit 2 before anything runs
+    public = settings.env_public() or public  # an unknown INCIDENTOPS_PUBLIC is exit 2 before anything runs
     steps = _Steps()
     overrides: dict[str, Any] = {"config_file": str(config_path), "strict": strict or None}
     if site_dir is not None:

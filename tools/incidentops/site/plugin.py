@@ -108,7 +108,7 @@ class IncidentOpsPlugin(BasePlugin[PluginConfig]):  # type: ignore[no-untyped-ca
     @property
     def public(self) -> bool:
         try:
-            return bool(self.config.public) or settings.env_public()
+            return settings.env_public() or bool(self.config.public)
         except IncidentOpsError as exc:
             raise PluginError(f"incidentops: {exc.message} ({exc.hint})") from exc
 
