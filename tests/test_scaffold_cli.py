@@ -89,3 +89,24 @@ def test_editor_settings_are_generated_from_the_kinds():
     from incidentops.kinds import editor_settings
 
     assert (REPO / ".vscode/settings.json").read_text() == editor_settings()
+
+
+def test_init_never_writes_through_a_link_in_the_target(tmp_path: Path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    target = tmp_path / "reg"
+    target.mkdir()
+    (target / "incidents").symlink_to(outside, target_is_directory=True)
+    result = run_cli("init", str(target))
+    assert result.code == 2, result.out + result.err
+    assert "refusing to write" in result.err and "symbolic link" in result.err
+    assert list(outside.iterdir()) == []
+
+
+def test_init_through_a_linked_parent_works(tmp_path: Path):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real", target_is_directory=True)
+    result = run_cli("init", str(tmp_path / "link" / "reg"))
+    assert result.code == 0, result.err
+    assert (tmp_path / "real" / "reg" / "incidents" / ".gitkeep").is_file()
+    assert (tmp_path / "real" / "reg" / "schemas" / "incident.schema.json").is_file()
