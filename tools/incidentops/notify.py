@@ -386,6 +386,7 @@ class SentState:
     sent: dict[str, dict[str, str]]
     pending: dict[str, dict[str, Any]]
     warning: str = ""
+    save_error: str = ""
 
     @classmethod
     def load(cls, root: Path, path: Path) -> SentState:
@@ -406,10 +407,15 @@ class SentState:
         return cls(path, {}, {}, warning)
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        """Write the state; a failure never stops a notice from being sent (it is remembered in ``save_error``)."""
         text = json.dumps({"version": 1, "sent": self.sent, "pending": self.pending}, indent=2,
                           ensure_ascii=False, sort_keys=True) + "\n"
-        write_text_atomic(self.path, text)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            write_text_atomic(self.path, text)
+        except (OSError, IncidentOpsError) as exc:
+            detail = exc.message if isinstance(exc, IncidentOpsError) else str(exc)
+            self.save_error = f"cannot save {self.path} ({detail}): the next run may send these notices again"
 
 
 @dataclass(frozen=True, slots=True)

@@ -297,6 +297,8 @@ def _after_merge(root: Path, since: str, state_path: Path, dry_run: bool, timeou
             f"interrupted while sending: every notice not yet acknowledged is kept pending in {state_path}",
             "run the same command again to send them",
         ) from None
+    if state.save_error:
+        click.echo(f"warning: {state.save_error}", err=True)
     failed = [r for r in results if not r.ok]
     if failed:
         click.echo(f"{len(failed)} delivery(ies) failed; kept pending in {state_path} for the next run", err=True)
