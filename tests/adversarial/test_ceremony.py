@@ -287,7 +287,7 @@ def test_ctrl_c_during_a_slow_webhook_after_merge_keeps_the_notice_pending(repo:
     repo.commit("Retire regression_INC_003", date="2026-10-21T09:00:00Z")
     state = tmp_path / "ci" / "sent.json"
     webhook.slow = True
-    code, out, err = interrupt_when(
+    code, _, err = interrupt_when(
         start(repo, "lifecycle", "notify", "--since", before, "--state", str(state), env={}), webhook.arrived)
     assert code == 130
     assert "Aborted." not in err
