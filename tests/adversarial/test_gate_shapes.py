@@ -369,7 +369,7 @@ def record(repo: GitRepo, results: Path, name: str) -> Result:
 
 @pytest.mark.parametrize(
     "change",
-    ["modified", "staged", "untracked-test", "policy", "deleted", "edited-release"],
+    ["modified", "staged", "untracked-test", "ignored-archive", "policy", "deleted", "edited-release"],
 )
 def test_record_on_a_dirty_tree_is_refused(registry: GitRepo, tmp_path: Path, change: str) -> None:
     results = jsonl(registry.path, tmp_path / "r.jsonl")
@@ -387,6 +387,11 @@ def test_record_on_a_dirty_tree_is_refused(registry: GitRepo, tmp_path: Path, ch
         text = registry.read("regressions/regression_INC_008.yaml")
         (registry.path / "regressions" / "archive" / "regression_INC_099.yaml").write_text(
             text.replace("regression_INC_008", "regression_INC_099"))
+    elif change == "ignored-archive":  # a record git does not show is still a record the gate reads
+        registry.write(".gitignore", "regressions/archive/\n")
+        registry.commit("Ignore the archive", date="2026-11-22T09:00:00Z")
+        (registry.path / "regressions" / "archive" / "regression_INC_099.yaml").write_text(
+            registry.read("regressions/regression_INC_008.yaml").replace("regression_INC_008", "regression_INC_099"))
     elif change == "policy":
         edit(registry, "incidentops.yaml", "blocking_states: [ACTIVE]", "blocking_states: [ACTIVE]  # same")
     else:

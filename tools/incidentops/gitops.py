@@ -108,7 +108,7 @@ def uncommitted(root: Path, pathspecs: Sequence[str]) -> list[tuple[str, str]] |
     porcelain code (``??`` untracked, ``!!`` ignored); paths are relative to the
     repository's top. ``None`` when ``root`` is not in a git work tree.
     """
-    proc = _git(root, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignored=matching",
+    proc = _git(root, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignored=traditional",
                 "--no-renames", "--", *pathspecs)
     if proc.returncode != 0:
         message = proc.stderr.decode("utf-8", "replace")
