@@ -326,6 +326,15 @@ def test_ctrl_c_during_a_slow_webhook_of_a_local_decision_keeps_it_queued(repo: 
     ]
     assert "state: MONITORING" in repo.read("regressions/regression_INC_001.yaml")
     assert len(json.loads(repo.read(".incidentops/pending-notifications.json"))["pending"]) == 1
+    webhook.release.set()
+    webhook.release, webhook.arrived = threading.Event(), threading.Event()
+    code, _, err = interrupt_when(start(repo, "lifecycle", "notify", "--retry", env={}), webhook.arrived)
+    assert (code, err.splitlines()) == (130, [
+        "incidentops: error: interrupted while sending: every notice not yet delivered stays queued in"
+        " .incidentops/pending-notifications.json",
+        "  hint: run `incidentops lifecycle notify --retry` again",
+    ])
+    assert len(json.loads(repo.read(".incidentops/pending-notifications.json"))["pending"]) == 1
     webhook.slow = False
     webhook.release.set()
     assert cli(repo, "lifecycle", "notify", "--retry").code == 0

@@ -250,7 +250,13 @@ def notify_command(retry: bool, since: str | None, state: Path | None, dry_run: 
     if state is not None or dry_run:
         raise IncidentOpsError("--state and --dry-run go with --since", "drop them")
     targets = notify.webhooks(Registry(registry_root).policy)
-    result = notify.retry_pending(registry_root, targets, timeout)
+    try:
+        result = notify.retry_pending(registry_root, targets, timeout)
+    except KeyboardInterrupt:
+        raise notify.Interrupted(
+            f"interrupted while sending: every notice not yet delivered stays queued in {notify.PENDING_FILE}",
+            "run `incidentops lifecycle notify --retry` again",
+        ) from None
     for delivery in result.sent:
         click.echo(f"webhook {delivery.webhook.name}: delivered")
     for delivery in result.failed:
