@@ -237,13 +237,16 @@ def test_misspelt_suite_warns(example: Path):
     rel = "regressions/regression_INC_008.yaml"
     edit(example, rel, "suite: model-safety-regression-suite", "suite: model-safety-regresion-suite")
     findings = [f for f in check(example, rel) if f.rule == "gate.suite"]
-    assert [(f.line, f.col, f.level) for f in findings] == [(5, 8, "warning")]
+    assert [(f.line, f.col, f.level) for f in findings] == [(5, 8, "error")]
     assert findings[0].hint.startswith("did you mean 'model-safety-regression-suite'?")
 
 
 def test_a_distinct_second_suite_is_fine(example: Path):
     rel = "regressions/regression_INC_008.yaml"
     edit(example, rel, "suite: model-safety-regression-suite", "suite: persona-abuse-suite")
+    assert located(check(example, rel), "gate.suite") == [(rel, 5, "error")]
+    edit(example, "incidentops.yaml", "  suites: [model-safety-regression-suite]",
+         "  suites: [model-safety-regression-suite, persona-abuse-suite]")
     assert located(check(example, rel), "gate.suite") == []
 
 

@@ -71,7 +71,7 @@ def with_state(text: str, old: str, new: str) -> str:
 def test_monitor_then_activate_then_keep_edit_the_file_and_append_decisions(repo: GitRepo) -> None:
     original = repo.read("regressions/regression_INC_001.yaml")
     result = cli(repo, "lifecycle", "monitor", "regression_INC_001", "--reason", "Re-verify on aurora-2.1 first",
-                 "--as-of", "2026-10-02T10:00:00Z")
+                 "--approver", "Safety council chair", "--as-of", "2026-10-02T10:00:00Z")
     assert result.code == 0, result.err
     assert result.out.splitlines()[:3] == [
         "regression_INC_001: MONITOR (ACTIVE -> MONITORING)",
@@ -79,7 +79,8 @@ def test_monitor_then_activate_then_keep_edit_the_file_and_append_decisions(repo
         "  notice: Regression test regression_INC_001 moved to MONITORING: Re-verify on aurora-2.1 first",
     ]
     expected = with_state(original, "ACTIVE", "MONITORING") + decision_lines(
-        "2026-10-02T10:00:00Z", "MONITOR", "ACTIVE", "MONITORING", "Re-verify on aurora-2.1 first", "Safety Team")
+        "2026-10-02T10:00:00Z", "MONITOR", "ACTIVE", "MONITORING", "Re-verify on aurora-2.1 first", "Safety Team",
+        "Safety council chair")
     assert repo.read("regressions/regression_INC_001.yaml") == expected
 
     assert cli(repo, "lifecycle", "activate", "regression_INC_001", "--reason", "Passes on aurora-2.1",
@@ -88,6 +89,7 @@ def test_monitor_then_activate_then_keep_edit_the_file_and_append_decisions(repo
                "--approver", "Safety council chair", "--as-of", "2026-10-04T10:00:00Z").code == 0
     expected = original + decision_lines(
         "2026-10-02T10:00:00Z", "MONITOR", "ACTIVE", "MONITORING", "Re-verify on aurora-2.1 first", "Safety Team",
+        "Safety council chair",
     ) + decision_lines(
         "2026-10-03T10:00:00Z", "ACTIVATE", "MONITORING", "ACTIVE", "Passes on aurora-2.1", "Safety Team",
     ) + decision_lines(
@@ -113,16 +115,17 @@ def test_monitor_then_activate_then_keep_edit_the_file_and_append_decisions(repo
          "regression_INC_007 (RETIRED): RETIRED is terminal; a retired test is never changed again",
          "write a new regression test with a new id if the attack came back"),
         (("deprecate", "regression_INC_002", "--reason", "x"),
-         "regression_INC_002 (ACTIVE): a SEV-1 test needs an approver for DEPRECATE",
+         "regression_INC_002 (ACTIVE): ACTIVE -> DEPRECATED loosens the test's hold on releases and needs an"
+         " approver for DEPRECATE",
          "pass --approver: someone other than you (Safety Team)"),
         (("monitor", "regression_INC_004", "--reason", "x", "--approver", " safety  team "),
-         "regression_INC_004 (ACTIVE): the approver of a SEV-0 test must be someone other than the requester"
-         " (Safety Team)", "ask another member of the safety council to approve"),
+         "regression_INC_004 (ACTIVE): ACTIVE -> MONITORING loosens the test's hold on releases: the approver must"
+         " be someone other than the requester (Safety Team)", "ask another member of the safety council to approve"),
         (("deprecate", "regression_INC_002", "--reason", "x", "--approver", "Safety council chair"),
          "regression_INC_002 (ACTIVE): DEPRECATE refused: it is a SEV-1 test (SEV-0/1 tests stay)",
          "add an approved exception to regressions/regression_INC_002.yaml: `override: {reason: ..., approver: ...}`"
          " (reviewed in the pull request), then run the command again"),
-        (("deprecate", "regression_INC_005", "--reason", "x"),
+        (("deprecate", "regression_INC_005", "--reason", "x", "--approver", "Safety council chair"),
          "regression_INC_005 (ACTIVE): DEPRECATE refused: it is 163 days old, younger than the 365-day minimum"
          " (in the suite since 2026-05-10)",
          "add an approved exception to regressions/regression_INC_005.yaml: `override: {reason: ..., approver: ...}`"
@@ -139,7 +142,8 @@ def test_monitor_then_activate_then_keep_edit_the_file_and_append_decisions(repo
          "regression_INC_003 (DEPRECATED): reason code 'BORED' is not in the policy",
          "one of: ATTACK_PATCHED, ATTACK_OBSOLETE, PRODUCT_CHANGED, ARCHITECTURE_CHANGED, DUPLICATE, SUPERSEDED"),
         (("retire", "regression_INC_003", "--reason", "x", "--reason-code", "DUPLICATE"),
-         "regression_INC_003 (DEPRECATED): retiring needs an approver for the audit entry", "pass --approver ROLE"),
+         "regression_INC_003 (DEPRECATED): DEPRECATED -> RETIRED loosens the test's hold on releases and needs an"
+         " approver for RETIRE", "pass --approver: someone other than you (Safety Team)"),
     ],
 )
 def test_the_policy_refuses(template: GitRepo, args: tuple[str, ...], message: str, hint: str,
@@ -386,7 +390,8 @@ def use_webhook(repo: GitRepo, url: str) -> None:
         "  webhooks: []\n", f"  webhooks:\n    - name: council\n      url: {url}\n"))
 
 
-MONITOR_ARGS = ("lifecycle", "monitor", "regression_INC_001", "--reason", "Flaky on aurora-2.1", "--as-of", WHEN)
+MONITOR_ARGS = ("lifecycle", "monitor", "regression_INC_001", "--reason", "Flaky on aurora-2.1",
+                "--approver", "Safety council chair", "--as-of", WHEN)
 MONITOR_PAYLOAD = {
     "event": "regression_test.monitor",
     "text": "Regression test regression_INC_001 moved to MONITORING: Flaky on aurora-2.1",
@@ -399,7 +404,7 @@ MONITOR_PAYLOAD = {
     "reason": "Flaky on aurora-2.1",
     "reason_code": None,
     "requested_by": "Safety Team",
-    "approver": None,
+    "approver": "Safety council chair",
     "at": WHEN,
     "path": "regressions/regression_INC_001.yaml",
     "audit_entry": None,

@@ -315,7 +315,8 @@ def test_ctrl_c_during_a_slow_webhook_of_a_local_decision_keeps_it_queued(repo: 
     use_webhook(repo, webhook.url)
     webhook.slow = True
     code, _, err = interrupt_when(
-        start(repo, "lifecycle", "monitor", "regression_INC_001", "--reason", "Flaky", "--as-of", WHEN, env={}),
+        start(repo, "lifecycle", "monitor", "regression_INC_001", "--reason", "Flaky", "--approver",
+              "Safety council chair", "--as-of", WHEN, env={}),
         webhook.arrived)
     assert code == 130
     assert err.splitlines() == [
@@ -504,8 +505,8 @@ def test_a_decision_dated_before_the_last_one_is_refused(repo: GitRepo) -> None:
 
 def test_decisions_dated_now_or_in_order_are_recorded_in_chronological_order(repo: GitRepo) -> None:
     path = "regressions/regression_INC_001.yaml"
-    assert cli(repo, "lifecycle", "monitor", "regression_INC_001", "--reason", "Flaky",
-               "--as-of", "2026-04-15T10:00:00Z").code == 0  # the same moment as the last decision
+    assert cli(repo, "lifecycle", "monitor", "regression_INC_001", "--reason", "Flaky", "--approver",
+               "Safety council chair", "--as-of", "2026-04-15T10:00:00Z").code == 0  # the same moment as the last decision
     start = datetime.now(UTC).replace(microsecond=0)
     assert cli(repo, "lifecycle", "activate", "regression_INC_001", "--reason", "Stable again").code == 0
     end = datetime.now(UTC)

@@ -49,6 +49,7 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from incidentops import notify
 from incidentops.decay import parse_time
+from incidentops.decisions import weakens
 from incidentops.errors import BlockedError, IncidentOpsError
 from incidentops.fsio import create_text_exclusive, write_text_atomic
 from incidentops.gitops import stage
@@ -67,8 +68,6 @@ TARGET_STATE: dict[str, str | None] = {
     DEPRECATE: "DEPRECATED",
     RETIRE: "RETIRED",
 }
-#: decisions that weaken a test's hold on releases: a SEV-0/1 test needs a distinct approver
-WEAKENING = (MONITOR, DEPRECATE, RETIRE)
 #: decisions that need an approved override for protected or young tests
 NEEDS_OVERRIDE = (DEPRECATE, RETIRE)
 KEPT_STATES = ("ACTIVE", "MONITORING")
@@ -143,6 +142,23 @@ def transitions(policy: Mapping[str, Any]) -> dict[str, list[str]]:
     if not isinstance(table, dict):
         return dict(_DEFAULT_TRANSITIONS)
     return {str(k): [str(s) for s in v or []] for k, v in table.items()}
+
+
+def known_suites(policy: Mapping[str, Any]) -> tuple[str, ...]:
+    """The suites the policy declares: ``regression.suites``, else just ``regression.default_suite``.
+
+    Read defensively (a policy from before ``suites`` existed, or one the caller
+    did not validate): names that are not strings are left out.
+    """
+    section = policy.get("regression")
+    section = section if isinstance(section, dict) else {}
+    declared = section.get("suites")
+    if isinstance(declared, list):
+        names = [s for s in declared if isinstance(s, str) and s]
+        if names:
+            return tuple(dict.fromkeys(names))
+    default = section.get("default_suite")
+    return (default,) if isinstance(default, str) and default else ()
 
 
 def protected_severities(policy: Mapping[str, Any]) -> tuple[str, ...]:
@@ -300,15 +316,17 @@ def plan(registry: Registry, request: Request, history: RegistryHistory | None =
     protected = severity in protected_severities(policy)
     approver = " ".join((request.approver or "").split()) or None
 
-    if protected and decision in WEAKENING:
+    if weakens(from_state, to_state):
+        # pr-check asks the same of every step that loosens a test's hold on releases
+        what = f"{from_state} -> {to_state} loosens the test's hold on releases"
         if approver is None:
             raise BlockedError(
-                f"{label}: a {severity} test needs an approver for {decision}",
+                f"{label}: {what} and needs an approver for {decision}",
                 f"pass --approver: someone other than you ({request.requested_by})",
             )
         if same_person(approver, request.requested_by):
             raise BlockedError(
-                f"{label}: the approver of a {severity} test must be someone other than the requester"
+                f"{label}: {what}: the approver must be someone other than the requester"
                 f" ({request.requested_by})",
                 "ask another member of the safety council to approve",
             )

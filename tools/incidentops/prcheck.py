@@ -57,6 +57,7 @@ from incidentops.kinds import kind_of
 from incidentops.lifecycle import (
     AUDIT_ACTION,
     has_override,
+    known_suites,
     minimum_age_days,
     protected_severities,
     same_person,
@@ -65,7 +66,6 @@ from incidentops.lifecycle import (
 from incidentops.registry import MODELS_FILE, POLICY_FILE, default_policy
 from incidentops.yamlio import Document, load_bytes
 
-DEFAULT_SUITE = "model-safety-regression-suite"
 TREE_PATHS = (POLICY_FILE, MODELS_FILE, "incidents", "regressions", "audit", "reviews", "releases", "scenarios")
 ARCHIVE = "regressions/archive/"
 _INCIDENT_FILES = {
@@ -125,16 +125,6 @@ class PrCheckResult:
         return not any(f.is_error for f in self.findings)
 
 
-def known_suites(policy: Mapping[str, Any]) -> frozenset[str]:
-    """The suites the policy knows: ``regression.suites``, else just ``regression.default_suite``."""
-    section = policy.get("regression")
-    section = section if isinstance(section, dict) else {}
-    listed = section.get("suites")
-    if isinstance(listed, list) and listed:
-        return frozenset(str(s) for s in listed)
-    return frozenset({str(section.get("default_suite") or DEFAULT_SUITE)})
-
-
 def _blocking_states(policy: Mapping[str, Any]) -> frozenset[str]:
     section = policy.get("regression")
     value = section.get("blocking_states") if isinstance(section, dict) else None
@@ -166,7 +156,7 @@ class Rules:
             protected=frozenset(protected_severities(base)) | frozenset(protected_severities(head)),
             minimum_age=max(minimum_age_days(base), minimum_age_days(head)),
             blocking=_blocking_states(base),
-            suites=known_suites(base),
+            suites=frozenset(known_suites(base)),
             accounts=accounts(base),
         )
 

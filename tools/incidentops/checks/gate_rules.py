@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections import Counter
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from incidentops.findings import ERROR, WARNING, Finding
 from incidentops.kinds import kind_of
+from incidentops.lifecycle import known_suites
 from incidentops.scaffold import default_weight, severity_level
 from incidentops.yamlio import Document
 
@@ -126,39 +126,27 @@ def scenario_file_rule(ctx: CheckContext, path: str, doc: Document) -> Iterator[
     )
 
 
-def _suite_counts(ctx: CheckContext) -> Counter[str]:
-    cached = ctx.cache.get("gate.suites")
-    if isinstance(cached, Counter):
-        return cached
-    counts: Counter[str] = Counter()
-    for _path, data in ctx.registry.tests():
-        suite = data.get("suite")
-        if isinstance(suite, str):
-            counts[suite] += 1
-    ctx.cache["gate.suites"] = counts
-    return counts
-
-
 def suite_rule(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
-    """``gate.suite``: a suite only this test uses, close to a known suite, is likely a typo."""
+    """``gate.suite``: a test belongs to a suite the policy declares (``regression.suites``).
+
+    A test of an undeclared suite (a typo, most often) would be left out of
+    ``--suite`` exports; the gate blocks on it, and ``check`` says so first.
+    A retired test of a suite since dropped is only a warning.
+    """
     suite = doc.data.get("suite")
     if not isinstance(suite, str):
         return
-    counts = _suite_counts(ctx)
-    if counts[suite] > 1:
+    known = known_suites(ctx.registry.policy)
+    if not known or suite in known:
         return
-    section = ctx.registry.policy.get("regression")
-    default = section.get("default_suite") if isinstance(section, dict) else None
-    known = {s for s, n in counts.items() if s != suite and n > 0}
-    known.add(str(default or DEFAULT_SUITE))
-    known.discard(suite)
-    close = difflib.get_close_matches(suite, sorted(known), n=1, cutoff=0.85)
-    if not close:
-        return
+    close = difflib.get_close_matches(suite, list(known), n=1, cutoff=0.6)
+    level = WARNING if doc.data.get("state") == "RETIRED" else ERROR
     yield doc.finding(
-        ("suite",), WARNING, "gate.suite",
-        f"suite '{suite}' is used by no other test and looks like '{close[0]}'",
-        f"did you mean '{close[0]}'? A test of a misspelt suite is left out of `--suite {close[0]}` exports and gates",
+        ("suite",), level, "gate.suite",
+        f"suite '{suite}' is not one of the policy's suites ({', '.join(known)})",
+        (f"did you mean '{close[0]}'? " if close else "")
+        + "a test of an undeclared suite blocks `gate --suite`; declare a new suite in incidentops.yaml"
+        " regression.suites",
     )
 
 

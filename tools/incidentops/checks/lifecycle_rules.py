@@ -175,8 +175,8 @@ def audit_rules(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding
         return
     yield doc.finding(("test_id",), ERROR, "lifecycle.audit-without-retirement",
                       f"this audit entry retires {test_id}, but {test_path} is {test.get('state')}",
-                      f"finish the ceremony (`incidentops lifecycle retire {test_id}` moves it to"
-                      " regressions/archive/ as RETIRED) or drop this entry from the pull request")
+                      f"finish the ceremony with `incidentops lifecycle retire --resume {test_id}`, or take"
+                      f" it back with `incidentops lifecycle retire --undo {test_id}`")
 
 
 def decision_rules(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:

@@ -36,13 +36,13 @@ from incidentops.gate.scope import (
     blocking_states,
     check_suite_option,
     flaky_band,
-    known_suites,
     record_test_id,
     run_states,
     select_suite,
     suite_hint,
 )
 from incidentops.gate.testresult import ERROR, FAIL, PASS, SKIP, TestResult
+from incidentops.lifecycle import known_suites
 
 PASS_DECISION = "PASS"
 BLOCK_DECISION = "BLOCK"

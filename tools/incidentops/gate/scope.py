@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from incidentops.errors import IncidentOpsError
+from incidentops.lifecycle import known_suites
 
 DEFAULT_RUN_STATES = ("ACTIVE", "MONITORING", "DEPRECATED")
 DEFAULT_BLOCKING_STATES = ("ACTIVE",)
@@ -39,22 +40,6 @@ def flaky_band(policy: Mapping[str, Any]) -> tuple[float, float]:
     if not isinstance(band, Mapping):
         return DEFAULT_FLAKY_BAND
     return float(band.get("min", DEFAULT_FLAKY_BAND[0])), float(band.get("max", DEFAULT_FLAKY_BAND[1]))
-
-
-def known_suites(policy: Mapping[str, Any]) -> tuple[str, ...]:
-    """The suites the policy declares: ``regression.suites``, else just ``regression.default_suite``.
-
-    Read defensively (a policy from before ``suites`` existed, or one the caller
-    did not validate): names that are not strings are left out.
-    """
-    section = _regression(policy)
-    declared = section.get("suites")
-    if isinstance(declared, Sequence) and not isinstance(declared, str):
-        names = [s for s in declared if isinstance(s, str) and s]
-        if names:
-            return tuple(dict.fromkeys(names))
-    default = section.get("default_suite")
-    return (default,) if isinstance(default, str) and default else ()
 
 
 def suite_hint(suite: str, known: Sequence[str]) -> str:
