@@ -286,3 +286,17 @@ def test_parallel_check_finds_what_one_process_finds(example: Path, monkeypatch:
     assert ("blameless.named-individual", "incidents/INC_003/postmortem.md") in {(f.rule, f.path) for f in many}
     assert run(example) == one  # parallel, filling the cache
     assert run(example) == one  # parallel, reading it
+
+
+def test_rule_kinds_name_exactly_the_kinds_of_those_modules_rules() -> None:
+    import importlib
+
+    for name, kinds in checks.RULE_KINDS.items():
+        assert name in checks.RULE_MODULES
+        assert set(importlib.import_module(name).RULES) == kinds, name
+
+
+def test_checking_one_file_finds_what_the_whole_check_finds_there(example: Path) -> None:
+    whole = run(example, cache=False)
+    for path in Registry(example).all_paths():
+        assert run(example, cache=False, paths=[path]) == [f for f in whole if f.path == path], path

@@ -39,7 +39,7 @@ from incidentops.checks.cache import (
     digest,
 )
 
-AS_OF = "2026-06-01"
+AS_OF = "2026-11-27T12:00:00Z"  # the example registry is clean then: exit 1 is the leak
 POSTMORTEM = "incidents/INC_001/postmortem.md"  # a public incident's postmortem
 LEAK = (
     "\n## Notes from the on-call\n\n"
@@ -164,6 +164,8 @@ def commit_tree(repo: GitRepo, source: Path, dest: str) -> None:
 def test_a_committed_forged_cache_never_hides_the_pii_credential_and_blame_findings(
     repo: GitRepo, env: dict[str, str], tmp_path: Path, ci: str
 ) -> None:
+    base = check(repo, env=env)
+    assert (base.code, base.located(), base.warnings) == (0, [], [])
     before = leaking_pull_request(repo)
     forge = tmp_path / "forged"
     forge_clean_cache(repo, forge, env)
@@ -379,3 +381,33 @@ def test_a_users_own_cache_is_used_and_a_changed_file_is_checked_again(
     whole = check(repo, env=env)
     assert whole.findings == check(repo, "--no-cache", env=env).findings
     assert whole.located() == leaked(before)
+
+
+def test_the_public_site_is_not_built_from_a_leak_a_committed_cache_calls_clean(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    from site_support import copy_registry
+
+    repo = GitRepo(copy_registry(tmp_path / "registry"))
+    repo.git("add", "-A")
+    repo.commit("The example registry", date="2026-05-01T09:00:00Z")
+    before = leaking_pull_request(repo)
+    forge = tmp_path / "forged"
+    forge_clean_cache(repo, forge, env)
+    commit_tree(repo, forge, ".cache/incidentops")
+    commit_tree(repo, forge, LEGACY_DIR)
+    repo.commit("Postmortem notes", date="2026-05-20T09:00:00Z")
+    workspace = {k: v for k, v in env.items() if k != CACHE_ENV}
+    for ci in ("", "true"):
+        site = tmp_path / f"site-{ci or 'local'}"
+        proc = subprocess.run(
+            [sys.executable, "-m", "incidentops", "site", "build", "--public", "--as-of", AS_OF, "--site-dir", str(site)],
+            cwd=repo.path, env={**workspace, "XDG_CACHE_HOME": str(repo.path / ".cache"), "CI": ci,
+                                "NO_MKDOCS_2_WARNING": "1"},
+            capture_output=True, text=True, timeout=300,
+        )
+        assert proc.returncode == 1, proc.stderr
+        for location, _level, rule in leaked(before):
+            assert f"{location}: error [{rule}]" in proc.stderr
+        assert "not building the site" in proc.stderr
+        assert not site.exists()

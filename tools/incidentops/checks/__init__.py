@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gc
 import importlib
-import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -40,6 +39,17 @@ RULE_MODULES = (
 )
 
 
+#: The record kinds some rule modules have rules for (their ``RULES`` keys), so that a check
+#: of a few files does not import what their rules do not need (these modules pull in git
+#: history, ruamel.yaml and the site templates). A module not named here is always imported;
+#: tests/test_check_cache.py keeps this table equal to the modules' ``RULES``.
+RULE_KINDS: dict[str, frozenset[str]] = {
+    "incidentops.checks.lifecycle_rules": frozenset({"review", "audit", "regression"}),
+    "incidentops.checks.ceremony_rules": frozenset({"regression", "audit"}),
+    "incidentops.checks.gate_rules": frozenset({"regression", "handoff", "release"}),
+}
+
+
 @dataclass
 class CheckContext:
     registry: Registry
@@ -47,9 +57,14 @@ class CheckContext:
     cache: dict[str, Any]
 
 
-def _rules() -> dict[str, list[Rule]]:
+def _rules(kinds: Iterable[str] | None = None) -> dict[str, list[Rule]]:
+    """The rules by kind; with ``kinds``, at least every rule of those kinds (and of ``"*"``)."""
+    wanted = None if kinds is None else frozenset(kinds)
     table: dict[str, list[Rule]] = {}
     for name in RULE_MODULES:
+        hint = RULE_KINDS.get(name)
+        if wanted is not None and hint is not None and not hint & wanted:
+            continue
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
@@ -79,9 +94,9 @@ def check_registry(
     """
     targets = list(paths) if paths is not None else registry.all_paths()
     workers = min(os.cpu_count() or 1, 8)
-    table = _rules()
+    table = _rules(_kinds(targets) if paths is not None else None)
     store = _open_cache(registry, warn) if cache else None
-    parallel = len(targets) >= PARALLEL_THRESHOLD and workers > 1 and "fork" in multiprocessing.get_all_start_methods()
+    parallel = len(targets) >= PARALLEL_THRESHOLD and workers > 1 and _can_fork()
     if store is not None and (parallel or paths is None):
         store.preload()  # workers share what the parent read; a whole check prunes every file
     with _few_collections():
@@ -106,6 +121,16 @@ def check_registry(
     if paths is None:
         findings.extend(_legacy_cache(registry))
     return sorted(set(findings), key=Finding.sort_key)
+
+
+def _kinds(paths: Iterable[str]) -> set[str]:
+    return {kind.name for kind in map(kind_of, paths) if kind is not None}
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 def _open_cache(registry: Registry, warn: Callable[[str], None] | None) -> ResultCache | None:
@@ -234,6 +259,8 @@ def _check_parallel(
     findings: list[Finding] = []
     done = 0
     _fork_state, _worker_ctx = (registry, as_of, table, store), None
+    import multiprocessing
+
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             for chunk, (result, entries) in zip(chunks, pool.imap(_check_chunk, chunks), strict=True):

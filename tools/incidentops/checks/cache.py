@@ -31,11 +31,8 @@ import hashlib
 import hmac
 import json
 import os
-import secrets
-import shutil
 import stat
 import sys
-import tempfile
 import zlib
 from collections.abc import Iterable
 from pathlib import Path
@@ -175,6 +172,8 @@ def read_bounded(path: Path, limit: int = MAX_BYTES, private: bool = False) -> b
 
 def _write_private(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically, readable by this user only (never through a link)."""
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # mode 0600
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -397,6 +396,8 @@ class ResultCache:
 
 def _forget_gone_registries(folder: Path, mine: Path) -> None:
     """Delete the caches of registries that no longer exist (run when a new registry's cache is made)."""
+    import shutil
+
     try:
         entries = list(os.scandir(folder))
     except OSError:
@@ -420,6 +421,9 @@ def _key(base: Path) -> bytes:
     path = base / KEY_FILE
     raw = read_bounded(path, 1024, private=True)
     if raw is None:
+        import secrets
+        import tempfile
+
         base.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".key.", dir=base)  # mode 0600
         try:

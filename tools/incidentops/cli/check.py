@@ -79,8 +79,14 @@ def command(paths: tuple[Path, ...], root: Path | None, as_of: str | None, fmt: 
         from incidentops.checks.cache import in_ci
 
         cache = not in_ci()
-    findings = check_registry(registry, parse_as_of(as_of), targets, cache=cache, warn=_warn)
-    checked = len(targets) if targets is not None else len(registry.all_paths())
+    total = [0]
+
+    def count(done: int, of: int) -> None:  # the whole check's file count, without listing the registry again
+        total[0] = of
+
+    findings = check_registry(registry, parse_as_of(as_of), targets, count if targets is None else None,
+                              cache=cache, warn=_warn)
+    checked = len(targets) if targets is not None else total[0]
     if fmt == "json":
         click.echo(render(findings, fmt))
     else:
