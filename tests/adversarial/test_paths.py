@@ -369,3 +369,16 @@ def test_a_latin1_terminal_gets_the_error_line_too(example: Path) -> None:
 def test_the_shipped_registry_has_no_links_where_records_are() -> None:
     """The product repository is itself a registry; its record folders hold no links."""
     assert fs_findings(check_json(REPO)[1]) == []
+
+
+def test_decay_never_reads_a_fifo_or_device_in_place_of_a_record(example: Path) -> None:
+    """`decay` reads the records itself: a record replaced by a FIFO or a link to a device is skipped, not read."""
+    fifo = example / "incidents/INC_001/incident.yaml"
+    fifo.unlink()
+    os.mkfifo(fifo)
+    device = example / "regressions/regression_INC_003.yaml"
+    device.unlink()
+    os.symlink("/dev/zero", device)
+    result = run_cli("decay", "--as-of", "2026-06-01", "--format", "json", cwd=example)
+    assert result.code in (0, 1), result.err
+    assert "regression_INC_003" not in {t["test_id"] for t in result.json()["tests"]}

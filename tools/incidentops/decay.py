@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from incidentops.fsio import FsProblem, read_registry_file
 from incidentops.history import RegistryHistory, load_history
 from incidentops.registry import Registry
-from incidentops.yamlio import load_bytes
+from incidentops.yamlio import MAX_BYTES, load_bytes
 
 KEEP = "KEEP"
 REVIEW = "REVIEW"
@@ -236,8 +237,10 @@ def read_records(
     out: dict[str, dict[str, Any]] = {}
     for number, path in enumerate(paths, start=1):
         try:
-            raw = (registry.root / path).read_bytes()
-        except OSError:
+            raw = read_registry_file(registry.root, path, MAX_BYTES)
+        except (OSError, FsProblem):
+            continue  # a link, FIFO or unreadable file: `incidentops check` reports it
+        if raw is None:
             continue
         data = load_bytes(raw, path).data
         if isinstance(data, dict):
