@@ -247,7 +247,8 @@ def _check_parallel(
     """Large registries: chunks of related files on every core (forked, sharing what is loaded)."""
     global _fork_state, _worker_ctx
     _warm(registry)
-    size = max(200, len(targets) // (workers * 4))
+    # small chunks, so that no worker is left with a long last chunk while the others wait
+    size = max(200, len(targets) // (workers * 16))
     chunks: list[list[list[str]]] = [[]]
     filled = 0
     for unit in _work_units(targets):
