@@ -55,7 +55,7 @@ def test_business_hours_sla_is_named(example: Path) -> None:
 def test_missing_answers_without_terminal_is_a_usage_error(example: Path) -> None:
     result = run_cli("assess", "--harm", "occurred", "--no-regulatory", cwd=example, input="")
     assert result.code == 2
-    assert "missing answer(s): --scope, --reputational-risk, --exploitable-at-scale/--no-exploitable-at-scale" in result.err
+    assert "missing answer(s): --scope, --reputational-risk, --exploitable-at-scale" in result.err
     assert "Traceback" not in result.err
     assert result.out == ""
 
@@ -79,7 +79,8 @@ def test_write_records_answers_and_keeps_comments(example: Path) -> None:
     assert data["severity"] == "SEV-0"
     assert data["escalation_path"] == ["Safety team", "All hands"]  # the incident's type
     assert data["incident"] == {"id": "INC_001", "path": "incidents/INC_001/incident.yaml",
-                                "declared_severity": "SEV-2", "comparison": "under-declared"}
+                                "declared_severity": "SEV-2", "comparison": "under-declared",
+                                "severity_set_from": None}
     after = inc.read_text()
     assert "  harm: occurred                # a usable template reached one user" in after
     assert "  exploitable_at_scale: true    # the attack needed five hand-adapted turns" in after
@@ -134,8 +135,9 @@ def test_interactive_terminal_asks_the_missing_questions(example: Path) -> None:
     )
     os.close(terminal)
     try:
-        # harm, scope (typo first: asked again), regulatory, reputational risk, exploitable, type
-        os.write(controller, b"occurred\nsingle\nsingle_user\nyes\nnormal\nno\npii_exposure\n")
+        # harm, scope (a typo first, then an answer that could be two: asked again), regulatory,
+        # reputational risk, exploitable, type: any case, unambiguous prefixes
+        os.write(controller, b"Occ\nsingel\n\nsingle\nYES\nN\nno\np\npii\n")
         out, err = proc.communicate(timeout=60)
     finally:
         os.close(controller)
@@ -144,7 +146,8 @@ def test_interactive_terminal_asks_the_missing_questions(example: Path) -> None:
                      "4. Reputational risk?", "5. Exploitable at scale?", "Incident type"):
         assert question in err
     assert "occurred: start at SEV-1" in err
-    assert "'single' is not one of" in err
+    assert "'singel' is not one of" in err
+    assert "'p' could be pii_exposure or policy_violation_isolated or policy_erosion" in err
     data = __import__("json").loads(out)
     assert data["severity"] == "SEV-1"
     assert data["type"] == "pii_exposure"
@@ -161,4 +164,34 @@ def test_outside_a_registry_uses_the_built_in_policy(tmp_path: Path) -> None:
 def test_help_lists_the_checklist(example: Path) -> None:
     result = run_cli("assess", "--help", cwd=REPO)
     assert result.code == 0
-    assert "--reputational-risk [high|normal]" in result.out
+    assert "--reputational-risk [high|normal|unknown]" in result.out
+
+
+def test_unknown_answers_count_as_the_more_severe_option(example: Path) -> None:
+    result = run_cli("assess", "--harm", "unknown", "--scope", "single_user", "--regulatory", "unknown",
+                     "--reputational-risk", "normal", "--no-exploitable-at-scale", "--format", "json", cwd=example)
+    assert result.code == 0, result.err
+    data = result.json()
+    assert data["severity"] == "SEV-1"  # harm counted as occurred, regulatory as yes
+    assert data["answers"]["harm"] == "unknown" and data["answers"]["regulatory"] == "unknown"
+    assert "harm unknown: counted as occurred (if unsure, the more severe answer)" in data["reasons"]
+    assert "Legal" in data["escalation_path"]
+
+
+def test_write_can_set_the_declared_severity(example: Path) -> None:
+    inc = example / "incidents/INC_001/incident.yaml"
+    result = run_cli("assess", "--harm", "occurred", "--scope", "single_user", "--no-regulatory",
+                     "--reputational-risk", "normal", "--exploitable-at-scale", "--write", "INC_001",
+                     "--set-severity", cwd=example)
+    assert result.code == 0, result.err
+    assert "Recorded the severity: SEV-0 (was SEV-2)." in result.out
+    assert "\nseverity: SEV-0" in inc.read_text()
+    hits = [f["rule"] for f in run_cli("check", "--format", "json", "incidents/INC_001", cwd=example).json()]
+    assert "severity.under-declared" not in hits
+    # without --set-severity (and without a terminal) the declared severity is only compared
+    kept = run_cli("assess", "--harm", "potential", "--scope", "internal_only", "--no-regulatory",
+                   "--reputational-risk", "normal", "--no-exploitable-at-scale", "--write", "INC_001", cwd=example)
+    assert kept.code == 0 and "\nseverity: SEV-0" in inc.read_text()
+    assert "more severe than the computed SEV-3 (allowed)" in kept.out
+    alone = run_cli("assess", *ANSWERS, "--set-severity", cwd=example)
+    assert alone.code == 2 and "go with --write" in alone.err

@@ -55,12 +55,28 @@ def test_handoff_for_an_incident_without_a_test(example: Path):
     assert "created regressions/regression_INC_009.yaml" in result.out
     assert_consistent_pair(example, "INC_009", weight=0.8)  # SEV-2 default from the policy
 
+    # the new ACTIVE test still replays the scaffold's placeholder turns: an error until they are written
     code, found = check_json(example)
-    assert code == 0
+    assert code == 1
+    placeholders = [(f["path"], f["line"]) for f in found if f["rule"] == "regression.placeholder-turn"]
+    assert placeholders == [("regressions/regression_INC_009.yaml", line) for line in (11, 12, 13)]
+    write_turns(example, "INC_009")
+    code, found = check_json(example)
+    assert code == 0, found
     new = [f for f in found if f["path"] in ("incidents/INC_009/handoff.yaml", "regressions/regression_INC_009.yaml")]
-    assert new, "the scaffold's TODOs are flagged until filled in"
+    assert new, "the scaffold's other TODOs are flagged until filled in"
     assert {f["rule"] for f in new} == {"record.todo"}
     assert {f["level"] for f in new} == {"warning"}
+    assert {f["message"] for f in new} == {"unfinished: `notes[0]` still holds a TODO",
+                                           "unfinished: `action_items[0]` still holds a TODO"}
+
+
+def write_turns(root: Path, incident_id: str, test_id: str | None = None) -> None:
+    test = root / "regressions" / f"{test_id or 'regression_' + incident_id}.yaml"
+    text = test.read_text(encoding="utf-8")
+    for number in range(1, 10):
+        text = text.replace(f'"TODO: user turn {number} of the attack"', f"Attack turn {number}, as in the transcript")
+    test.write_text(text, encoding="utf-8")
 
 
 def test_running_handoff_twice_refuses_and_changes_nothing(example: Path):
@@ -91,6 +107,7 @@ def test_handoff_carries_the_postmortem_into_notes(example: Path):
     assert_consistent_pair(example, "INC_002", weight=0.5)  # INC_002 is SEV-3
     handed = load(example / "incidents" / "INC_002" / "handoff.yaml")
     assert handed["notes"] and not any("TODO" in n for n in handed["notes"])
+    write_turns(example, "INC_002")
     code, found = check_json(example, "incidents/INC_002", "regressions/regression_INC_002.yaml")
     assert code == 0
     assert {f["rule"] for f in found} <= {"record.todo"}
@@ -110,11 +127,18 @@ def test_handoff_for_a_new_incident(example: Path):
     incident = example / "incidents" / "INC_010" / "incident.yaml"
     _fill(incident, {
         '"TODO: one line saying what happened, not who did it"': "Refusal rate eroded for encoded requests",
-        "type: policy_erosion": "type: policy_erosion",
+        "severity: SEV-0": "severity: SEV-3",
+        "type: mass_harmful_output   # TODO: the incident type, one of: mass_harmful_output, pii_exposure,"
+        " policy_violation_isolated, policy_erosion, false_positive_spike": "type: policy_erosion",
         "attack_vector: unknown           # TODO: a short slug of the technique, such as multi_turn_reframing":
             "attack_vector: encoded_request",
         '"TODO: the reporter\'s role, never a name"': "Safety evaluation analyst",
         "escalations: []": 'escalations:\n  - team: Safety team\n    at: "2026-11-27T09:30:00Z"',
+        "  harm:  ": "  harm: potential",
+        "  scope:  ": "  scope: single_user",
+        "  regulatory:  ": "  regulatory: false",
+        "  reputational_risk:  ": "  reputational_risk: normal",
+        "  exploitable_at_scale:  ": "  exploitable_at_scale: false",
         "  TODO: what happened, its impact and how it was detected, in terms of systems\n"
         "  and processes (blameless: name roles, never people).":
             "  The weekly evaluation showed fewer refusals for base64-encoded requests.",
@@ -124,7 +148,8 @@ def test_handoff_for_a_new_incident(example: Path):
 
     result = handoff(example, "INC_010")
     assert result.code == 0, result.err
-    assert_consistent_pair(example, "INC_010", weight=0.5)  # the scaffold's SEV-3
+    assert_consistent_pair(example, "INC_010", weight=0.5)  # SEV-3
+    write_turns(example, "INC_010")
     code, found = check_json(example)
     assert code == 0
     new = [f for f in found if "INC_010" in f["path"]]

@@ -15,13 +15,19 @@ from incidentops.fsio import create_text_exclusive, ensure_registry_dir, write_t
 from incidentops.kinds import check_id, editor_settings
 from incidentops.registry import POLICY_FILE, SCAFFOLD_DIR, Registry
 from incidentops.schemas import SCHEMA_DIR
+from incidentops.severity import severity_ids
+from incidentops.yamlscalar import quoted, scalar
 
 _ENV = jinja2.Environment(
     loader=jinja2.FileSystemLoader(str(SCAFFOLD_DIR)),
-    autoescape=False,  # YAML/Markdown output; strings are emitted with |tojson
+    autoescape=False,  # YAML/Markdown output; strings are emitted with |yaml
     keep_trailing_newline=True,
     undefined=jinja2.StrictUndefined,
 )
+# Jinja's own `tojson` escapes ' < > & as \u0027... (it is made for HTML): records are
+# written as a person would write them, plain when unambiguous, double-quoted otherwise.
+_ENV.filters["yaml"] = scalar
+_ENV.filters["quoted"] = quoted
 
 REGISTRY_FOLDERS = ("incidents", "regressions/archive", "audit", "reviews", "releases", "scenarios")
 
@@ -118,12 +124,14 @@ def new_incident(registry: Registry, as_of: datetime) -> tuple[str, str]:
     incident_id = next_incident_id(registry)
     rel = f"incidents/{incident_id}/incident.yaml"
     entries = [t for t in registry.policy.get("incident_types", []) if isinstance(t, dict) and "id" in t]
-    # the scaffold starts at SEV-3: offer first a type whose typical range includes it
-    entries.sort(key=lambda t: "SEV-3" not in (t.get("typical_severity") or []))
     types = [str(t["id"]) for t in entries]
+    # Until its checklist is answered an incident is of the most severe level: if unsure,
+    # treat it as the higher severity (`assess --write --set-severity` lowers it).
+    severity = severity_ids(registry.policy)[0]
     model = registry.models.get("current") or next(iter(registry.model_versions), "TODO")
     text = render("incident.yaml.j2", schema_prefix=schema_prefix(registry, rel), id=incident_id,
-                  types=types or ["policy_violation_isolated"], model=model, **default_times(as_of))
+                  types=types or ["policy_violation_isolated"], model=model, severity=severity,
+                  **default_times(as_of))
     create_text_exclusive(registry.root / rel, text, root=registry.root)
     return incident_id, rel
 

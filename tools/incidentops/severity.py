@@ -13,6 +13,10 @@ always in the same order:
 
 Shifts are summed before the clamp, so an increase and a decrease cancel out even at the
 edges of the scale (potential + internal only + exploitable at scale stays SEV-3).
+
+Any question may be answered ``unknown``: it counts as its most severe answer (harm that
+starts highest, the scope that raises most, yes for regulatory and exploitable at scale,
+high reputational risk). If unsure, treat it as the higher severity.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from incidentops.errors import IncidentOpsError
 
 ANSWER_KEYS = ("harm", "scope", "regulatory", "reputational_risk", "exploitable_at_scale")
 REPUTATIONAL_VALUES = ("high", "normal")
+#: the answer to any checklist question when it cannot be told yet: counts as the most severe one
+UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
@@ -109,8 +115,24 @@ def assess(
     reputational = _choice(answers, "reputational_risk", list(REPUTATIONAL_VALUES))
     regulatory = _flag(answers, "regulatory")
     exploitable = _flag(answers, "exploitable_at_scale")
+    unknown: list[str] = []
+    if harm == UNKNOWN:
+        harm = min(harm_map, key=lambda answer: _policy_rank(str(harm_map[answer]), ids, "checklist.harm"))
+        unknown.append(f"harm unknown: counted as {harm}")
+    if scope == UNKNOWN:
+        scope = max(scope_map, key=lambda answer: int(scope_map[answer]))
+        unknown.append(f"scope unknown: counted as {scope}")
+    if reputational == UNKNOWN:
+        reputational = "high"
+        unknown.append("reputational risk unknown: counted as high")
+    if regulatory is None:
+        regulatory = True
+        unknown.append("regulatory implications unknown: counted as yes")
+    if exploitable is None:
+        exploitable = True
+        unknown.append("exploitable at scale unknown: counted as yes")
 
-    reasons: list[str] = []
+    reasons: list[str] = [f"{note} (if unsure, the more severe answer)" for note in unknown]
     rank = _policy_rank(harm_map[harm], ids, "checklist.harm")
     reasons.append(f"harm {harm}: start at {_describe(rank, ids)}")
 
@@ -196,22 +218,30 @@ def _check_keys(answers: Mapping[str, Any]) -> None:
         )
 
 
+def unanswered(answers: Mapping[str, Any]) -> list[str]:
+    """The checklist questions of ``answers`` that are still blank (missing or null)."""
+    return [key for key in ANSWER_KEYS if answers.get(key) is None]
+
+
 def _choice(answers: Mapping[str, Any], key: str, allowed: list[str]) -> str:
     value = answers[key]
-    if not isinstance(value, str) or value not in allowed:
+    if not isinstance(value, str) or value not in (*allowed, UNKNOWN):
         raise IncidentOpsError(
-            f"severity assessment: {key} is {value!r}, not one of {', '.join(allowed)}",
-            _choose_hint(str(value), allowed),
+            f"severity assessment: {key} is {value!r}, not one of {', '.join((*allowed, UNKNOWN))}",
+            _choose_hint(str(value), (*allowed, UNKNOWN)),
         )
     return value
 
 
-def _flag(answers: Mapping[str, Any], key: str) -> bool:
+def _flag(answers: Mapping[str, Any], key: str) -> bool | None:
+    """True, False, or None for ``unknown``."""
     value = answers[key]
+    if value == UNKNOWN:
+        return None
     if not isinstance(value, bool):
         raise IncidentOpsError(
-            f"severity assessment: {key} is {value!r}, not true or false",
-            f"write `{key}: true` or `{key}: false`",
+            f"severity assessment: {key} is {value!r}, not true, false or unknown",
+            f"write `{key}: true`, `{key}: false` or `{key}: unknown` (counts as true)",
         )
     return value
 

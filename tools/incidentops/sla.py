@@ -189,6 +189,33 @@ def parse_timestamp(value: Any, field: str, incident_id: str = "incident") -> da
     return parsed.astimezone(UTC)
 
 
+def time_order_problems(incident: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(field, problem) for each of the incident's moments that comes before one it must follow.
+
+    First response and resolution come after detection, and resolution after the first
+    response. Timestamps that do not parse are left to the schema.
+    """
+    moments: dict[str, datetime] = {}
+    for field in ("detected_at", "first_response_at", "resolved_at"):
+        value = incident.get(field)
+        if value is None:
+            continue
+        try:
+            moments[field] = parse_timestamp(value, field)
+        except (IncidentOpsError, TypeError, ValueError):
+            return []
+    problems: list[tuple[str, str]] = []
+    for later, earlier in (("first_response_at", "detected_at"), ("resolved_at", "detected_at"),
+                           ("resolved_at", "first_response_at")):
+        if later in moments and earlier in moments and moments[later] < moments[earlier] and all(
+            field != later for field, _ in problems
+        ):
+            gap = int((moments[earlier] - moments[later]).total_seconds() // 60)
+            problems.append((later, f"{later} is before {earlier} ({incident.get(later)} is {gap} minutes"
+                                   f" before {incident.get(earlier)})"))
+    return problems
+
+
 def response_result(
     incident: Mapping[str, Any], policy: Mapping[str, Any], as_of: datetime
 ) -> SlaResult:
@@ -208,11 +235,8 @@ def response_result(
     sla = int(level["response_sla_minutes"])
     detected = parse_timestamp(incident.get("detected_at"), "detected_at", incident_id)
     responded = _optional_timestamp(incident, "first_response_at", incident_id)
-    if responded is not None and responded < detected:
-        raise IncidentOpsError(
-            f"{incident_id}: first_response_at is before detected_at",
-            "check both timestamps; they are UTC (the trailing Z)",
-        )
+    for _field, problem in time_order_problems(incident):
+        raise IncidentOpsError(f"{incident_id}: {problem}", "check the timestamps; they are UTC (the trailing Z)")
     if responded is not None and responded > as_of:
         responded = None
 
@@ -247,7 +271,7 @@ def sla_report(
         detected = parse_timestamp(incident.get("detected_at"), "detected_at", incident_id)
         if detected > as_of:
             continue
-        result = response_result(incident, policy, as_of)
+        result = response_result(incident, policy, as_of)  # refuses contradictory timestamps
         results.append(result)
         by_status = counts[result.severity]
         by_status[result.status] = by_status.get(result.status, 0) + 1

@@ -38,6 +38,7 @@ from incidentops.gate.scope import (
     run_states,
     select_suite,
 )
+from incidentops.placeholders import RUN_STATES, placeholder_turns
 from incidentops.yamlio import load_bytes
 
 FORMATS = ("jsonl", "promptfoo", "inspect")
@@ -84,13 +85,25 @@ def _turns(test: RegressionRecord, root: Path) -> list[str]:
             f"{test_id}: both `turns` and `scenario_file` are given", "keep one of them"
         )
     if isinstance(scenario_file, str) and scenario_file:
-        return _scenario_turns(test_id, scenario_file, root)
+        return refuse_placeholders(test, _scenario_turns(test_id, scenario_file, root))
     if isinstance(inline, list) and inline and all(isinstance(t, str) for t in inline):
-        return list(inline)
+        return refuse_placeholders(test, list(inline))
     raise IncidentOpsError(
         f"{test_id}: the test has no turns to play",
         "give the attack's user turns as `turns:` or point `scenario_file:` at a file holding them",
     )
+
+
+def refuse_placeholders(test: RegressionRecord, turns: list[str]) -> list[str]:
+    """``turns``, unless a test that runs (ACTIVE, MONITORING) still has a scaffold placeholder turn."""
+    found = placeholder_turns(turns) if test.get("state") in RUN_STATES else []
+    if found:
+        raise IncidentOpsError(
+            f"{record_test_id(test)}: turn {found[0]} is a placeholder (\"{turns[found[0] - 1]}\"), not the attack;"
+            " a runner would replay it and the test would pass",
+            "write the attack's user turns in the test (`incidentops check` lists every placeholder)",
+        )
+    return turns
 
 
 def _expected_turn(test: RegressionRecord) -> int:

@@ -30,6 +30,7 @@ Rule = Callable[["CheckContext", str, Document], Iterable[Finding]]
 #: rule modules, in the order their findings read best
 RULE_MODULES = (
     "incidentops.checks.rules",
+    "incidentops.checks.time_rules",
     "incidentops.checks.severity_rules",
     "incidentops.checks.postmortem_rules",
     "incidentops.checks.text_rules",

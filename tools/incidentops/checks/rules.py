@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import bisect
 import difflib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from incidentops.findings import ERROR, WARNING, Finding
-from incidentops.yamlio import Document
+from incidentops.kinds import kind_of
+from incidentops.placeholders import RUN_STATES, placeholder_turns
+from incidentops.yamlio import Document, Path_, label
 
 if TYPE_CHECKING:
     from incidentops.checks import CheckContext
@@ -184,12 +187,84 @@ RULES = {
 
 
 def todo_rule(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
-    """Scaffolds mark what is left to fill in with TODO; say so until it is done."""
-    for number, line in enumerate(doc.text.splitlines(), start=1):
+    """Scaffolds mark what is left to fill in with TODO; say so, naming the field, until it is done.
+
+    A placeholder attack turn of a test that runs is ``regression.placeholder-turn`` (an
+    error), so it is not reported twice.
+    """
+    placed = sorted((*((pos, p) for p, pos in doc.values.items()), *((pos, p) for p, pos in doc.keys.items())),
+                    key=lambda entry: entry[0])
+    skip = set(_placeholder_lines(doc)) if kind_of(path) is not None and path.startswith("regressions/") else set()
+    lines = doc.text.splitlines()
+    for number, line in enumerate(lines, start=1):
         col = line.find("TODO")
-        if col >= 0:
-            yield Finding(path, number, col + 1, WARNING, "record.todo", "unfinished: a TODO is left in the record",
-                          "fill in the value the scaffold asks for, then remove the TODO")
+        if col < 0 or number in skip:
+            continue
+        where = _todo_field(doc, placed, lines, number, col + 1)
+        yield Finding(path, number, col + 1, WARNING, "record.todo", f"unfinished: {where} still holds a TODO",
+                      "fill in the value the scaffold asks for, then remove the TODO")
+
+
+def _todo_field(doc: Document, placed: list[tuple[tuple[int, int], Path_]], lines: list[str],
+                line: int, col: int) -> str:
+    """The field a TODO at (line, col) belongs to, for the message."""
+    if doc.body_line and line >= doc.body_line:
+        for number in range(line, doc.body_line - 1, -1):
+            text = lines[number - 1].strip()
+            if text.startswith("#") and text.lstrip("#").startswith(" "):
+                return f"the section '{text.lstrip('#').strip()}' of the Markdown body"
+        return "the Markdown body"
+    index = bisect.bisect_right(placed, (line, col), key=lambda entry: entry[0])
+    for (found_line, _), field_path in reversed(placed[:index]):
+        if field_path and (found_line == line or _inside(lines, found_line, line)):
+            return f"`{label(field_path)}`"
+    return "the record"
+
+
+def _inside(lines: list[str], start: int, line: int) -> bool:
+    """Whether ``line`` continues the value that starts on line ``start`` (more indented, or blank)."""
+    head = lines[start - 1]
+    indent = len(head) - len(head.lstrip(" "))
+    for number in range(start + 1, line + 1):
+        text = lines[number - 1]
+        if text.strip() and len(text) - len(text.lstrip(" ")) <= indent:
+            return False
+    return True
+
+
+def _placeholder_lines(doc: Document) -> list[int]:
+    data = doc.data if isinstance(doc.data, dict) else {}
+    turns = data.get("turns")
+    if data.get("state") not in RUN_STATES or not isinstance(turns, list):
+        return []
+    return [doc.where(("turns", number - 1))[0] for number in placeholder_turns(turns)]
+
+
+def placeholder_turn_rule(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
+    """``regression.placeholder-turn``: a test that runs must replay the attack, not the scaffold's TODO."""
+    data = doc.data
+    state = data.get("state")
+    if state not in RUN_STATES:
+        return
+    turns = data.get("turns")
+    where: Path_ = ("turns",)
+    source = ""
+    scenario_file = data.get("scenario_file")
+    if turns is None and isinstance(scenario_file, str) and kind_of(scenario_file) is not None:
+        scenario = ctx.registry.data(scenario_file)
+        turns = scenario.get("turns") if scenario else None
+        where, source = ("scenario_file",), f" (in {scenario_file})"
+    if not isinstance(turns, list):
+        return
+    for number in placeholder_turns(turns):
+        at = (*where, number - 1) if where == ("turns",) else where
+        yield doc.finding(
+            at, ERROR, "regression.placeholder-turn",
+            f"turn {number}{source} is a placeholder, not the attack, and the test is {state}: replayed to the model"
+            " it proves nothing, so the gate could pass a release that repeats the incident",
+            "write the attack's user turn from the incident's transcript before the test joins the suite",
+        )
 
 
 RULES["*"] = [todo_rule]
+RULES["regression"].append(placeholder_turn_rule)

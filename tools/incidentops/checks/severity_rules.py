@@ -1,5 +1,8 @@
 """Severity policy rules of an incident: declared vs computed severity, escalations, SLA.
 
+- ``severity.unanswered`` (error): a checklist question of ``assessment`` is still blank. Until
+  it is answered the severity is not known; ``unknown`` is an answer, and counts as the more
+  severe option.
 - ``severity.under-declared`` (error): the declared severity is less severe than the one the
   checklist computes from ``assessment``, and no ``severity_override`` (reason + approver)
   records the decision. If unsure, treat it as the higher severity.
@@ -23,12 +26,14 @@ from typing import TYPE_CHECKING, Any
 from incidentops.errors import IncidentOpsError
 from incidentops.findings import ERROR, WARNING, Finding
 from incidentops.severity import (
+    UNKNOWN,
     Assessment,
     assess,
     compare,
     incident_type_entry,
     severity_ids,
     severity_level,
+    unanswered,
 )
 from incidentops.sla import BREACHED, parse_timestamp, response_result
 from incidentops.yamlio import Document
@@ -80,6 +85,37 @@ def _has_override(data: Mapping[str, Any]) -> bool:
     if not isinstance(override, Mapping):
         return False
     return all(isinstance(override.get(k), str) and override[k].strip() for k in ("reason", "approver"))
+
+
+_QUESTIONS = {
+    "harm": ("1. Harm occurred?", "occurred, imminent or potential"),
+    "scope": ("2. Scope of impact?", "many_users, single_user or internal_only"),
+    "regulatory": ("3. Regulatory implications?", "true or false"),
+    "reputational_risk": ("4. Reputational risk?", "high or normal"),
+    "exploitable_at_scale": ("5. Exploitable at scale?", "true or false"),
+}
+
+
+def unanswered_questions(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
+    answers = doc.data.get("assessment")
+    if not isinstance(answers, Mapping):
+        return
+    incident = _folder(path)
+    for key in unanswered(answers):
+        if key not in answers:
+            continue  # a missing key is `schema.required`
+        question, options = _QUESTIONS[key]
+        yield doc.finding(
+            ("assessment", key), ERROR, "severity.unanswered",
+            f"assessment.{key}: '{question}' is not answered, so the severity is not known",
+            f"answer {options}, or `unknown` (counts as the more severe answer); or run"
+            f" `incidentops assess --write {incident} --set-severity`",
+        )
+
+
+def _folder(path: str) -> str:
+    parts = path.split("/")
+    return parts[1] if len(parts) > 2 else "INC_ID"
 
 
 def under_declared(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
@@ -157,7 +193,7 @@ def required_escalations(ctx: CheckContext, data: Mapping[str, Any]) -> list[tup
         for team in entry.get("escalation_path") or []:
             required.append((str(team), f"the escalation path of {entry.get('name') or entry.get('id')}"))
     answers = data.get("assessment")
-    if isinstance(answers, Mapping) and answers.get("regulatory") is True:
+    if isinstance(answers, Mapping) and answers.get("regulatory") in (True, UNKNOWN):  # unknown counts as yes
         rule = (policy.get("checklist") or {}).get("regulatory") or {}
         for team in rule.get("escalate_to") or []:
             required.append((str(team), "regulatory implications"))
@@ -224,5 +260,5 @@ def sla_breached(ctx: CheckContext, path: str, doc: Document) -> Iterator[Findin
 
 
 RULES = {
-    "incident": [under_declared, outside_type_range, consider_sev0, missing_escalations, sla_breached],
+    "incident": [unanswered_questions, under_declared, outside_type_range, consider_sev0, missing_escalations, sla_breached],
 }

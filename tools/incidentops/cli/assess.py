@@ -16,47 +16,100 @@ from incidentops.cli.common import root_option
 from incidentops.errors import IncidentOpsError
 from incidentops.kinds import check_id
 from incidentops.registry import Registry, default_policy, find_root, resolve_root
-from incidentops.severity import ANSWER_KEYS, Assessment, assess, compare, severity_level
+from incidentops.severity import ANSWER_KEYS, UNKNOWN, Assessment, assess, compare, severity_level
 from incidentops.yamledit import edit_file
 
-HARM = ("occurred", "imminent", "potential")
-SCOPE = ("many_users", "single_user", "internal_only")
-REPUTATIONAL = ("high", "normal")
+HARM = ("occurred", "imminent", "potential", UNKNOWN)
+SCOPE = ("many_users", "single_user", "internal_only", UNKNOWN)
+REPUTATIONAL = ("high", "normal", UNKNOWN)
+YES_NO = ("yes", "no", UNKNOWN)
+
+
+class PrefixChoice(click.Choice):  # type: ignore[type-arg]
+    """A choice that takes any case and any unambiguous prefix (`occ`, `Occurred`, `u`)."""
+
+    def __init__(self, choices: tuple[str, ...]) -> None:
+        super().__init__(choices, case_sensitive=False)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str):
+            typed = value.strip().casefold().replace("-", "_").replace(" ", "_")
+            exact = [c for c in self.choices if str(c).casefold() == typed]
+            starts = [c for c in self.choices if str(c).casefold().startswith(typed)] if typed else []
+            if exact:
+                return exact[0]
+            if len(starts) == 1:
+                return starts[0]
+            if len(starts) > 1:
+                self.fail(f"{value!r} could be {' or '.join(map(str, starts))}: type a few more letters",
+                          param, ctx)
+        return super().convert(value, param, ctx)
+
+
+class TriState(PrefixChoice):
+    """yes / no / unknown, as True / False / ``unknown`` (counted as yes)."""
+
+    def __init__(self) -> None:
+        super().__init__(YES_NO)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().casefold() in ("true", "y"):
+            return True
+        if isinstance(value, str) and value.strip().casefold() in ("false",):
+            return False
+        answer = super().convert(value, param, ctx)
+        return {"yes": True, "no": False}.get(str(answer), UNKNOWN)
 
 OPTION_NAMES = {
     "harm": "--harm",
     "scope": "--scope",
-    "regulatory": "--regulatory/--no-regulatory",
+    "regulatory": "--regulatory",
     "reputational_risk": "--reputational-risk",
-    "exploitable_at_scale": "--exploitable-at-scale/--no-exploitable-at-scale",
+    "exploitable_at_scale": "--exploitable-at-scale",
 }
 
 
 @click.command("assess")
-@click.option("--harm", type=click.Choice(HARM), default=None,
-              help="1. Harm occurred? occurred (at least SEV-1), imminent (SEV-2), potential only (SEV-3).")
-@click.option("--scope", type=click.Choice(SCOPE), default=None,
-              help="2. Scope of impact? many_users (increase), single_user (maintain), internal_only (decrease).")
-@click.option("--regulatory/--no-regulatory", default=None,
-              help="3. Regulatory implications? (yes: at least SEV-1, involve Legal)")
-@click.option("--reputational-risk", "reputational_risk", type=click.Choice(REPUTATIONAL), default=None,
-              help="4. Reputational risk? high (consider SEV-0) or normal.")
-@click.option("--exploitable-at-scale/--no-exploitable-at-scale", "exploitable_at_scale", default=None,
-              help="5. Exploitable at scale? (yes: increase severity)")
+@click.option("--harm", type=PrefixChoice(HARM), default=None,
+              help="1. Harm occurred? occurred (at least SEV-1), imminent (SEV-2), potential only (SEV-3),"
+                   " unknown (counts as occurred).")
+@click.option("--scope", type=PrefixChoice(SCOPE), default=None,
+              help="2. Scope of impact? many_users (increase), single_user (maintain), internal_only (decrease),"
+                   " unknown (counts as many_users).")
+@click.option("--regulatory", "regulatory", type=TriState(), is_flag=False, flag_value="yes", default=None,
+              metavar="[yes|no|unknown]",
+              help="3. Regulatory implications? yes (the default when no value is given): at least SEV-1, involve"
+                   " Legal; unknown counts as yes.")
+@click.option("--no-regulatory", "no_regulatory", is_flag=True, help="Same as --regulatory no.")
+@click.option("--reputational-risk", "reputational_risk", type=PrefixChoice(REPUTATIONAL), default=None,
+              help="4. Reputational risk? high (consider SEV-0), normal, unknown (counts as high).")
+@click.option("--exploitable-at-scale", "exploitable_at_scale", type=TriState(), is_flag=False, flag_value="yes",
+              default=None, metavar="[yes|no|unknown]",
+              help="5. Exploitable at scale? yes (the default when no value is given): increase severity;"
+                   " unknown counts as yes.")
+@click.option("--no-exploitable-at-scale", "no_exploitable", is_flag=True, help="Same as --exploitable-at-scale no.")
 @click.option("--type", "incident_type", metavar="TYPE", default=None,
               help="Incident type id from the policy (adds its escalation path). Default with --write: the incident's type.")
 @click.option("--write", "write_id", metavar="INC_ID", default=None,
               help="Record the answers in this incident's `assessment` (comments and layout are kept).")
+@click.option("--set-severity/--keep-severity", "set_severity", default=None,
+              help="With --write: also record the computed severity as the incident's `severity`"
+                   " (--keep-severity only compares). Default: asked in a terminal, kept otherwise.")
 @root_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def command(
     harm: str | None,
     scope: str | None,
-    regulatory: bool | None,
+    regulatory: bool | str | None,
+    no_regulatory: bool,
     reputational_risk: str | None,
-    exploitable_at_scale: bool | None,
+    exploitable_at_scale: bool | str | None,
+    no_exploitable: bool,
     incident_type: str | None,
     write_id: str | None,
+    set_severity: bool | None,
     root: Path | None,
     fmt: str,
 ) -> int:
@@ -75,6 +128,8 @@ def command(
       incidentops assess --harm occurred --scope many_users --no-regulatory \\
           --reputational-risk high --no-exploitable-at-scale --type pii_exposure
     """
+    regulatory = _negated("regulatory", regulatory, no_regulatory)
+    exploitable_at_scale = _negated("exploitable-at-scale", exploitable_at_scale, no_exploitable)
     given: dict[str, Any] = {
         "harm": harm,
         "scope": scope,
@@ -101,17 +156,37 @@ def command(
             incident_type = _ask_type(policy)
     result = assess(given, policy, incident_type)
     declared: str | None = None
+    recorded: str | None = None
+    if set_severity is not None and write_id is None:
+        raise click.UsageError("--set-severity and --keep-severity go with --write INC_ID")
     if write_id is not None and registry is not None:
         path = registry.incident_path(write_id)
-        _write(registry.root / path, path, given)
-        registry.forget(path)
         value = incident.get("severity") if incident else None
         declared = value if isinstance(value, str) else None
+        if set_severity is None and declared != result.severity and sys.stdin.isatty():
+            set_severity = click.confirm(
+                f"Record the computed {result.severity} as {write_id}'s severity (declared: {declared or 'none'})?",
+                default=_comparison(declared, result.severity, policy) != "more-severe", err=True,
+            )
+        severity = result.severity if set_severity and declared != result.severity else None
+        _write(registry.root / path, path, given, severity)
+        registry.forget(path)
+        if severity is not None:
+            recorded, declared = declared or "none", severity
     if fmt == "json":
-        click.echo(json.dumps(_as_json(result, given, incident_type, policy, write_id, declared), indent=2))
+        out = _as_json(result, given, incident_type, policy, write_id, declared)
+        if write_id is not None:
+            out["incident"]["severity_set_from"] = recorded
+        click.echo(json.dumps(out, indent=2))
     else:
-        click.echo(_as_text(result, incident_type, policy, write_id, declared))
+        click.echo(_as_text(result, incident_type, policy, write_id, declared, recorded))
     return 0
+
+
+def _negated(name: str, value: bool | str | None, negated: bool) -> bool | str | None:
+    if negated and value is not None:
+        raise click.UsageError(f"--{name} and --no-{name} exclude each other")
+    return False if negated else value
 
 
 def _policy(root: Path | None, write_id: str | None) -> tuple[Registry | None, Mapping[str, Any]]:
@@ -159,29 +234,32 @@ def _ask(missing: list[str], policy: Mapping[str, Any], previous: Mapping[str, A
     legal = " + ".join(str(t) for t in regulatory.get("escalate_to") or []) or "no team"
     questions: dict[str, tuple[str, list[str], tuple[str, ...]]] = {
         "harm": ("1. Harm occurred?", [f"{answer}: start at {sev}" for answer, sev in harm_map.items()], HARM),
+        # every question also takes `unknown`: it counts as the most severe answer
         "scope": ("2. Scope of impact?", ["many_users: increase severity", "single_user: maintain severity",
                                          "internal_only: decrease severity"], SCOPE),
         "regulatory": ("3. Regulatory implications?",
-                       [f"yes: at least {regulatory.get('minimum', 'SEV-1')}, involve {legal}", "no"], ("yes", "no")),
+                       [f"yes: at least {regulatory.get('minimum', 'SEV-1')}, involve {legal}", "no"], YES_NO),
         "reputational_risk": ("4. Reputational risk?", ["high: consider SEV-0", "normal"], REPUTATIONAL),
-        "exploitable_at_scale": ("5. Exploitable at scale?", ["yes: increase severity", "no"], ("yes", "no")),
+        "exploitable_at_scale": ("5. Exploitable at scale?", ["yes: increase severity", "no"], YES_NO),
     }
     answers: dict[str, Any] = {}
+    click.echo("Answer each question (any case, or the first letters of an answer; `unknown` counts as the"
+               " most severe answer).", err=True)
     for key in ANSWER_KEYS:
         if key not in missing:
             continue
         title, notes, choices = questions[key]
         click.echo(title, err=True)
-        for note in notes:
+        for note in (*notes, "unknown: counts as the most severe answer"):
             click.echo(f"   - {note}", err=True)
         default = previous.get(key)
         if isinstance(default, bool):
             default = "yes" if default else "no"
         value = click.prompt(
-            "  answer", type=click.Choice(choices), err=True,
+            "  answer", type=TriState() if choices == YES_NO else PrefixChoice(choices), err=True,
             default=default if default in choices else None, show_choices=True,
         )
-        answers[key] = value == "yes" if choices == ("yes", "no") else value
+        answers[key] = value
     return answers
 
 
@@ -190,12 +268,14 @@ def _ask_type(policy: Mapping[str, Any]) -> str | None:
     if not types:
         return None
     click.echo("Incident type (adds its escalation path; `none` to skip)?", err=True)
-    value = click.prompt("  type", type=click.Choice([*types, "none"]), default="none", err=True, show_choices=True)
+    value = click.prompt("  type", type=PrefixChoice((*types, "none")), default="none", err=True, show_choices=True)
     return None if value == "none" else str(value)
 
 
-def _write(full: Path, display: str, answers: Mapping[str, Any]) -> None:
+def _write(full: Path, display: str, answers: Mapping[str, Any], severity: str | None = None) -> None:
     def mutate(data: CommentedMap) -> None:
+        if severity is not None:
+            data["severity"] = severity
         block = data.get("assessment")
         if not isinstance(block, CommentedMap):
             block = CommentedMap()
@@ -256,6 +336,7 @@ def _as_text(
     policy: Mapping[str, Any],
     write_id: str | None,
     declared: str | None,
+    recorded: str | None = None,
 ) -> str:
     level = severity_level(result.severity, policy)
     lines = ["Severity assessment checklist:"]
@@ -272,11 +353,14 @@ def _as_text(
     if write_id is not None:
         lines.append("")
         lines.append(f"Recorded the answers in incidents/{write_id}/incident.yaml (assessment).")
+        if recorded is not None:
+            lines.append(f"Recorded the severity: {declared} (was {recorded}).")
         comparison = _comparison(declared, result.severity, policy)
         if comparison == "under-declared":
             lines.append(
                 f"Declared severity {declared} is less severe than the computed {result.severity}:"
-                f" declare {result.severity}, or record a severity_override (reason, approver)."
+                f" declare {result.severity} (`--set-severity` records it), or record a severity_override"
+                " (reason, approver)."
             )
         elif comparison == "more-severe":
             lines.append(f"Declared severity {declared} is more severe than the computed {result.severity} (allowed).")

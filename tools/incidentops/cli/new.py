@@ -29,7 +29,8 @@ def incident(root: Path | None, as_of: str | None) -> int:
     registry = Registry(resolve_root(root))
     incident_id, rel = new_incident(registry, parse_as_of(as_of))
     click.echo(f"created {rel}")
-    click.echo(f"Next: fill in the TODOs, run `incidentops assess --write {incident_id}` for the severity checklist.")
+    click.echo(f"Next: fill in the TODOs and answer the severity checklist: `incidentops assess --write {incident_id}"
+               " --set-severity` (until then the incident is of the most severe level).")
     return 0
 
 
