@@ -139,3 +139,21 @@ def commit_dates(root: Path, base: str, head: str) -> list[tuple[str, datetime, 
         sha, authored, committed = line.split()
         out.append((sha, datetime.fromtimestamp(int(authored), UTC), datetime.fromtimestamp(int(committed), UTC)))
     return out
+
+
+def merge_base(root: Path, base: str, head: str) -> str | None:
+    """The commit where ``head`` forked from ``base`` (None when they share no history)."""
+    proc = _git(root, "merge-base", resolve_commit(root, base), resolve_commit(root, head))
+    if proc.returncode == 1:
+        return None
+    if proc.returncode != 0:
+        raise _fail(root, f"finding where {head} forked from {base}", proc)
+    return proc.stdout.decode("ascii", "replace").strip() or None
+
+
+def tree_paths(root: Path, rev: str, pathspecs: Sequence[str]) -> frozenset[str]:
+    """The paths of the files under ``pathspecs`` at commit ``rev`` (names only, no content read)."""
+    proc = _git(root, "ls-tree", "-r", "-z", "--name-only", resolve_commit(root, rev), "--", *pathspecs)
+    if proc.returncode != 0:
+        raise _fail(root, f"listing the files of {rev}", proc)
+    return frozenset(name for name in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if name)

@@ -51,7 +51,7 @@ from incidentops.decisions import (
     weakens,
 )
 from incidentops.findings import ERROR, Finding
-from incidentops.gitops import commit_dates, resolve_commit
+from incidentops.gitops import commit_dates, merge_base, resolve_commit, tree_paths
 from incidentops.history import RegistryHistory, TreeLink, load_history, read_tree_files
 from incidentops.kinds import kind_of
 from incidentops.lifecycle import (
@@ -213,7 +213,9 @@ def pr_check(
     after = Snapshot(head, read_tree_files(root, head, TREE_PATHS))
     history = load_history(root, ("regressions",), None, rev=base)
     reviews = load_approvals(approvals, resolve_commit(root, head)) if approvals is not None else None
-    findings, changed = compare(before, after, history, moment, reviews)
+    fork = merge_base(root, base, head)
+    forked = tree_paths(root, fork, ("incidents", "regressions", "audit", "releases")) if fork is not None else None
+    findings, changed = compare(before, after, history, moment, reviews, forked)
     findings.extend(_commit_rules(commit_dates(root, base, head), moment))
     return PrCheckResult(base, head, tuple(sorted(set(findings), key=Finding.sort_key)), changed,
                          reviews is not None)
@@ -221,11 +223,12 @@ def pr_check(
 
 def compare(
     base: Snapshot, head: Snapshot, history: RegistryHistory, as_of: datetime,
-    approvals: Approvals | None = None,
+    approvals: Approvals | None = None, forked: frozenset[str] | None = None,
 ) -> tuple[list[Finding], int]:  # fmt: skip
     """(findings, number of tests added, changed or removed) between two snapshots.
 
-    ``history`` is the trusted history of ``base``; ``as_of`` the trusted clock.
+    ``history`` is the trusted history of ``base``; ``as_of`` the trusted clock;
+    ``forked`` the record paths at the commit where the head forked from the base.
     """
     base_policy = base.policy() or default_policy()
     rules = Rules.of(base_policy, head.policy() or base_policy)
@@ -238,7 +241,12 @@ def compare(
         if (d := head.data(p)) is not None and d.get("action") == AUDIT_ACTION
     }  # fmt: skip
     changed = 0
+    taken = _taken_ids(base, head, forked)
+    out.extend(taken.values())
     for test_id in sorted(set(base_tests) | set(head_tests)):
+        if test_id in taken:
+            changed += 1
+            continue  # another test than the base's: judged by pr.id-taken alone
         before_paths = base_tests.get(test_id, [])
         after_paths = head_tests.get(test_id, [])
         if sorted(before_paths) != sorted(after_paths) or any(
@@ -256,7 +264,52 @@ def compare(
     out.extend(_release_rules(base, head))
     out.extend(_incident_rules(base, head))
     out.extend(_review_rules(base, head))
+    out = _not_deleted_by_head(out, forked)
     return sorted(set(out), key=Finding.sort_key), changed
+
+
+# --- ids two branches both took ---------------------------------------------------------
+
+
+def _taken_ids(base: Snapshot, head: Snapshot, forked: frozenset[str] | None) -> dict[str, Finding]:
+    """Records the head adds under an id the base gave, since the fork, to another record.
+
+    Two branches that both took the next free id: at merge, one record would replace the
+    other (or conflict). Only a path absent where the head forked, present at the base and
+    different at the head is such a collision; anything else is an ordinary change.
+    """
+    if forked is None:
+        return {}
+    out: dict[str, Finding] = {}
+    for path in sorted(set(head.files) & set(base.files)):
+        kind = kind_of(path)
+        if kind is None or kind.name not in ("incident", "regression") or path in forked:
+            continue
+        if head.files[path] == base.files[path]:
+            continue
+        record_id = path.split("/")[1] if kind.name == "incident" else path.rsplit("/", 1)[1].removesuffix(".yaml")
+        if record_id in out:
+            continue
+        doc = head.doc(path)
+        field_name = "id" if kind.name == "incident" else "test_id"
+        message = (f"{record_id} is taken: the base branch gave it to another"
+                   f" {'incident' if kind.name == 'incident' else 'regression test'} since this branch started")
+        hint = (f"run `incidentops renumber {record_id} --provisional` on this branch and push: the record gets a"
+                " provisional id now and the next free number after merge (`incidentops renumber` on main)")
+        out[record_id] = (doc.finding((field_name,), ERROR, "pr.id-taken", message, hint) if doc is not None
+                          else Finding(path, 1, 1, ERROR, "pr.id-taken", message, hint))
+    return out
+
+
+_DELETIONS = frozenset({"pr.test-deleted", "pr.incident-deleted", "pr.postmortem-deleted", "pr.handoff-deleted",
+                        "pr.audit-deleted", "pr.release-deleted"})
+
+
+def _not_deleted_by_head(findings: list[Finding], forked: frozenset[str] | None) -> list[Finding]:
+    """A record the base gained after the head forked is not deleted by the head: the merge keeps it."""
+    if forked is None:
+        return findings
+    return [f for f in findings if f.rule not in _DELETIONS or f.path in forked]
 
 
 # --- regression tests ---------------------------------------------------------------

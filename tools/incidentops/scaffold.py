@@ -6,17 +6,19 @@ import os
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 
 from incidentops.errors import IncidentOpsError
-from incidentops.fsio import create_text_exclusive, ensure_registry_dir, write_text_atomic
-from incidentops.kinds import check_id, editor_settings
-from incidentops.registry import POLICY_FILE, SCAFFOLD_DIR, Registry
-from incidentops.schemas import SCHEMA_DIR
+from incidentops.fsio import create_text_exclusive
+from incidentops.kinds import check_id
+from incidentops.registry import SCAFFOLD_DIR, Registry
 from incidentops.severity import severity_ids
 from incidentops.yamlscalar import quoted, scalar
+
+if TYPE_CHECKING:
+    from incidentops.init_files import InitReport
 
 _ENV = jinja2.Environment(
     loader=jinja2.FileSystemLoader(str(SCAFFOLD_DIR)),
@@ -28,8 +30,6 @@ _ENV = jinja2.Environment(
 # written as a person would write them, plain when unambiguous, double-quoted otherwise.
 _ENV.filters["yaml"] = scalar
 _ENV.filters["quoted"] = quoted
-
-REGISTRY_FOLDERS = ("incidents", "regressions/archive", "audit", "reviews", "releases", "scenarios")
 
 
 def _stamp(moment: datetime) -> str:
@@ -51,39 +51,11 @@ def schema_prefix(registry: Registry, relpath: str) -> str:
     return "../" * depth + "schemas/"
 
 
-def init_registry(target: Path, hooks_rev: str, hooks_repo: str) -> list[str]:
-    """Turn ``target`` into a registry that passes `check`; returns the files written."""
-    target.mkdir(parents=True, exist_ok=True)
-    if (target / POLICY_FILE).exists():
-        raise IncidentOpsError(f"{target / POLICY_FILE} already exists: this is a registry already",
-                               "edit incidentops.yaml instead, or run init in an empty folder")
-    written: list[str] = []
-    today = datetime.now().strftime("%Y-%m-%d")
-    files = {
-        POLICY_FILE: (SCAFFOLD_DIR / POLICY_FILE).read_text(encoding="utf-8"),
-        "models.yaml": render("models.yaml.j2", schema_prefix="schemas/", today=today),
-        "mkdocs.yml": (SCAFFOLD_DIR / "mkdocs.yml").read_text(encoding="utf-8"),
-        "docs/contributing.md": (SCAFFOLD_DIR / "contributing.md").read_text(encoding="utf-8"),
-        ".gitignore": "# built by `incidentops site build` / `site generate`\n/site/\n/generated/\n",
-        ".pre-commit-config.yaml": render("pre-commit-config.yaml.j2", rev=hooks_rev, repo=hooks_repo),
-        ".vscode/settings.json": editor_settings(),
-    }
-    # every write goes through fsio with the target as root: never through a link it holds
-    for rel, text in files.items():
-        if (target / rel).exists():
-            continue
-        write_text_atomic(target / rel, text, root=target)
-        written.append(rel)
-    for folder in REGISTRY_FOLDERS:
-        ensure_registry_dir(target, folder)
-        if not any((target / folder).iterdir()):
-            create_text_exclusive(target / folder / ".gitkeep", "", root=target)
-            written.append(f"{folder}/.gitkeep")
-    ensure_registry_dir(target, "schemas")
-    for schema in sorted(SCHEMA_DIR.glob("*.schema.json")):
-        write_text_atomic(target / "schemas" / schema.name, schema.read_text(encoding="utf-8"), root=target)
-        written.append(f"schemas/{schema.name}")
-    return written
+def init_registry(target: Path, ci: str = "github", spec: str | None = None) -> InitReport:
+    """Turn ``target`` into a registry that passes `check` (see :mod:`incidentops.init_files`)."""
+    from incidentops.init_files import init_registry as init
+
+    return init(target, ci, spec)
 
 
 def default_times(as_of: datetime) -> dict[str, str]:
@@ -120,8 +92,14 @@ def default_weight(policy: dict[str, Any], severity: str) -> float:
     return float(severity_level(policy, severity).get("default_weight", 0.5))
 
 
-def new_incident(registry: Registry, as_of: datetime) -> tuple[str, str]:
-    incident_id = next_incident_id(registry)
+def new_incident(registry: Registry, as_of: datetime, provisional: bool = False) -> tuple[str, str]:
+    """A new incident: the next free id, or a provisional one (INC_NEW_..., numbered after merge)."""
+    if provisional:
+        from incidentops.renumber import provisional_incident_id
+
+        incident_id = provisional_incident_id()
+    else:
+        incident_id = next_incident_id(registry)
     rel = f"incidents/{incident_id}/incident.yaml"
     entries = [t for t in registry.policy.get("incident_types", []) if isinstance(t, dict) and "id" in t]
     types = [str(t["id"]) for t in entries]

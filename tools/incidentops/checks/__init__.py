@@ -121,6 +121,7 @@ def check_registry(
                 warn(problem)
     if paths is None:
         findings.extend(_legacy_cache(registry))
+        findings.extend(_stale_schemas(registry))
     return sorted(set(findings), key=Finding.sort_key)
 
 
@@ -160,6 +161,17 @@ def _legacy_cache(registry: Registry) -> list[Finding]:
         " so nothing committed can change a finding",
         f"delete it; if it is tracked by git, `git rm -r --cached {LEGACY_DIR}` and commit",
     )]
+
+
+def _stale_schemas(registry: Registry) -> list[Finding]:
+    """``schemas/`` is what editors validate against: say when it is not the installed incidentops's."""
+    from incidentops import __version__
+    from incidentops.init_files import stale_schemas
+
+    return [Finding(rel, 1, 1, WARNING, "schemas.stale", f"{rel} {what} ({__version__})",
+                    "refresh schemas/ with `incidentops schemas sync` (or `incidentops init --upgrade`,"
+                    " which also re-pins the hooks and the CI), then commit")
+            for rel, what in stale_schemas(registry.root)]
 
 
 @contextmanager

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import pkgutil
 import sys
 
@@ -35,6 +36,12 @@ class _Group(click.Group):
             if isinstance(cmd, click.Command):
                 self.add_command(cmd)
 
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        from incidentops.cli._examples import with_example
+
+        with_example(cmd, name or cmd.name or "")
+        super().add_command(cmd, name)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._load()
         return super().list_commands(ctx)
@@ -59,6 +66,9 @@ class _Group(click.Group):
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="incidentops")
 @click.option("--debug", is_flag=True, help="Show a traceback for internal errors.")
+@click.option("--require-version", metavar="VERSION", default=None, is_eager=True, expose_value=False,
+              callback=lambda ctx, param, value: _require_version(value),
+              help="Refuse to run unless this is incidentops VERSION (what a registry's hooks pin).")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
     """Incidents, blameless postmortems and model-safety regression tests, kept as
@@ -73,6 +83,25 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    if os.environ.get("NO_COLOR"):
+        ctx.color = False  # https://no-color.org: no colour whatever the terminal
+
+
+def _require_version(wanted: str | None) -> None:
+    if wanted is None or wanted.strip().removeprefix("v") == __version__:
+        return
+    from incidentops.errors import IncidentOpsError
+
+    raise IncidentOpsError(
+        f"this registry is pinned to incidentops {wanted}, but incidentops {__version__} is installed",
+        f"install incidentops {wanted} (see the install line in .pre-commit-config.yaml), or, to move the"
+        f" registry to {__version__}, run `incidentops init --upgrade` and commit what it changes",
+    )
+
+
+from incidentops.cli._examples import with_example  # noqa: E402  (the group itself is defined above)
+
+with_example(cli, "")
 
 
 def main(argv: list[str] | None = None) -> None:

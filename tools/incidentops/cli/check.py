@@ -46,13 +46,18 @@ def _targets(registry: Registry, paths: tuple[Path, ...]) -> list[str] | None:
 @click.option("--cache/--no-cache", "cache", default=None,
               help="Read and refresh this user's result cache (default: yes, except under CI)."
               " --no-cache recomputes every finding and reads and writes no cache.")
-def command(paths: tuple[Path, ...], root: Path | None, as_of: str | None, fmt: str, cache: bool | None) -> int:
+@click.option("--others", is_flag=True,
+              help="Check the whole registry but report only the findings of records other than PATHS"
+              " (the second pre-commit hook: the first one reports PATHS, so nothing is printed twice).")
+def command(paths: tuple[Path, ...], root: Path | None, as_of: str | None, fmt: str, cache: bool | None,
+            others: bool = False) -> int:
     """Validate registry records: schema, cross-references, severity policy,
     postmortems, blameless language and PII.
 
     With PATHS (files or folders; pre-commit passes the changed files), report
     findings for those files only, resolving references against the whole
-    registry. Without PATHS, check every record.
+    registry. Without PATHS, check every record. With --others, check every
+    record and report the findings of all but PATHS.
 
     \b
     One finding a line:
@@ -71,6 +76,9 @@ def command(paths: tuple[Path, ...], root: Path | None, as_of: str | None, fmt: 
         root_dir = resolve_root(root)
     registry = Registry(root_dir)
     targets = _targets(registry, paths)
+    reported_elsewhere: set[str] = set()
+    if others:
+        reported_elsewhere, targets = set(targets or ()), None
     if targets is not None and not targets:
         if fmt == "json":
             click.echo("[]")
@@ -86,6 +94,8 @@ def command(paths: tuple[Path, ...], root: Path | None, as_of: str | None, fmt: 
 
     findings = check_registry(registry, parse_as_of(as_of), targets, count if targets is None else None,
                               cache=cache, warn=_warn)
+    if reported_elsewhere:
+        findings = [f for f in findings if f.path not in reported_elsewhere]
     checked = len(targets) if targets is not None else total[0]
     if fmt == "json":
         click.echo(render(findings, fmt))

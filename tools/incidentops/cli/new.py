@@ -22,12 +22,15 @@ def command() -> None:
 
 
 @command.command("incident")
+@click.option("--provisional", is_flag=True,
+              help="Use a provisional id (INC_NEW_<random>) that no other branch can take;"
+              " `incidentops renumber` gives it the next free number after merge.")
 @root_option
 @as_of_option
-def incident(root: Path | None, as_of: str | None) -> int:
-    """Create incidents/INC_NNN/incident.yaml with the next free id."""
+def incident(provisional: bool, root: Path | None, as_of: str | None) -> int:
+    """Create incidents/INC_NNN/incident.yaml with the next free id (or a provisional one)."""
     registry = Registry(resolve_root(root))
-    incident_id, rel = new_incident(registry, parse_as_of(as_of))
+    incident_id, rel = new_incident(registry, parse_as_of(as_of), provisional)
     click.echo(f"created {rel}")
     click.echo(f"Next: fill in the TODOs and answer the severity checklist: `incidentops assess --write {incident_id}"
                " --set-severity` (until then the incident is of the most severe level).")
