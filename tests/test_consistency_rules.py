@@ -150,3 +150,101 @@ def test_placeholder_turns_of_a_running_test(example: Path) -> None:
     code, found = check(example, "regressions/regression_INC_001.yaml")
     assert hits(found, "regression.placeholder-turn") == []
     assert [f["message"] for f in found if f["rule"] == "record.todo"] == ["unfinished: `turns[0]` still holds a TODO"]
+
+
+def test_rules_skip_a_value_that_failed_the_schema(example: Path) -> None:
+    """severity: SEV-5 is one schema finding; no rule tells the handoff to copy it or the postmortem to change."""
+    edit(example / "incidents/INC_002/incident.yaml", "severity: SEV-3", "severity: SEV-5")
+    edit(example / "incidents/INC_005/incident.yaml", "severity: SEV-2", "severity: SEV-5")
+    code, found = check(example)
+    assert code == 1
+    errors = [(f["path"], f["line"], f["rule"]) for f in found if f["level"] == "error"]
+    assert errors == [("incidents/INC_002/incident.yaml", 5, "schema.enum"),
+                      ("incidents/INC_005/incident.yaml", 5, "schema.enum")]
+    assert not [f for f in found if "SEV-5" in f["hint"] or "review_type: full" in f["hint"]]
+
+
+def test_ref_test_suggests_only_the_incident_s_own_tests(example: Path) -> None:
+    edit(example / "incidents/INC_005/handoff.yaml", "test_id: regression_INC_005", "test_id: regression_INC_04")
+    _code, found = check(example, "incidents/INC_005/handoff.yaml")
+    refs = [f for f in found if f["rule"] == "ref.test"]
+    assert [(f["line"], f["level"]) for f in refs] == [(7, "error")]
+    assert refs[0]["hint"] == "did you mean 'regression_INC_005'?"  # never the retired regression_INC_004
+
+
+@pytest.mark.parametrize(("char", "rule", "name"), [
+    ("\u202e", "text.bidi-control", "U+202E RIGHT-TO-LEFT OVERRIDE"),
+    ("\u2066", "text.bidi-control", "U+2066 LEFT-TO-RIGHT ISOLATE"),
+    ("\u200b", "text.invisible", "U+200B ZERO WIDTH SPACE"),
+    ("\u200d", "text.invisible", "U+200D ZERO WIDTH JOINER"),
+    ("\U000e0041", "text.invisible", "U+E0041 TAG LATIN CAPITAL LETTER A"),
+])
+def test_trojan_source_characters(example: Path, char: str, rule: str, name: str) -> None:
+    edit(example / INC, "title: Phishing template", f"title: Phishing{char} template")
+    code, found = check(example, INC)
+    assert code == 1
+    got = [f for f in found if f["rule"] == rule]
+    assert [(f["line"], f["col"], f["level"]) for f in got] == [(3, 16, "error")]
+    assert got[0]["message"].startswith(name)
+
+
+def test_joiners_inside_words_of_other_scripts_pass(example: Path) -> None:
+    # Persian needs the zero-width non-joiner between letters; emoji sequences join with ZWJ
+    edit(example / INC, "title: Phishing template", "title: Phishing (\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645 \U0001f469\u200d\U0001f4bb) template")
+    _code, found = check(example, INC)
+    assert not [f for f in found if f["rule"].startswith("text.")]
+
+
+def test_body_and_front_matter_agree(example: Path) -> None:
+    edit(example / PM, "| A2 | Add multi-turn authority-reframing scenarios to the misuse benchmark | Safety team | 2026-04-15 | done |",
+         "| A2 | Add multi-turn authority-reframing scenarios to the misuse benchmark | Safety team | 2026-05-15 | done |\n"
+         "| A9 | Something nobody tracks | Safety team | 2026-05-15 | open |")
+    code, found = check(example, PM)
+    assert code == 1
+    got = sorted((f["line"], f["message"]) for f in found if f["rule"] == "postmortem.body-mismatch")
+    assert got == [(99, "action item A2: the body says due '2026-05-15', the front matter '2026-04-15'"),
+                   (100, "action item 'A9' in the body is not in the front matter `action_items`")]
+    edit(example / PM, "- **Benchmark coverage.**", "- **Benchmark.** too.\n- **Benchmark coverage.**")
+    code, found = check(example, PM)
+    assert any(f["message"] == "'## Contributing factors' lists 5 factor(s), the front matter `contributing_factors` 4"
+               for f in found if f["rule"] == "postmortem.body-mismatch")
+
+
+def test_several_regression_tests_per_incident(example: Path) -> None:
+    args = ("--scenario", "roleplay_variant", "--expected-block-turn", "1", "--by", "Safety Team", "--as-of", AS_OF)
+    again = run_cli("new", "regression", "INC_001", *args, cwd=example)
+    assert again.code == 2 and "--test-id regression_INC_001_<name>" in again.err
+    made = run_cli("new", "regression", "INC_001", "--test-id", "regression_INC_001_roleplay", *args, cwd=example)
+    assert made.code == 0, made.err
+    test = example / "regressions/regression_INC_001_roleplay.yaml"
+    assert "test_id: regression_INC_001_roleplay" in test.read_text()
+    wrong = run_cli("new", "regression", "INC_001", "--test-id", "regression_INC_005_x", *args, cwd=example)
+    assert wrong.code == 2 and "is not a test id of INC_001" in wrong.err
+    handoff = run_cli("handoff", "INC_009", "--test-id", "regression_INC_009_first", *args, cwd=example)
+    assert handoff.code == 0, handoff.err
+    assert "test_id: regression_INC_009_first" in (example / "incidents/INC_009/handoff.yaml").read_text()
+    for path in (test, example / "regressions/regression_INC_009_first.yaml"):
+        path.write_text(path.read_text().replace('"TODO: user turn 1 of the attack"', "The attack, turn 1")
+                        .replace('"TODO: user turn 2 of the attack"', "The attack, turn 2"))
+    code, found = check(example)
+    assert code == 0, [f for f in found if f["level"] == "error"]
+
+
+def test_handoff_writes_yaml_as_a_person_would(example: Path) -> None:
+    edit(example / "incidents/INC_009/incident.yaml",
+         "title: Refusal spike on security-education lessons after trajectory monitor retuning for aurora-3.0",
+         'title: "Another tenant\'s <data> & more: refusal spike"')
+    result = run_cli("handoff", "INC_009", "--by", "Safety Team", "--as-of", AS_OF, cwd=example)
+    assert result.code == 0, result.err
+    text = (example / "incidents/INC_009/handoff.yaml").read_text()
+    assert "\\u0027" not in text and "\\u003c" not in text and "\\u0026" not in text
+    assert 'incident_summary: "Another tenant\'s <data> & more: refusal spike"' in text
+
+
+def test_actions_fail_on_overdue_for_ci(example: Path) -> None:
+    late = run_cli("actions", "--as-of", "2027-02-01", "--fail-on-overdue", cwd=example)
+    assert late.code == 1 and "OVERDUE" in late.out
+    listed = run_cli("actions", "--as-of", "2027-02-01", cwd=example)
+    assert listed.code == 0 and listed.out == late.out
+    on_time = run_cli("actions", "--as-of", "2026-12-01", "--fail-on-overdue", cwd=example)
+    assert on_time.code == 0, on_time.out

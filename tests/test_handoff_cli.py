@@ -86,7 +86,8 @@ def test_running_handoff_twice_refuses_and_changes_nothing(example: Path):
 
     again = handoff(example, "INC_009")
     assert again.code == 2
-    assert again.err.startswith("incidentops: error: regression_INC_009 already exists")
+    assert again.err.startswith("incidentops: error: incidents/INC_009/handoff.yaml already exists")
+    assert "--test-id regression_INC_009_<name>" in again.err
     assert "hint:" in again.err
     assert "Traceback" not in again.err
     assert again.out == ""
@@ -97,7 +98,7 @@ def test_running_handoff_twice_refuses_and_changes_nothing(example: Path):
 def test_handoff_refuses_when_the_incident_already_has_a_handoff(example: Path):
     result = handoff(example, "INC_001")
     assert result.code == 2
-    assert "regression_INC_001 already exists" in result.err
+    assert "incidents/INC_001/handoff.yaml already exists" in result.err
     assert "Traceback" not in result.err
 
 

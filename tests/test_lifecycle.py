@@ -18,7 +18,7 @@ from conftest import run_cli
 from gitrepo import GitRepo, isolate_git
 from incidentops import lifecycle
 from incidentops.errors import BlockedError, IncidentOpsError
-from incidentops.lifecycle import Request, decide
+from incidentops.lifecycle import MissingOption, NothingToDo, Request, decide
 from incidentops.registry import Registry
 from scripted_registry import snapshot
 
@@ -109,15 +109,9 @@ def test_monitor_then_activate_then_keep_edit_the_file_and_append_decisions(repo
         (("keep", "regression_INC_003", "--reason", "x"),
          "regression_INC_003 (DEPRECATED): KEEP applies to ACTIVE or MONITORING tests",
          "reprieve a DEPRECATED test with `incidentops lifecycle activate` or `monitor`"),
-        (("deprecate", "regression_INC_003", "--reason", "x"),
-         "regression_INC_003 (DEPRECATED): already DEPRECATED", "nothing to do"),
         (("activate", "regression_INC_007", "--reason", "x"),
          "regression_INC_007 (RETIRED): RETIRED is terminal; a retired test is never changed again",
          "write a new regression test with a new id if the attack came back"),
-        (("deprecate", "regression_INC_002", "--reason", "x"),
-         "regression_INC_002 (ACTIVE): ACTIVE -> DEPRECATED loosens the test's hold on releases and needs an"
-         " approver for DEPRECATE",
-         "pass --approver: someone other than you (Safety Team)"),
         (("monitor", "regression_INC_004", "--reason", "x", "--approver", " safety  team "),
          "regression_INC_004 (ACTIVE): ACTIVE -> MONITORING loosens the test's hold on releases: the approver must"
          " be someone other than the requester (Safety Team)", "ask another member of the safety council to approve"),
@@ -135,15 +129,9 @@ def test_monitor_then_activate_then_keep_edit_the_file_and_append_decisions(repo
          " old, younger than the 365-day minimum (in the suite since 2025-12-01)",
          "add an approved exception to regressions/regression_INC_004.yaml: `override: {reason: ..., approver: ...}`"
          " (reviewed in the pull request), then run the command again"),
-        (("retire", "regression_INC_003", "--reason", "x", "--approver", "Chair"),
-         "regression_INC_003 (DEPRECATED): retiring needs --reason-code",
-         "one of: ATTACK_PATCHED, ATTACK_OBSOLETE, PRODUCT_CHANGED, ARCHITECTURE_CHANGED, DUPLICATE, SUPERSEDED"),
         (("retire", "regression_INC_003", "--reason", "x", "--reason-code", "BORED", "--approver", "Chair"),
          "regression_INC_003 (DEPRECATED): reason code 'BORED' is not in the policy",
          "one of: ATTACK_PATCHED, ATTACK_OBSOLETE, PRODUCT_CHANGED, ARCHITECTURE_CHANGED, DUPLICATE, SUPERSEDED"),
-        (("retire", "regression_INC_003", "--reason", "x", "--reason-code", "DUPLICATE"),
-         "regression_INC_003 (DEPRECATED): DEPRECATED -> RETIRED loosens the test's hold on releases and needs an"
-         " approver for RETIRE", "pass --approver: someone other than you (Safety Team)"),
     ],
 )
 def test_the_policy_refuses(template: GitRepo, args: tuple[str, ...], message: str, hint: str,
@@ -156,6 +144,71 @@ def test_the_policy_refuses(template: GitRepo, args: tuple[str, ...], message: s
     with pytest.raises(BlockedError) as caught:
         lifecycle.plan(Registry(template.path), request)
     assert (caught.value.message, caught.value.hint) == (message, hint)
+
+
+# A decision asked without an option it needs is a usage error (exit 2), not a refusal by policy;
+# one already in force is nothing to do (exit 0). Both used to be BlockedError (exit 1).
+@pytest.mark.parametrize(
+    ("args", "message", "hint", "error"),
+    [
+        (("deprecate", "regression_INC_003", "--reason", "x"),
+         "regression_INC_003 (DEPRECATED): already DEPRECATED", "nothing to do", NothingToDo),
+        (("deprecate", "regression_INC_002", "--reason", "x"),
+         "regression_INC_002 (ACTIVE): ACTIVE -> DEPRECATED loosens the test's hold on releases and needs an"
+         " approver for DEPRECATE",
+         "pass --approver: someone other than you (Safety Team)", MissingOption),
+        (("retire", "regression_INC_003", "--reason", "x", "--approver", "Chair"),
+         "regression_INC_003 (DEPRECATED): retiring needs --reason-code",
+         "one of: ATTACK_PATCHED, ATTACK_OBSOLETE, PRODUCT_CHANGED, ARCHITECTURE_CHANGED, DUPLICATE, SUPERSEDED",
+         MissingOption),
+        (("retire", "regression_INC_003", "--reason", "x", "--reason-code", "DUPLICATE"),
+         "regression_INC_003 (DEPRECATED): DEPRECATED -> RETIRED loosens the test's hold on releases and needs an"
+         " approver for RETIRE", "pass --approver: someone other than you (Safety Team)", MissingOption),
+    ],
+)
+def test_missing_options_and_nothing_to_do(template: GitRepo, args: tuple[str, ...], message: str, hint: str,
+                                           error: type, monkeypatch: pytest.MonkeyPatch) -> None:
+    isolate_git(monkeypatch)
+    decision, test_id, *options = args
+    values = dict(zip(options[::2], options[1::2], strict=True))
+    request = Request(test_id, decision.upper(), values["--reason"], "Safety Team",
+                      datetime(2026, 10, 20, 14, tzinfo=UTC), values.get("--approver"), values.get("--reason-code"))
+    with pytest.raises(error) as caught:
+        lifecycle.plan(Registry(template.path), request)
+    assert (caught.value.message, caught.value.hint) == (message, hint)
+    assert caught.value.exit_code == (0 if error is NothingToDo else 2)
+
+
+def test_exit_status_of_missing_options_repeats_and_no_ops(repo: GitRepo) -> None:
+    before = snapshot(repo.path)
+    missing = cli(repo, "lifecycle", "deprecate", "regression_INC_002", "--reason", "x", "--as-of", WHEN)
+    assert missing.code == 2 and "needs an approver" in missing.err
+    no_reason = cli(repo, "lifecycle", "keep", "regression_INC_001")
+    assert no_reason.code == 2 and "--reason" in no_reason.err
+    done = cli(repo, "lifecycle", "deprecate", "regression_INC_003", "--reason", "x", "--as-of", WHEN)
+    assert done.code == 0, done.err
+    assert "regression_INC_003 (DEPRECATED): already DEPRECATED: nothing to do" in done.out
+    assert snapshot(repo.path) == before
+    first = cli(repo, "lifecycle", "keep", "regression_INC_001", "--reason", "Still seen", "--as-of", WHEN)
+    assert first.code == 0, first.err
+    kept = repo.read("regressions/regression_INC_001.yaml")
+    again = cli(repo, "lifecycle", "keep", "regression_INC_001", "--reason", " Still  seen ", "--as-of", WHEN)
+    assert again.code == 0, again.err
+    assert "already the last decision recorded" in again.out
+    assert repo.read("regressions/regression_INC_001.yaml") == kept
+    assert kept.count("decision: KEEP") == before["regressions/regression_INC_001.yaml"].decode().count(
+        "decision: KEEP") + 1
+
+
+def test_each_subcommand_shows_only_its_own_options() -> None:
+    helps = {name: run_cli("lifecycle", name, "--help").out for name in ("keep", "monitor", "activate",
+                                                                          "deprecate", "retire")}
+    assert all(h for h in helps.values())
+    for name in ("keep", "monitor", "activate", "deprecate"):
+        assert "--reason-code" not in helps[name], name
+    assert "--reason-code" in helps["retire"]
+    assert "required, and someone other than you" in helps["monitor"]
+    assert "Optional: who approved" in helps["keep"]
 
 
 def test_refused_decisions_exit_1_and_change_nothing(repo: GitRepo) -> None:
@@ -178,14 +231,19 @@ def test_refused_decisions_exit_1_and_change_nothing(repo: GitRepo) -> None:
     [
         (("keep", "regression_INC_01", "--reason", "x"), "no regression test 'regression_INC_01' in regressions/"),
         (("keep", "regression_INC_001", "--reason", "   "), "--reason is empty"),
-        (("keep", "regression_INC_001", "--reason", "x", "--reason-code", "DUPLICATE"),
-         "--reason-code applies to `retire` only"),
     ],
 )
 def test_unusable_requests_are_usage_errors(repo: GitRepo, args: tuple[str, ...], message: str) -> None:
     result = cli(repo, "lifecycle", *args, "--as-of", WHEN)
     assert result.code == 2
     assert result.err.splitlines()[0] == f"incidentops: error: {message}"
+
+
+def test_reason_code_is_an_option_of_retire_only(repo: GitRepo) -> None:
+    # `keep` no longer offers --reason-code at all: click refuses it as an unknown option (exit 2)
+    result = cli(repo, "lifecycle", "keep", "regression_INC_001", "--reason", "x", "--reason-code", "DUPLICATE")
+    assert result.code == 2
+    assert "No such option: --reason-code" in result.err
 
 
 def test_an_override_lets_a_young_or_severe_test_be_deprecated(repo: GitRepo) -> None:

@@ -262,3 +262,47 @@ def test_summary_of_an_open_review_and_missing_reviews(repo: GitRepo) -> None:
         "incidentops: error: reviews/2031-Q1.yaml: no such review",
         "  hint: start it with `incidentops review start 2031-Q1`",
     ])
+
+
+def test_review_applied_names_a_command_that_works(repo: GitRepo) -> None:
+    """A KEEP on a DEPRECATED test is applied by reprieving it (`lifecycle keep` refuses a DEPRECATED test)."""
+    repo.write("reviews/2026-Q4.yaml", """\
+# yaml-language-server: $schema=../schemas/review.schema.json
+quarter: 2026-Q4
+status: complete
+completed_at: "2026-10-30T10:00:00Z"
+tests:
+  - test_id: regression_INC_003
+    decision: KEEP
+    justification: Cipher attacks are back
+""")
+    result = run_cli("check", str(repo.path / "reviews/2026-Q4.yaml"), "--format", "json", env=GIT_ENV).json()
+    applied = [f for f in result if f["rule"] == "review.applied"]
+    assert [(f["line"], f["level"]) for f in applied] == [(7, "error")]
+    assert "incidentops lifecycle activate regression_INC_003" in applied[0]["hint"]
+    assert "lifecycle keep" not in applied[0]["hint"]
+    # the command the hint names is accepted
+    done = cli(repo, "lifecycle", "activate", "regression_INC_003", "--reason", "Cipher attacks are back",
+               "--as-of", "2026-10-29T10:00:00Z")
+    assert done.code == 0, done.err
+    assert findings(repo, "reviews/2026-Q4.yaml") == []
+
+
+@pytest.mark.parametrize(("quarter", "as_of", "message"), [
+    ("2031-Q1", "2026-11-01T00:00:00Z", "2031-Q1 has not begun on 2026-11-01"),
+    ("1999-Q4", "2026-11-01T00:00:00Z", "1999-Q4 ended before the registry began"),
+    ("0000-Q1", "2026-11-01T00:00:00Z", "'0000-Q1' is before 1970"),
+])
+def test_review_start_refuses_quarters_out_of_bounds(repo: GitRepo, quarter: str, as_of: str, message: str) -> None:
+    result = cli(repo, "review", "start", quarter, "--as-of", as_of)
+    assert result.code == 2, result.out + result.err
+    assert message in result.err and "internal error" not in result.err
+    assert not (repo.path / f"reviews/{quarter}.yaml").exists()
+
+
+def test_a_review_record_of_year_zero_is_a_finding(repo: GitRepo) -> None:
+    repo.write("reviews/0000-Q1.yaml", "# yaml-language-server: $schema=../schemas/review.schema.json\n"
+               "quarter: 0000-Q1\nstatus: open\ntests: []\n")
+    result = run_cli("check", str(repo.path / "reviews/0000-Q1.yaml"), "--format", "json", env=GIT_ENV)
+    assert result.code == 1, result.err
+    assert [(f["line"], f["rule"]) for f in result.json() if f["rule"] == "review.quarter"] == [(2, "review.quarter")]

@@ -88,6 +88,16 @@ _DEFAULT_TRANSITIONS = {
 }
 
 
+class NothingToDo(IncidentOpsError):
+    """The decision is already recorded, or the test is already in the state asked for: exit 0."""
+
+    exit_code = 0
+
+
+class MissingOption(IncidentOpsError):
+    """A decision asked without an option it needs (--approver, --reason-code): a usage error, exit 2."""
+
+
 @dataclass(frozen=True, slots=True)
 class Request:
     """A lifecycle decision someone asks for."""
@@ -290,10 +300,15 @@ def plan(registry: Registry, request: Request, history: RegistryHistory | None =
                 f"reprieve a {from_state} test with `incidentops lifecycle activate` or `monitor`",
             )
         to_state = from_state
+        last = (data.get("decisions") or [None])[-1]
+        if (isinstance(last, Mapping) and last.get("decision") == KEEP and last.get("to_state") == from_state
+                and " ".join(str(last.get("reason", "")).split()) == " ".join(request.reason.split())):
+            raise NothingToDo(f"{label}: this KEEP is already the last decision recorded ({last.get('at')})",
+                              "nothing to do; a KEEP with a new justification is recorded")
     else:
         to_state = target
         if to_state == from_state:
-            raise BlockedError(f"{label}: already {from_state}", "nothing to do")
+            raise NothingToDo(f"{label}: already {from_state}", "nothing to do")
         allowed = transitions(policy).get(from_state, [])
         if to_state not in allowed:
             hint = (
@@ -320,7 +335,7 @@ def plan(registry: Registry, request: Request, history: RegistryHistory | None =
         # pr-check asks the same of every step that loosens a test's hold on releases
         what = f"{from_state} -> {to_state} loosens the test's hold on releases"
         if approver is None:
-            raise BlockedError(
+            raise MissingOption(
                 f"{label}: {what} and needs an approver for {decision}",
                 f"pass --approver: someone other than you ({request.requested_by})",
             )
@@ -358,14 +373,14 @@ def plan(registry: Registry, request: Request, history: RegistryHistory | None =
     if decision == RETIRE:
         codes = reason_codes(policy)
         if not code:
-            raise BlockedError(
+            raise MissingOption(
                 f"{label}: retiring needs --reason-code",
                 f"one of: {', '.join(codes)}" if codes else "see regression.retirement_reason_codes",
             )
         if codes and code not in codes:
             raise BlockedError(f"{label}: reason code '{code}' is not in the policy", f"one of: {', '.join(codes)}")
         if approver is None:
-            raise BlockedError(
+            raise MissingOption(
                 f"{label}: retiring needs an approver for the audit entry", "pass --approver ROLE"
             )
     elif code:

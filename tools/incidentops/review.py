@@ -25,6 +25,8 @@ from incidentops.registry import Registry
 from incidentops.yamlscalar import quoted, scalar
 
 QUARTER = re.compile(r"([0-9]{4})-Q([1-4])")
+#: quarters before this year are refused outright (git, and this tool, did not exist)
+FIRST_YEAR = 1970
 DECISIONS = ("KEEP", "DEPRECATE", "RETIRE")
 OPEN = "OPEN"
 #: the states a test must be in once the review's decision is applied
@@ -37,6 +39,9 @@ def parse_quarter(quarter: str) -> tuple[datetime, datetime]:
     if match is None:
         raise IncidentOpsError(f"'{quarter}' is not a quarter", "write it as YYYY-QN, such as 2026-Q4")
     year, number = int(match.group(1)), int(match.group(2))
+    if year < FIRST_YEAR:
+        raise IncidentOpsError(f"'{quarter}' is before {FIRST_YEAR}: not a quarter a registry can review",
+                               "write the quarter being reviewed, such as 2026-Q4")
     start = datetime(year, 3 * number - 2, 1, tzinfo=UTC)
     end = datetime(year + 1, 1, 1, tzinfo=UTC) if number == 4 else datetime(year, 3 * number + 1, 1, tzinfo=UTC)
     return start, end
@@ -134,12 +139,31 @@ def render_record(
     return "\n".join(lines) + "\n"
 
 
+def registry_began(history: RegistryHistory) -> datetime | None:
+    """When the registry's first record was committed (None without history)."""
+    dates = [known.added_at for known in history.files.values() if not known.uncommitted]
+    return min(dates) if dates else None
+
+
 def start(
     registry: Registry, history: RegistryHistory, quarter: str, as_of: datetime
 ) -> tuple[str, str, list[Assessment]]:
     """(path, text, tests) of the review record to create for ``quarter``; nothing is written."""
     quarter = quarter.strip()
     path = review_path(quarter)
+    begin, end = parse_quarter(quarter)
+    if begin > as_of:
+        raise IncidentOpsError(
+            f"{quarter} has not begun on {as_of:%Y-%m-%d}: a review looks at the tests a quarter starts with",
+            f"start the review of the current quarter, or pass --as-of a date from {begin:%Y-%m-%d}",
+        )
+    began = registry_began(history)
+    if began is not None and end <= began:
+        raise IncidentOpsError(
+            f"{quarter} ended before the registry began ({began:%Y-%m-%d}, its first commit): there is nothing"
+            " to review",
+            f"start a quarter from {began.year}-Q{(began.month - 1) // 3 + 1}",
+        )
     if (registry.root / path).exists():
         raise IncidentOpsError(
             f"{path} already exists", "a review is started once; edit the existing record"

@@ -158,17 +158,40 @@ def default_scenario(incident: dict[str, Any]) -> str:
     return str(incident.get("attack_vector") or "scenario").replace("-", "_").lower()
 
 
+def test_id_for(incident_id: str, test_id: str | None) -> str:
+    """The id of a test of ``incident_id``: ``regression_<incident>`` (its first test) by default, or a
+    given ``regression_<incident>_<name>`` for each further one (``name``: letters, digits, underscores)."""
+    first = f"regression_{incident_id}"
+    if test_id is None:
+        return check_id("test", first)
+    if not re.fullmatch(rf"{re.escape(first)}(_[A-Za-z0-9][A-Za-z0-9_]*)?", test_id):
+        raise IncidentOpsError(
+            f"--test-id {test_id!r} is not a test id of {incident_id}",
+            f"a test of {incident_id} is {first} or {first}_<name>, such as {first}_roleplay_variant",
+        )
+    return check_id("test", test_id, "--test-id")
+
+
 def regression_text(registry: Registry, incident_id: str, scenario: str | None, expected_block_turn: int,
-                    as_of: datetime, by: str, turns: list[str] | None = None) -> tuple[str, str, dict[str, Any]]:
-    """The regression test born from an incident, and its path; ``by`` made the CREATE decision."""
+                    as_of: datetime, by: str, turns: list[str] | None = None,
+                    test_id: str | None = None) -> tuple[str, str, dict[str, Any]]:
+    """The regression test born from an incident, and its path; ``by`` made the CREATE decision.
+
+    An incident may have several tests: the first is ``regression_<incident>``, each further one
+    is named with ``test_id`` (``regression_<incident>_<name>``).
+    """
     incident = _incident_or_fail(registry, incident_id)
     scenario = check_id("scenario", scenario or default_scenario(incident), "scenario name")
-    test_id = check_id("test", f"regression_{incident_id}")
+    given = test_id
+    test_id = test_id_for(incident_id, test_id)
     if not by.strip():
         raise IncidentOpsError("the CREATE decision needs the person who made it", "pass --by NAME")
     if test_id in registry.test_paths:
-        raise IncidentOpsError(f"{test_id} already exists ({registry.test_paths[test_id][0]})",
-                               "an incident gets one regression test; ids are never reused")
+        raise IncidentOpsError(
+            f"{test_id} already exists ({registry.test_paths[test_id][0]})",
+            "ids are never reused" + ("" if given else
+                                      f"; an incident may have several tests: name the next one with"
+                                      f" --test-id {test_id}_<name>"))
     severity = str(incident.get("severity", "SEV-3"))
     policy = registry.policy
     values = {
@@ -204,20 +227,25 @@ def handoff_text(registry: Registry, incident_id: str, values: dict[str, Any]) -
 
 
 def create_handoff(registry: Registry, incident_id: str, scenario: str | None, expected_block_turn: int,
-                   as_of: datetime, by: str) -> list[str]:
+                   as_of: datetime, by: str, test_id: str | None = None) -> list[str]:
     """Create the incident's handoff.yaml and its regression test together, consistent by construction.
 
     ``by`` is the person making the change: it is recorded on the test's CREATE decision.
     """
     if expected_block_turn < 1:
         raise IncidentOpsError("--expected-block-turn must be 1 or more", "turns are counted from 1")
-    test_rel, test_text, values = regression_text(registry, incident_id, scenario, expected_block_turn, as_of, by)
-    handoff_rel, handoff = handoff_text(registry, incident_id, values)
+    handoff_rel = f"incidents/{incident_id}/handoff.yaml"
     if os.path.lexists(registry.root / handoff_rel):
-        raise IncidentOpsError(f"{handoff_rel} already exists", "edit it, or delete it first if it was a mistake")
+        raise IncidentOpsError(
+            f"{handoff_rel} already exists",
+            f"an incident has one handoff; add a further test with `incidentops new regression {incident_id}"
+            f" --test-id regression_{incident_id}_<name>`",
+        )
+    test_rel, test_text, values = regression_text(registry, incident_id, scenario, expected_block_turn, as_of, by,
+                                                  test_id=test_id)
+    handoff_rel, handoff = handoff_text(registry, incident_id, values)
     root = registry.root
-    create_text_exclusive(root / test_rel, test_text, "an incident gets one regression test; ids are never reused",
-                          root=root)
+    create_text_exclusive(root / test_rel, test_text, "ids are never reused: name it with --test-id", root=root)
     try:
         create_text_exclusive(root / handoff_rel, handoff, "edit it, or delete it first if it was a mistake",
                               root=root)

@@ -31,6 +31,7 @@ Rule = Callable[["CheckContext", str, Document], Iterable[Finding]]
 RULE_MODULES = (
     "incidentops.checks.rules",
     "incidentops.checks.time_rules",
+    "incidentops.checks.unicode_rules",
     "incidentops.checks.severity_rules",
     "incidentops.checks.postmortem_rules",
     "incidentops.checks.text_rules",

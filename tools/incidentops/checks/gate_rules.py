@@ -21,6 +21,7 @@ import math
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from incidentops.checks.schema import schema_failed
 from incidentops.findings import ERROR, WARNING, Finding
 from incidentops.kinds import kind_of
 from incidentops.lifecycle import known_suites
@@ -56,11 +57,18 @@ def _same(mine: Any, theirs: Any) -> bool:
 
 
 def _incident_severity(ctx: CheckContext, incident_id: Any) -> str | None:
+    """The incident's severity, or None when it is not one the policy knows (``schema.enum`` says
+    so on the incident): no rule gives advice reasoned from a value that failed its schema."""
     if not isinstance(incident_id, str):
         return None
     incident = ctx.registry.incident(incident_id)
-    severity = incident.get("severity") if incident else None
-    return severity if isinstance(severity, str) else None
+    return known_severity(ctx, incident.get("severity") if incident else None)
+
+
+def known_severity(ctx: CheckContext, severity: Any) -> str | None:
+    known = [str(level.get("id")) for level in ctx.registry.policy.get("severity_levels") or []
+             if isinstance(level, dict)]
+    return severity if isinstance(severity, str) and severity in known else None
 
 
 # ---- regression tests ------------------------------------------------------
@@ -157,9 +165,9 @@ def handoff_mismatch_rule(ctx: CheckContext, path: str, doc: Document) -> Iterat
     """``handoff.mismatch``: the handoff says what its test and its incident say."""
     data = doc.data
     incident_id = data.get("incident_id")
-    severity = data.get("severity")
+    severity = known_severity(ctx, data.get("severity"))
     incident_severity = _incident_severity(ctx, incident_id)
-    if isinstance(severity, str) and incident_severity is not None and severity != incident_severity:
+    if severity is not None and incident_severity is not None and severity != incident_severity:
         yield doc.finding(
             ("severity",), ERROR, "handoff.mismatch",
             f"severity: {severity} here, but incident {incident_id} is {incident_severity}",
@@ -185,9 +193,12 @@ def handoff_mismatch_rule(ctx: CheckContext, path: str, doc: Document) -> Iterat
             + (f"; {incident_id}'s test is {own[0]}" if own else f"; create {incident_id}'s test with "
                f"`incidentops new regression {incident_id}`"),
         )
+    test_doc = ctx.registry.doc(test_path) if test_path else None
     for field in HANDOFF_FIELDS:
         if field not in handed or field not in test:
             continue
+        if schema_failed(doc, ("regression_test", field)) or (test_doc is not None and schema_failed(test_doc, (field,))):
+            continue  # the schema finding says what is wrong; no advice to copy a refused value
         mine, theirs = handed[field], test[field]
         if _same(mine, theirs):
             continue

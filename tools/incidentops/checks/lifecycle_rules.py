@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from incidentops.decay import parse_time
 from incidentops.decisions import future_problem, label_problem, order_problem, read_chain
+from incidentops.errors import IncidentOpsError
 from incidentops.findings import ERROR, Finding
 from incidentops.lifecycle import AUDIT_ACTION, reason_codes
 from incidentops.review import APPLIED_STATES, DECISIONS, QUARTER, parse_quarter
@@ -44,7 +45,11 @@ def review_rules(ctx: CheckContext, path: str, doc: Document) -> Iterator[Findin
     quarter = data.get("quarter")
     quarter_start: datetime | None = None
     if isinstance(quarter, str) and QUARTER.fullmatch(quarter):
-        quarter_start = parse_quarter(quarter)[0]
+        try:
+            quarter_start = parse_quarter(quarter)[0]
+        except IncidentOpsError as exc:
+            yield doc.finding(("quarter",), ERROR, "review.quarter", exc.message, exc.hint)
+            return
         if quarter != stem:
             yield doc.finding(("quarter",), ERROR, "review.quarter",
                               f"quarter '{quarter}' does not match the file name '{stem}.yaml'",
@@ -126,11 +131,26 @@ def _applied(
     history = test.get("decisions")
     if state in expected or _superseded(history, decision, quarter_start, completed):
         return
-    command = _LIFECYCLE_COMMAND[decision]
     yield doc.finding((*at, "decision"), ERROR, "review.applied",
                       f"{test_id}: the review decided {decision} but {path} is {state}",
-                      f"apply it with `incidentops lifecycle {command} {test_id} --reason ...`,"
-                      " or set the review back to `status: open`")
+                      _apply_hint(test_id, decision, state) + ", or set the review back to `status: open`")
+
+
+def _apply_hint(test_id: str, decision: str, state: object) -> str:
+    """The lifecycle command(s) that take the test from ``state`` to what the review decided."""
+    if state == "RETIRED":
+        return f"{test_id} is retired for good; record the decision the review took in fact"
+    if decision == "KEEP":
+        # `lifecycle keep` applies to ACTIVE and MONITORING tests only: a DEPRECATED one is reprieved
+        return (f"reprieve it with `incidentops lifecycle activate {test_id} --reason ...`"
+                f" (or `monitor` to run it without blocking)")
+    if decision == "RETIRE" and state != "DEPRECATED":
+        return (f"retirement follows deprecation: `incidentops lifecycle deprecate {test_id} --reason ..."
+                f" --approver ...`, then `incidentops lifecycle retire {test_id} --reason ... --reason-code ..."
+                " --approver ...`")
+    command = _LIFECYCLE_COMMAND[decision]
+    extra = " --reason-code ... --approver ..." if decision == "RETIRE" else " --approver ..."
+    return f"apply it with `incidentops lifecycle {command} {test_id} --reason ...{extra}`"
 
 
 def _superseded(

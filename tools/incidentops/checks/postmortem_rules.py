@@ -19,6 +19,12 @@ On an incident:
 - ``postmortem.open-actions`` (error): a closed incident whose postmortem still has action
   items open or in progress (defer them with a reason, or keep the incident resolved).
 
+- ``postmortem.body-mismatch`` (error): the Markdown body repeats the front matter's action
+  items differently (a table with an Id column that leaves one out, adds one, or gives another
+  owner, due date or status; an id such as A9 named in ``## Action items`` that the front
+  matter lacks) or counts its contributing factors (the bullets of ``## Contributing
+  factors``) differently from the front matter. The front matter is the record: the body may elaborate, never disagree.
+
 Contributing factors (at least one) and each action item's owner, due date and status are
 required by the postmortem schema (``schema.*`` findings).
 """
@@ -39,6 +45,7 @@ from incidentops.checks.blameless import (
     TITLED_RE,
 )
 from incidentops.checks.first_names import FIRST_NAMES
+from incidentops.checks.schema import schema_failed
 from incidentops.errors import IncidentOpsError
 from incidentops.findings import ERROR, WARNING, Finding
 from incidentops.severity import severity_ids
@@ -172,9 +179,10 @@ def attendee_names(ctx: CheckContext, path: str, doc: Document) -> Iterator[Find
 
 
 def _incident_severity(ctx: CheckContext, path: str) -> str | None:
+    """The incident's severity; None when it failed the schema (no advice is reasoned from it)."""
     incident = ctx.registry.incident(_folder(path))
     severity = incident.get("severity") if incident else None
-    return severity if isinstance(severity, str) else None
+    return severity if isinstance(severity, str) and severity in severity_ids(ctx.registry.policy) else None
 
 
 def lightweight_not_allowed(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
@@ -250,7 +258,95 @@ def open_actions(ctx: CheckContext, path: str, doc: Document) -> Iterator[Findin
     )
 
 
+def _section(doc: Document, name: str) -> tuple[int, list[tuple[int, str]]] | None:
+    """(heading line, [(line, text)...]) of the body's level-2 section ``name``, or None."""
+    found = headings(doc.body, doc.body_line)
+    lines = doc.body.split("\n")
+    for position, (level, line, text) in enumerate(found):
+        if level != 2 or _norm(text) != _norm(name):
+            continue
+        end = next((later for lvl, later, _ in found[position + 1:] if lvl <= 2), doc.body_line + len(lines))
+        return line, [(number, lines[number - doc.body_line]) for number in range(line + 1, end)]
+    return None
+
+
+_ACTION_ID = re.compile(r"\b(A[0-9]+)\b")
+_BULLET = re.compile(r"(?:[-*+]|[0-9]+[.)])[ \t]+\S")
+
+
+def _cells(line: str) -> list[str]:
+    return [cell.strip().strip("`").strip() for cell in line.strip().strip("|").split("|")]
+
+
+def _same_text(a: object, b: object) -> bool:
+    return " ".join(str(a).replace("`", "").split()).casefold() == " ".join(str(b).replace("`", "").split()).casefold()
+
+
+def body_mismatch(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
+    data = doc.data
+    hint = "the front matter is the record: make the body say what it says (or leave the list to the front matter)"
+    items = data.get("action_items")
+    section = _section(doc, "Action items")
+    if isinstance(items, list) and section is not None:
+        by_id = {str(i.get("id")): i for i in items if isinstance(i, Mapping) and i.get("id") is not None}
+        yield from _action_rows(doc, path, section, by_id, hint)
+    factors = data.get("contributing_factors")
+    section = _section(doc, "Contributing factors")
+    if isinstance(factors, list) and section is not None and not schema_failed(doc, ("contributing_factors",)):
+        bullets = [line for line, text in section[1] if _BULLET.match(text)]
+        if bullets and len(bullets) != len(factors):
+            yield Finding(
+                path, section[0], 1, ERROR, "postmortem.body-mismatch",
+                f"'## Contributing factors' lists {len(bullets)} factor(s), the front matter"
+                f" `contributing_factors` {len(factors)}", hint,
+            )
+
+
+def _action_rows(doc: Document, path: str, section: tuple[int, list[tuple[int, str]]],
+                 by_id: Mapping[str, Mapping[str, Any]], hint: str) -> Iterator[Finding]:
+    rows = [(line, _cells(text)) for line, text in section[1] if text.strip().startswith("|")]
+    header = rows[0][1] if rows else []
+    columns = {_norm(cell): index for index, cell in enumerate(header)}
+    seen: dict[str, int] = {}
+    if "id" in columns:
+        for line, cells in rows[1:]:
+            if all(set(cell) <= set("-: ") for cell in cells):
+                continue  # the separator row
+            item_id = cells[columns["id"]] if columns["id"] < len(cells) else ""
+            seen.setdefault(item_id, line)
+            item = by_id.get(item_id)
+            if item is None:
+                yield Finding(path, line, 1, ERROR, "postmortem.body-mismatch",
+                              f"action item {item_id!r} in the body is not in the front matter `action_items`", hint)
+                continue
+            # the facts that are tracked; the body may word an action shorter than the front matter
+            for field in ("owner", "due", "status"):
+                column = columns.get(field)
+                if column is None or column >= len(cells):
+                    continue
+                said = re.split(r"[:(]", cells[column], maxsplit=1)[0] if field == "status" else cells[column]
+                if _same_text(said, item.get(field, "")):
+                    continue
+                yield Finding(path, line, 1, ERROR, "postmortem.body-mismatch",
+                              f"action item {item_id}: the body says {field} {cells[column]!r}, the front matter"
+                              f" {item.get(field)!r}", hint)
+    else:
+        for line, text in section[1]:
+            for match in _ACTION_ID.finditer(text):
+                seen.setdefault(match.group(1), line)
+                if match.group(1) not in by_id:
+                    yield Finding(path, line, match.start() + 1, ERROR, "postmortem.body-mismatch",
+                                  f"action item {match.group(1)} in the body is not in the front matter"
+                                  " `action_items`", hint)
+    if "id" in columns:  # a table repeats the whole list: every item is in it (prose may name a few)
+        for item_id in by_id:
+            if item_id not in seen:
+                yield doc.finding(("action_items",), ERROR, "postmortem.body-mismatch",
+                                  f"action item {item_id} of the front matter is missing from '## Action items'",
+                                  hint, key=True)
+
+
 RULES = {
-    "postmortem": [late, attendee_names, lightweight_not_allowed, missing_sections],
+    "postmortem": [late, attendee_names, lightweight_not_allowed, missing_sections, body_mismatch],
     "incident": [missing_postmortem, open_actions],
 }

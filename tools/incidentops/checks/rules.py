@@ -86,10 +86,14 @@ def handoff_rules(ctx: CheckContext, path: str, doc: Document) -> Iterator[Findi
     rt = doc.data.get("regression_test")
     test_id = rt.get("test_id") if isinstance(rt, dict) else None
     if isinstance(test_id, str) and test_id not in ctx.registry.test_paths:
+        # suggest only this incident's own tests that still run: never a retired one, nor another incident's
+        own = [str(t["test_id"]) for _p, t in ctx.registry.tests()
+               if t.get("incident_id") == folder and t.get("state") != "RETIRED" and isinstance(t.get("test_id"), str)]
         yield doc.finding(("regression_test", "test_id"), ERROR, "ref.test",
                           f"regression_test.test_id: test '{test_id}' does not exist",
-                          _suggest(test_id, list(ctx.registry.test_paths))
-                          or f"declare it in regressions/{test_id}.yaml (`incidentops handoff {folder}` creates both)")
+                          _suggest(test_id, own)
+                          or f"declare it in regressions/{test_id}.yaml (`incidentops new regression {folder}"
+                             f" --test-id {test_id}` creates it)")
 
 
 def regression_rules(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:

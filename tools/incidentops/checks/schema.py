@@ -150,3 +150,13 @@ def validate(doc: Document, schema_name: str) -> list[Finding]:
     for error in sorted(_detailed(schema_name).iter_errors(doc.data), key=lambda e: [str(p) for p in e.absolute_path]):
         findings.extend(_error_findings(doc, error))
     return findings
+
+
+def schema_failed(doc: Document, path: tuple[str | int, ...]) -> bool:
+    """Whether the value at ``path`` failed its schema (a ``schema.*`` finding where it is written).
+
+    Cross-record rules skip such values: advice reasoned from a value the schema refused
+    (copy ``SEV-5``, set a review type for it) would be wrong.
+    """
+    line, _col = doc.where(path)
+    return any(f.rule.startswith("schema.") and f.line == line for f in doc.findings)

@@ -15,14 +15,18 @@ from incidentops.registry import Registry, resolve_root
 @click.command("actions")
 @click.option("--owner", metavar="TEAM", default=None, help="Only this owner's action items (a team or role).")
 @click.option("--overdue", is_flag=True, help="Only action items past their due date.")
+@click.option("--fail-on-overdue", is_flag=True,
+              help="Exit 1 when an action item listed is overdue (for CI); the list is printed either way.")
 @root_option
 @as_of_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def command(owner: str | None, overdue: bool, root: Path | None, as_of: str | None, fmt: str) -> int:
+def command(owner: str | None, overdue: bool, fail_on_overdue: bool, root: Path | None, as_of: str | None,
+            fmt: str) -> int:
     """List open postmortem action items (open or in progress), grouped by owner.
 
     An item is OVERDUE when its due date is before the --as-of date.
-    Deferred and done items are not listed.
+    Deferred and done items are not listed. Exit status 0, or 1 with
+    --fail-on-overdue when an item listed is overdue.
 
     \b
     Example:
@@ -33,7 +37,7 @@ def command(owner: str | None, overdue: bool, root: Path | None, as_of: str | No
     for path in report.skipped:
         click.echo(f"incidentops: skipped {path}: it has errors (run `incidentops check {path}`)", err=True)
     click.echo(render_json(report) if fmt == "json" else render_text(report))
-    return 0
+    return 1 if fail_on_overdue and report.overdue else 0
 
 
 def render_json(report: ActionReport) -> str:

@@ -15,7 +15,7 @@ from incidentops import lifecycle, notify
 from incidentops.cli.common import as_of_option, parse_as_of, root_option
 from incidentops.errors import IncidentOpsError
 from incidentops.history import current_user
-from incidentops.lifecycle import Outcome, Request, decide, interrupted_after
+from incidentops.lifecycle import NothingToDo, Outcome, Request, decide, interrupted_after
 from incidentops.registry import Registry, resolve_root
 
 #: names a ceremony step at which to fail on purpose (testing the rollback)
@@ -51,16 +51,24 @@ def command() -> None:
     """
 
 
-def _options(func: Callable[..., int]) -> Callable[..., int]:
-    func = click.option("--reason-code", default=None, metavar="CODE",
-                        help="retire only: one of the policy's retirement reason codes.")(func)
-    func = click.option("--approver", default=None, metavar="WHO",
-                        help="Who approved the decision. For SEV-0/1 tests it must be someone other than you.")(func)
-    func = click.option("--reason", required=True, metavar="TEXT",
-                        help="Why (for KEEP, the justification), in the terms of the decay assessment.")(func)
-    func = root_option(func)
-    func = as_of_option(func)
-    return click.argument("test_id")(func)
+def _options(approver: str | None) -> Callable[[Callable[..., int]], Callable[..., int]]:
+    """TEST_ID, --reason, --root, --as-of, and --approver (``approver`` is its help; None: not offered)."""
+
+    def decorate(func: Callable[..., int]) -> Callable[..., int]:
+        if approver is not None:
+            func = click.option("--approver", default=None, metavar="WHO", help=approver)(func)
+        func = click.option("--reason", required=True, metavar="TEXT",
+                            help="Why (for KEEP, the justification), in the terms of the decay assessment.")(func)
+        func = root_option(func)
+        func = as_of_option(func)
+        return click.argument("test_id")(func)
+
+    return decorate
+
+
+_LOOSENS = ("Who approved the decision: required, and someone other than you, since it loosens the test's"
+            " hold on releases.")
+_OPTIONAL_APPROVER = "Optional: who approved the decision (recorded with it)."
 
 
 def _run(decision: str, test_id: str, reason: str | None, approver: str | None, reason_code: str | None,
@@ -70,7 +78,11 @@ def _run(decision: str, test_id: str, reason: str | None, approver: str | None, 
         test_id=test_id, decision=decision, reason=reason or "", requested_by=current_user(registry.root),
         as_of=parse_as_of(as_of), approver=approver, reason_code=reason_code,
     )  # fmt: skip
-    outcome = decide(registry, request, hook=_fault_hook())
+    try:
+        outcome = decide(registry, request, hook=_fault_hook())
+    except NothingToDo as done:
+        click.echo(f"{done.message}: {done.hint}")
+        return 0
     try:
         _report(outcome)
     except KeyboardInterrupt:
@@ -130,39 +142,39 @@ def _report(outcome: Outcome) -> None:
 
 
 @command.command("keep")
-@_options
-def keep(test_id: str, reason: str, approver: str | None, reason_code: str | None, root: Path | None,
+@_options(_OPTIONAL_APPROVER)
+def keep(test_id: str, reason: str, approver: str | None, root: Path | None,
          as_of: str | None) -> int:
     """KEEP: record the justification for keeping an ACTIVE or MONITORING test (no state change)."""
-    return _run("KEEP", test_id, reason, approver, reason_code, root, as_of)
+    return _run("KEEP", test_id, reason, approver, None, root, as_of)
 
 
 @command.command("monitor")
-@_options
-def monitor(test_id: str, reason: str, approver: str | None, reason_code: str | None, root: Path | None,
+@_options(_LOOSENS)
+def monitor(test_id: str, reason: str, approver: str | None, root: Path | None,
             as_of: str | None) -> int:
     """MONITOR: run the test without blocking releases (-> MONITORING)."""
-    return _run("MONITOR", test_id, reason, approver, reason_code, root, as_of)
+    return _run("MONITOR", test_id, reason, approver, None, root, as_of)
 
 
 @command.command("activate")
-@_options
-def activate(test_id: str, reason: str, approver: str | None, reason_code: str | None, root: Path | None,
+@_options(_OPTIONAL_APPROVER)
+def activate(test_id: str, reason: str, approver: str | None, root: Path | None,
              as_of: str | None) -> int:
     """ACTIVATE: make the test block releases again (-> ACTIVE)."""
-    return _run("ACTIVATE", test_id, reason, approver, reason_code, root, as_of)
+    return _run("ACTIVATE", test_id, reason, approver, None, root, as_of)
 
 
 @command.command("deprecate")
-@_options
-def deprecate(test_id: str, reason: str, approver: str | None, reason_code: str | None, root: Path | None,
+@_options(_LOOSENS)
+def deprecate(test_id: str, reason: str, approver: str | None, root: Path | None,
               as_of: str | None) -> int:
     """DEPRECATE: schedule the test for removal; it still runs, never blocking (-> DEPRECATED).
 
     A SEV-0/1 test, or one younger than the policy's minimum_age_days (from git
     history), needs an approved `override: {reason, approver}` in its file.
     """
-    return _run("DEPRECATE", test_id, reason, approver, reason_code, root, as_of)
+    return _run("DEPRECATE", test_id, reason, approver, None, root, as_of)
 
 
 @command.command("retire")

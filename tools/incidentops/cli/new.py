@@ -60,6 +60,11 @@ def _scenario_options(func: F) -> F:
         "--expected-block-turn", type=click.IntRange(min=1), default=1, show_default=True,
         help="The user turn at or before which the model must refuse.",
     )(func)
+    func = click.option(
+        "--test-id", "test_id", default=None, metavar="ID",
+        help="The test's id: regression_INC_ID for an incident's first test (the default),"
+             " regression_INC_ID_<name> for each further one.",
+    )(func)
     return click.option(
         "--scenario", default=None, help="Scenario name (a slug). Default: the incident's attack vector."
     )(func)
@@ -71,16 +76,19 @@ def _scenario_options(func: F) -> F:
 @by_option
 @root_option
 @as_of_option
-def regression(incident_id: str, scenario: str | None, expected_block_turn: int, by: str | None,
-               root: Path | None, as_of: str | None) -> int:
-    """Create regressions/regression_INCIDENT_ID.yaml (prefer `incidentops handoff`, which also writes the handoff).
+def regression(incident_id: str, scenario: str | None, test_id: str | None, expected_block_turn: int,
+               by: str | None, root: Path | None, as_of: str | None) -> int:
+    """Create a regression test of INCIDENT_ID: regressions/regression_INCIDENT_ID.yaml, or a further
+    test of the same incident with --test-id regression_INCIDENT_ID_<name>.
 
-    Its CREATE decision is recorded as made by you (git config user.name, or --by).
+    Prefer `incidentops handoff` for an incident's first test: it also writes the handoff.
+    The CREATE decision is recorded as made by you (git config user.name, or --by).
     """
     registry = Registry(resolve_root(root))
     who = requester(registry.root, by)
-    rel, text, _ = regression_text(registry, incident_id, scenario, expected_block_turn, parse_as_of(as_of), who)
-    create_text_exclusive(registry.root / rel, text, "an incident gets one regression test; ids are never reused",
+    rel, text, _ = regression_text(registry, incident_id, scenario, expected_block_turn, parse_as_of(as_of), who,
+                                   test_id=test_id)
+    create_text_exclusive(registry.root / rel, text, "ids are never reused: name it with --test-id",
                           root=registry.root)
     click.echo(f"created {rel}")
     return 0
@@ -92,8 +100,8 @@ def regression(incident_id: str, scenario: str | None, expected_block_turn: int,
 @by_option
 @root_option
 @as_of_option
-def handoff(incident_id: str, scenario: str | None, expected_block_turn: int, by: str | None,
-            root: Path | None, as_of: str | None) -> int:
+def handoff(incident_id: str, scenario: str | None, test_id: str | None, expected_block_turn: int,
+            by: str | None, root: Path | None, as_of: str | None) -> int:
     """Create INCIDENT_ID's handoff.yaml (the seed's template) and its regression test together.
 
     The weight defaults from the policy for the incident's severity; the
@@ -105,7 +113,8 @@ def handoff(incident_id: str, scenario: str | None, expected_block_turn: int, by
     """
     registry = Registry(resolve_root(root))
     who = requester(registry.root, by)
-    for rel in create_handoff(registry, incident_id, scenario, expected_block_turn, parse_as_of(as_of), who):
+    for rel in create_handoff(registry, incident_id, scenario, expected_block_turn, parse_as_of(as_of), who,
+                              test_id=test_id):
         click.echo(f"created {rel}")
     click.echo("Next: write the attack's user turns in the test, then open a pull request declaring it.")
     return 0
