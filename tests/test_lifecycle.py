@@ -243,7 +243,7 @@ def test_reason_code_is_an_option_of_retire_only(repo: GitRepo) -> None:
     # `keep` no longer offers --reason-code at all: click refuses it as an unknown option (exit 2)
     result = cli(repo, "lifecycle", "keep", "regression_INC_001", "--reason", "x", "--reason-code", "DUPLICATE")
     assert result.code == 2
-    assert "No such option: --reason-code" in result.err
+    assert "No such option '--reason-code'" in result.err
 
 
 def test_an_override_lets_a_young_or_severe_test_be_deprecated(repo: GitRepo) -> None:
