@@ -222,3 +222,18 @@ def test_unknown_revisions_and_shallow_clones_are_usage_errors(repo: GitRepo, tm
     result = run_cli("pr-check", "--base", "HEAD~1", "--root", str(shallow.path), env=GIT_ENV)
     assert result.code == 2
     assert "shallow clone" in result.err
+
+
+def test_a_running_test_with_a_placeholder_turn(repo: GitRepo) -> None:
+    path = "regressions/regression_INC_001.yaml"
+    found = pull_request(repo, lambda r: edit(r, path, "  - Scripted attack turn for INC_001.",
+                                              '  - "TODO: user turn 1 of the attack"'))
+    # rewriting a blocking test's attack needs approval too; a placeholder never passes, approved or not
+    assert found == [(path, 8, 3, "pr.weakening"), (path, 8, 5, "pr.placeholder-turn")]
+
+
+def test_a_deprecated_test_with_a_placeholder_turn_passes(repo: GitRepo) -> None:
+    path = "regressions/regression_INC_003.yaml"
+    assert "state: DEPRECATED" in repo.read(path)
+    assert pull_request(repo, lambda r: edit(r, path, "  - Scripted attack turn for INC_003.",
+                                             '  - "TODO: user turn 1 of the attack"')) == []

@@ -63,6 +63,7 @@ from incidentops.lifecycle import (
     same_person,
     transitions,
 )
+from incidentops.placeholders import RUN_STATES, placeholder_turns
 from incidentops.registry import MODELS_FILE, POLICY_FILE, default_policy
 from incidentops.yamlio import Document, load_bytes
 
@@ -257,6 +258,7 @@ def compare(
             continue
         case = _Case(test_id, base, head, rules, evidence, history, as_of)
         out.extend(case.findings(before_paths, after_paths, retired_in_audit))
+        out.extend(_placeholder_rules(head, after_paths))
     out.extend(_link_rules(head))
     out.extend(_policy_rules(base, head, evidence))
     out.extend(_severity_rules(base, head, rules, evidence))
@@ -583,6 +585,25 @@ def _new_test(test_id: str, doc: Document, data: Mapping[str, Any], head: Snapsh
         yield doc.finding(("incident_id",), ERROR, "pr.new-test-handoff",
                           f"new test {test_id}: {folder}/handoff.yaml (the incident-to-regression handoff) is missing",
                           f"`incidentops handoff {incident_id}` writes it with the test")
+
+
+def _placeholder_rules(head: Snapshot, paths: Sequence[str]) -> Iterator[Finding]:
+    """``pr.placeholder-turn``: a test that runs (ACTIVE, MONITORING) still replays a scaffold placeholder."""
+    for path in paths:
+        doc = head.doc(path)
+        data = doc.data if doc is not None and isinstance(doc.data, dict) else None
+        if doc is None or data is None or data.get("state") not in RUN_STATES:
+            continue
+        turns, where = data.get("turns"), "turns"
+        if turns is None and isinstance(data.get("scenario_file"), str):
+            scenario = head.data(posixpath.normpath(data["scenario_file"]))
+            turns, where = (scenario or {}).get("turns"), "scenario_file"
+        for number in placeholder_turns(turns if isinstance(turns, list) else []):
+            at: tuple[str | int, ...] = ("turns", number - 1) if where == "turns" else (where,)
+            yield doc.finding(at, ERROR, "pr.placeholder-turn",
+                              f"{data.get('test_id')}: turn {number} is a scaffold placeholder in a"
+                              f" {data.get('state')} test: the suite would replay it and pass",
+                              "write the attack's user turns before the test joins the suite")
 
 
 def _link_rules(head: Snapshot) -> Iterator[Finding]:

@@ -57,6 +57,7 @@ def command(base: str, head: str, approvals: Path | None, root: Path | None, as_
     pr.new-test-handoff      a new test without its incident's handoff.yaml
     pr.incident-deleted      an incident, postmortem or handoff deleted
     pr.keep-justification    a KEEP decision without justification
+    pr.placeholder-turn      an ACTIVE or MONITORING test that still replays a scaffold placeholder turn
 
     Decisions are judged by the state change they record, whatever they are
     called; several may land in one pull request (DEPRECATE, then RETIRE) if each
