@@ -153,7 +153,7 @@ def test_incident_page_shows_assessment_sla_git_dates_and_edit_link(example_page
     assert page.startswith('---\ntitle: "INC_001: Phishing template generated after gradual authority reframing"\n')
     assert "# INC\\_001: Phishing template" in page
     assert "harm imminent: start at SEV-2" in page
-    assert "First response after 1 h 5 min against a 4 h SLA (business-hours minutes)" in page
+    assert "first response after 1 h 5 min of a 4 h business-hours SLA" in page
     assert "created 2026-03-15 09:30 UTC · last changed 2026-09-02 16:45 UTC" in page
     assert f'href="{REPO_URL}/edit/main/incidents/INC_001/incident.yaml"' in page
     assert 'href="../../regressions/regression_INC_001.html"' in page
@@ -170,9 +170,9 @@ def test_policy_and_reference_are_generated_from_policy_and_schemas(example_page
     policy = example_pages["policy.md"]
     assert "Widespread harm, regulatory exposure, data breach" in policy
     assert '<td data-io-sort="15">15 min</td>' in policy
-    reference = example_pages["reference.md"]
-    assert "<code>assessment.harm</code>" in reference
-    assert "<code>action_items[].deferred_reason</code>" in reference
+    assert 'href="reference/incident.html"' in example_pages["reference.md"]  # one page per record kind
+    assert "<code>assessment.harm</code>" in example_pages["reference/incident.md"]
+    assert "<code>action_items[].deferred_reason</code>" in example_pages["reference/postmortem.md"]
 
 
 def test_feed_is_atom_with_decisions_and_audit_entries(example_pages):

@@ -1,9 +1,13 @@
 """Charts as inline SVG, drawn at build time: no script, no network, works from file://.
 
-Colours come from CSS classes (``io-c-*``, defined in the site stylesheet for the
-light and dark schemes) and text uses ``currentColor``, so a chart follows the
-reader's colour scheme. Every chart carries ``<title>``/``<desc>``, an
-``aria-label`` and the same figures as a table for screen readers and copying.
+Colour means severity alone: a severity series or bar gets its class
+(``io-c-sev0``...), every other bar the site's one neutral bar colour
+(``io-bar``); both are defined in the site stylesheet for the light and dark
+schemes, and text uses ``currentColor``. Axes are scaled to the data (whole
+numbers for counts), every bar carries its value, the title stands above the
+chart, and a chart drawn from few records says so. Every chart carries
+``<title>``/``<desc>``, an ``aria-label`` and the same figures as a table for
+screen readers and copying.
 """
 
 from __future__ import annotations
@@ -48,20 +52,34 @@ def _num(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
-def _nice_max(value: float) -> float:
-    """The smallest "round" axis top with four equal, round ticks that holds ``value``."""
+#: fewer records than this behind a chart: the chart says it is a small sample
+SMALL_SAMPLE = 5
+
+
+def nice_axis(value: float) -> tuple[float, float]:
+    """``(top, step)`` of an axis for counts up to ``value``: round steps, at most five ticks, top >= value.
+
+    A maximum of 1 gives an axis to 1 (not to 4); 7 gives 0-2-4-6-8; 230 gives 0-50-...-250.
+    """
     if value <= 0:
-        return 4.0
-    step = 1.0
+        return 1.0, 1.0
+    magnitude = 1.0
     while True:
-        for factor in (1, 2, 3, 5):
-            if step * factor * 4 >= value:
-                return step * factor * 4
-        step *= 10
+        for factor in (1, 2, 5):
+            step = magnitude * factor
+            top = step * -(-value // step)
+            if top / step <= 5:
+                return top, step
+        magnitude *= 10
 
 
-def _ticks(top: float) -> list[float]:
-    return [top * i / 4 for i in range(5)]
+def _ticks(top: float, step: float) -> list[float]:
+    return [step * i for i in range(round(top / step) + 1)]
+
+
+def bar_class(css: str) -> str:
+    """The class of a bar or swatch: a severity's colour, or the neutral bar colour."""
+    return f"io-c-{css}" if css.startswith("sev") else "io-bar"
 
 
 def _svg_open(chart_id: str, title: str, desc: str, height: int) -> str:
@@ -81,16 +99,19 @@ def _table(caption: str, header: Sequence[str], rows: Sequence[Sequence[object]]
     )
 
 
-def _figure(chart_id: str, title: str, svg: str, table: str, legend: str = "") -> Markup:
+def _figure(chart_id: str, title: str, svg: str, table: str, legend: str = "", sample: int | None = None) -> Markup:
+    note = ""
+    if sample is not None and sample < SMALL_SAMPLE:
+        note = f'<p class="io-chart__note">Small sample: {sample} record{"" if sample == 1 else "s"}, read with care.</p>'
     return Markup(
-        f'<figure class="io-chart" id="{chart_id}">{svg}{legend}'
-        f"<figcaption>{_e(title)}</figcaption>{table}</figure>"
+        f'<figure class="io-chart" id="{chart_id}"><figcaption>{_e(title)}</figcaption>{note}{svg}{legend}'
+        f"{table}</figure>"
     )
 
 
 def _legend(series: Sequence[Series]) -> str:
     items = "".join(
-        f'<li><span class="io-swatch io-c-{_e(s.css)}" aria-hidden="true"></span>{_e(s.name)}</li>'
+        f'<li><span class="io-swatch {bar_class(s.css)}" aria-hidden="true"></span>{_e(s.name)}</li>'
         for s in series
     )
     return f'<ul class="io-chart__legend">{items}</ul>'
@@ -99,8 +120,8 @@ def _legend(series: Sequence[Series]) -> str:
 def empty(chart_id: str, title: str, message: str) -> Markup:
     """A placeholder figure for a chart without data."""
     return Markup(
-        f'<figure class="io-chart io-chart--empty" id="{chart_id}"><p>{_e(message)}</p>'
-        f"<figcaption>{_e(title)}</figcaption></figure>"
+        f'<figure class="io-chart io-chart--empty" id="{chart_id}"><figcaption>{_e(title)}</figcaption>'
+        f"<p>{_e(message)}</p></figure>"
     )
 
 
@@ -111,6 +132,7 @@ def stacked_columns(
     categories: Sequence[str],
     series: Sequence[Series],
     unit: str = "",
+    sample: int | None = None,
 ) -> Markup:
     """Vertical stacked columns, one per category (e.g. month), one segment per series."""
     if not categories or not series:
@@ -119,11 +141,11 @@ def stacked_columns(
     plot_w = WIDTH - _LEFT - _RIGHT
     plot_h = height - _TOP - _BOTTOM
     totals = [sum(s.values[i] for s in series) for i in range(len(categories))]
-    top = _nice_max(max(totals))
+    top, step = nice_axis(max(totals))
     slot = plot_w / len(categories)
     bar_w = max(2.0, min(36.0, slot * 0.7))
     parts = [_svg_open(chart_id, title, desc, height), '<g class="io-axis">']
-    for tick in _ticks(top):
+    for tick in _ticks(top, step):
         y = _TOP + plot_h - plot_h * tick / top
         parts.append(
             f'<line class="io-grid" x1="{_LEFT}" x2="{WIDTH - _RIGHT}" y1="{y:.1f}" y2="{y:.1f}"></line>'
@@ -145,13 +167,16 @@ def stacked_columns(
             h = plot_h * value / top
             base -= h
             parts.append(
-                f'<rect class="io-c-{_e(s.css)}" x="{x:.1f}" y="{base:.1f}" width="{bar_w:.1f}" height="{h:.1f}">'
+                f'<rect class="{bar_class(s.css)}" x="{x:.1f}" y="{base:.1f}" width="{bar_w:.1f}" height="{h:.1f}">'
                 f"<title>{_e(category)}, {_e(s.name)}: {_num(value)}{_e(unit)}</title></rect>"
             )
+        if totals[i] > 0:
+            parts.append(f'<text class="io-value" x="{x + bar_w / 2:.1f}" y="{base - 4:.1f}" '
+                         f'text-anchor="middle">{_num(totals[i])}</text>')
     parts.append("</svg>")
     rows = [[c, *(_num(s.values[i]) for s in series), _num(totals[i])] for i, c in enumerate(categories)]
     table = _table(title, ["", *(s.name for s in series), "Total"], rows)
-    return _figure(chart_id, title, "".join(parts), table, _legend(series))
+    return _figure(chart_id, title, "".join(parts), table, _legend(series), sample)
 
 
 def horizontal_bars(
@@ -161,15 +186,20 @@ def horizontal_bars(
     bars: Sequence[Bar],
     maximum: float | None = None,
     header: Sequence[str] = ("", "Value"),
+    sample: int | None = None,
 ) -> Markup:
-    """One labelled horizontal bar per row, with its value printed after it."""
+    """One labelled horizontal bar per row, with its value printed after it.
+
+    Bars are drawn to scale against ``maximum`` (100 for a percentage), or else
+    against the largest value, which then fills the width.
+    """
     if not bars:
         return empty(chart_id, title, "No data yet.")
     row_h = 28
     label_w = 104.0
     height = _TOP + row_h * len(bars) + 8
     plot_w = WIDTH - label_w - 112
-    top = maximum if maximum is not None else _nice_max(max(b.value for b in bars))
+    top = maximum if maximum is not None else max(b.value for b in bars)
     top = top or 1
     parts = [_svg_open(chart_id, title, desc, height), '<g class="io-axis">']
     for i, bar in enumerate(bars):
@@ -181,10 +211,10 @@ def horizontal_bars(
         w = max(0.0, plot_w * min(bar.value, top) / top)
         parts.append(
             f'<rect class="io-track" x="{label_w}" y="{y + 4}" width="{plot_w}" height="{row_h - 10}" rx="3"></rect>'
-            f'<rect class="io-c-{_e(bar.css)}" x="{label_w}" y="{y + 4}" width="{w:.1f}" height="{row_h - 10}" rx="3">'
+            f'<rect class="{bar_class(bar.css)}" x="{label_w}" y="{y + 4}" width="{w:.1f}" height="{row_h - 10}" rx="3">'
             f"<title>{_e(bar.label)}: {_e(bar.text)}</title></rect>"
             f'<text class="io-value" x="{label_w + plot_w + 8}" y="{y + 17}">{_e(bar.text)}</text>'
         )
     parts.append("</svg>")
     table = _table(title, header, [[b.label, b.text] for b in bars])
-    return _figure(chart_id, title, "".join(parts), table)
+    return _figure(chart_id, title, "".join(parts), table, sample=sample)

@@ -127,7 +127,7 @@ def _per_month(data: SiteData) -> Markup:
     ]
     total = sum(sum(s.values) for s in series)
     desc = f"{total} incidents detected from {months[0]} to {months[-1]}, stacked by severity."
-    return charts.stacked_columns("chart-per-month", title, desc, months, series)
+    return charts.stacked_columns("chart-per-month", title, desc, months, series, sample=int(total))
 
 
 def _month_range(first: str, last: str) -> list[str]:
@@ -156,14 +156,16 @@ def _sla_chart(dash: Dashboard) -> Markup:
         "Share of incidents whose first response met the severity's SLA"
         + ("" if overall is None else f"; {overall:.0f}% overall") + "."
     )
-    return charts.horizontal_bars("chart-sla", title, desc, bars, maximum=100.0, header=("Severity", "Attainment"))
+    return charts.horizontal_bars("chart-sla", title, desc, bars, maximum=100.0, header=("Severity", "Attainment"),
+                                  sample=dash.overall.decided)
 
 
 def _state_chart(dash: Dashboard) -> Markup:
     title = "Regression suite by state"
     bars = [charts.Bar(state, count, "state-" + state.lower(), str(count)) for state, count in dash.states.items()]
     desc = ", ".join(f"{count} {state}" for state, count in dash.states.items()) + "."
-    return charts.horizontal_bars("chart-states", title, desc, bars, header=("State", "Tests"))
+    return charts.horizontal_bars("chart-states", title, desc, bars, header=("State", "Tests"),
+                                  sample=sum(dash.states.values()))
 
 
 def _age_chart(data: SiteData) -> Markup:
@@ -177,7 +179,7 @@ def _age_chart(data: SiteData) -> Markup:
         css = "age-old" if low >= 365 else "age-young"
         bars.append(charts.Bar(label, count, css, str(count)))
     desc = f"Age of {len(ages)} tests still in the suite, from the commit that added each one."
-    return charts.horizontal_bars("chart-ages", title, desc, bars, header=("Time in suite", "Tests"))
+    return charts.horizontal_bars("chart-ages", title, desc, bars, header=("Time in suite", "Tests"), sample=len(ages))
 
 
 def release_counts(record: RecordView) -> dict[str, Any]:

@@ -18,6 +18,7 @@ import html
 import multiprocessing
 import os
 import posixpath
+import re
 import sys
 import threading
 from collections.abc import Callable
@@ -33,7 +34,7 @@ from markupsafe import Markup
 
 from incidentops.history import REGISTRY_PATHS, RegistryHistory, load_history
 from incidentops.registry import Registry
-from incidentops.site import body, dashboard, feed, public_records, reference
+from incidentops.site import body, dashboard, feed, public_records, reference, responder
 from incidentops.site.collect import SiteData, collect
 from incidentops.site.markup import front_matter_title, inline, plain, prose, safe_title
 
@@ -64,6 +65,10 @@ def postmortem_page(incident_id: str) -> str:
 
 def test_page(test_id: str) -> str:
     return f"regressions/{test_id}.md"
+
+
+def reference_page(kind: str) -> str:
+    return f"reference/{kind}.md"
 
 
 def review_page(stem: str) -> str:
@@ -195,6 +200,11 @@ def environment() -> Environment:
         sev=severity_css,
         css=css_token,
         plain=plain,
+        linked=_linked,
+        linked_prose=_linked_prose,
+        linked_html=_linked_html,
+        human=responder.humanize,
+        duration=responder.duration,
     )
     env.globals.update(
         incident_page=incident_page,
@@ -202,6 +212,7 @@ def environment() -> Environment:
         test_page=test_page,
         review_page=review_page,
         release_page=release_page,
+        reference_page=reference_page,
         PAGE_HOME=PAGE_HOME,
         PAGE_INCIDENTS=PAGE_INCIDENTS,
         PAGE_TESTS=PAGE_TESTS,
@@ -220,6 +231,11 @@ def environment() -> Environment:
         status=status_badge,
         incident_link=_incident_link,
         test_link=_test_link,
+        type_label=_type_label,
+        checklist_label=responder.checklist_label,
+        responder_summary=_responder_summary,
+        review_hint=_review_hint,
+        distinct=_distinct,
     )
     return env
 
@@ -264,6 +280,105 @@ def _test_link(context: Context, test_id: Any) -> Markup:
     if test_id in visibility.hidden_ids:
         return Markup(HIDDEN_REFERENCE)
     return Markup("{}").format(plain(test_id))
+
+
+#: record ids in free text (summaries, timeline events, reasons) that become links to their pages
+_RECORD_ID = re.compile(r"\b(INC_[0-9]{3,}|regression_[A-Za-z0-9_]*[A-Za-z0-9])\b")
+
+
+def _link_ids(context: Context, text: str) -> str:
+    """Escaped ``text`` with each id of a record shown in this edition linked to its page."""
+    visibility = context["site"].visibility
+    out: list[str] = []
+    last = 0
+    for match in _RECORD_ID.finditer(text):
+        found = match.group(1)
+        if found.startswith("INC_") and visibility.shows_incident(found):
+            target = incident_page(found)
+        elif found.startswith("regression_") and visibility.shows_test(found):
+            target = test_page(found)
+        else:
+            continue
+        url = relative_url(target, context["page_path"], context["options"].use_directory_urls)
+        out.append(html.escape(text[last:match.start()], quote=True))
+        out.append(f'<a class="io-id-link" href="{html.escape(url, quote=True)}">{found}</a>')
+        last = match.end()
+    out.append(html.escape(text[last:], quote=True))
+    return "".join(out)
+
+
+@pass_context
+def _linked(context: Context, value: Any) -> Markup:
+    """A one-line record value as escaped text, ids of shown records linked."""
+    return Markup(_link_ids(context, plain(value)))
+
+
+@pass_context
+def _linked_prose(context: Context, value: Any, css_class: str = "io-text") -> Markup:
+    """Like the ``prose`` filter (a raw HTML block of paragraphs), with the ids of shown records linked."""
+    text = plain(value).strip()
+    if not text:
+        return Markup("")
+    paragraphs = [" ".join(part.split()) for part in re.split(r"\n\s*\n", text)]
+    inner = "".join(f"<p>{_link_ids(context, p)}</p>" for p in paragraphs if p)
+    return Markup(f'<div class="{html.escape(css_class)}">{inner}</div>')
+
+
+_TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
+
+
+def _link_id_match(context: Context, match: re.Match[str]) -> str:
+    found = match.group(1)
+    visibility = context["site"].visibility
+    if found.startswith("INC_") and visibility.shows_incident(found):
+        target = incident_page(found)
+    elif found.startswith("regression_") and visibility.shows_test(found):
+        target = test_page(found)
+    else:
+        return found
+    url = relative_url(target, context["page_path"], context["options"].use_directory_urls)
+    return f'<a class="io-id-link" href="{html.escape(url, quote=True)}">{found}</a>'
+
+
+@pass_context
+def _linked_html(context: Context, value: Markup) -> Markup:
+    """Sanitized HTML (a postmortem body) with record ids in its text linked, except inside links."""
+    out: list[str] = []
+    in_link = 0
+    for part in _TAG_OR_TEXT.split(str(value)):
+        if part.startswith("<"):
+            name = part[1:].split(None, 1)[0].rstrip(">").lower() if len(part) > 2 else ""
+            in_link += 1 if name == "a" else -1 if name == "/a" else 0
+            out.append(part)
+        elif in_link > 0:
+            out.append(part)
+        else:
+            out.append(_RECORD_ID.sub(lambda m: _link_id_match(context, m), part))
+    return Markup("".join(out))
+
+
+@pass_context
+def _type_label(context: Context, type_id: Any) -> str:
+    return responder.type_label(context["site"].policy, type_id)
+
+
+@pass_context
+def _responder_summary(context: Context, incident: Any) -> responder.Summary:
+    site = context["site"]
+    return responder.summary(incident, site.policy, site.as_of)
+
+
+def _distinct(values: Any) -> list[str]:
+    """The distinct values of a column, in order (a column with one value is left out of compact tables)."""
+    seen: dict[str, None] = {}
+    for value in values:
+        seen.setdefault(plain(value), None)
+    return list(seen)
+
+
+@pass_context
+def _review_hint(context: Context, severity: Any) -> str:
+    return responder.review_hint(context["site"].policy, str(severity))
 
 
 @pass_context
@@ -391,6 +506,8 @@ class Renderer:
                 jobs.append((postmortem_page(incident.id), "postmortem.md.j2", {"incident": incident}))
         for test in data.tests:
             jobs.append((test_page(test.id), "regression.md.j2", {"test": test}))
+        for kind in reference.kinds():
+            jobs.append((reference_page(kind), "reference_kind.md.j2", {"kind": kind}))
         for review in data.reviews:
             jobs.append((review_page(review.stem), "review.md.j2", {"record": review}))
         for release in data.releases:
@@ -404,6 +521,8 @@ class Renderer:
             values = {**values, "sections": body.render(postmortem.body)}
         elif template == "reference.md.j2":
             values = {"schemas": reference.schema_tables()}
+        elif template == "reference_kind.md.j2":
+            values = {"schema": reference.schema_table(values["kind"])}
         return self.render(template, path, **values)
 
     def extra_files(self) -> dict[str, str]:

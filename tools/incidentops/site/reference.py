@@ -1,4 +1,8 @@
-"""The field reference: every field of every record schema, with its title and description."""
+"""The field reference: every field of every record schema, with its title and description.
+
+One page per record kind (``reference/incident.md``...) and an index page that
+lists them: a single page of every schema ran to tens of thousands of pixels.
+"""
 
 from __future__ import annotations
 
@@ -88,15 +92,21 @@ def _resolve(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str,
     return schema
 
 
+def kinds() -> list[str]:
+    """The shipped schemas' names, record kinds first."""
+    names = available()
+    return [n for n in ORDER if n in names] + [n for n in names if n not in ORDER]
+
+
+def schema_table(name: str) -> SchemaTable | None:
+    """The fields of one schema, or None when it is not shipped."""
+    schema = load_schema(name)
+    if schema is None:
+        return None
+    return SchemaTable(name, str(schema.get("title", name)), str(schema.get("description", "")),
+                       list(_walk(schema, "", 0, schema)))
+
+
 def schema_tables() -> list[SchemaTable]:
     """One table per shipped schema, record kinds first."""
-    names = available()
-    ordered = [n for n in ORDER if n in names] + [n for n in names if n not in ORDER]
-    tables: list[SchemaTable] = []
-    for name in ordered:
-        schema = load_schema(name)
-        if schema is None:
-            continue
-        tables.append(SchemaTable(name, str(schema.get("title", name)), str(schema.get("description", "")),
-                                  list(_walk(schema, "", 0, schema))))
-    return tables
+    return [t for t in (schema_table(name) for name in kinds()) if t is not None]

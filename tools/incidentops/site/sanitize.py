@@ -7,7 +7,9 @@ Two allowlists:
   SVG charts. No scripts, no event handlers, no ``javascript:`` URLs, no images
   from other hosts (browsing must not reach the network).
 * ``DOCUMENT``: the content allowlist extended with Material's page chrome
-  (header, navigation drawer, search form, palette toggle, icons). The theme's
+  (header, navigation drawer, search form, palette toggle, icons), which keeps
+  the ids of the theme's own controls (``__drawer``, ``__palette_0``...) that
+  page content may never take. The theme's
   own ``<script>`` elements outside the article are set aside before cleaning
   and put back afterwards; everything else goes through nh3 (the article
   itself was cleaned with the content allowlist). The repository
@@ -65,12 +67,18 @@ URL_SCHEMES = {"http", "https", "mailto"}
 _ABSOLUTE = re.compile(r"^\s*(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//|\\\\)")
 
 
-def _filter(input_allowed: bool) -> Callable[[str, str, str], str | None]:
+#: the ids Material gives its own controls: the drawer, search and TOC toggles, the palette's radio
+#: buttons and the navigation's section toggles. Its labels point at them (``<label for="__drawer">``):
+#: without them the menu never opens and the palette toggle does nothing.
+_THEME_ID = re.compile(r"^__(?:drawer|search|toc|consent|palette_\d{1,2}|nav_\d{1,3}(?:_\d{1,3}){0,4}(?:_label)?)$")
+
+
+def _filter(input_allowed: bool, chrome: bool) -> Callable[[str, str, str], str | None]:
     def keep(element: str, attribute: str, value: str) -> str | None:
         if element == "img" and attribute == "src" and _ABSOLUTE.match(value):
             return None  # an image from another host would be a network request
-        if attribute == "id" and value.startswith("__"):
-            return None  # the theme's own element ids (__search, __drawer...)
+        if attribute == "id" and value.startswith("__") and not (chrome and _THEME_ID.match(value)):
+            return None  # the theme's own element ids (__drawer, __palette_0...) are not the content's to take
         if element == "input" and attribute == "type" and not input_allowed and value != "checkbox":
             return None
         if attribute == "data-md-component" and value == "source":
@@ -80,8 +88,8 @@ def _filter(input_allowed: bool) -> Callable[[str, str, str], str | None]:
     return keep
 
 
-_CONTENT_FILTER = _filter(input_allowed=False)
-_DOCUMENT_FILTER = _filter(input_allowed=True)
+_CONTENT_FILTER = _filter(input_allowed=False, chrome=False)
+_DOCUMENT_FILTER = _filter(input_allowed=True, chrome=True)
 
 
 def clean_content(fragment: str) -> str:

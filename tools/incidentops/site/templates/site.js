@@ -53,6 +53,13 @@
     var table = wrapper.querySelector("table");
     if (!table || !table.tHead || !table.tBodies.length || table.getAttribute("data-io-ready")) return;
     table.setAttribute("data-io-ready", "1");
+    // name each cell by its column: below 768 px the rows are shown as cards (site.css)
+    var names = Array.prototype.map.call(table.tHead.rows[0].cells, function (th) { return th.textContent.trim(); });
+    Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
+      Array.prototype.forEach.call(row.cells, function (cell, index) {
+        if (names[index]) cell.setAttribute("data-io-label", names[index]);
+      });
+    });
     Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, index) {
       th.setAttribute("aria-sort", "none");
       th.tabIndex = 0;
@@ -64,7 +71,12 @@
     });
     if (wrapper.hasAttribute("data-io-filter")) addFilter(wrapper, table);
   }
-  function init() { Array.prototype.forEach.call(document.querySelectorAll(".io-sortable"), setup); }
+  function init() {
+    Array.prototype.forEach.call(document.querySelectorAll(".io-sortable"), setup);
+    // the theme's search dialog has no accessible name
+    var search = document.querySelector('.md-search[role="dialog"]');
+    if (search && !search.hasAttribute("aria-label")) search.setAttribute("aria-label", "Search the site");
+  }
   if (typeof window.document$ !== "undefined" && window.document$.subscribe) window.document$.subscribe(init);
   else if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
   else init();

@@ -1,0 +1,214 @@
+"""What a responder reads first on an incident or postmortem page, and the policy's words for values.
+
+:func:`summary` answers, for one incident as of the build: how severe, in which
+status, open for how long (or how long it lasted), how the first response went
+against the SLA, which team owns it, and what has to happen next. Labels come
+from the policy where it names things (severities, incident types) and from the
+guide's checklist wording otherwise, never a raw ``snake_case`` value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from incidentops import sla
+from incidentops.site.collect import IncidentView, parse_time
+
+#: the severity assessment checklist's answers, in the guide's words
+CHECKLIST_LABELS: Mapping[str, Mapping[str, str]] = {
+    "harm": {"occurred": "Yes, harm occurred", "imminent": "No, but imminent", "potential": "No, potential only"},
+    "scope": {"many_users": "Many users", "single_user": "Single user", "internal_only": "Internal only"},
+    "reputational_risk": {"high": "High", "normal": "Normal", "low": "Low"},
+}
+STATUS_LABELS = {"in_progress": "In progress", "in_review": "In review"}
+DONE_ACTIONS = ("done", "deferred", "cancelled", "wont_do")
+
+
+def humanize(value: Any) -> str:
+    """``single_user`` -> ``Single user``, ``ATTACK_OBSOLETE`` -> ``Attack obsolete``; booleans as yes/no.
+
+    Ids with digits and mixed case (``SEV-2``, ``aurora-2.0``) stay as they are.
+    """
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None:
+        return "-"
+    text = str(value)
+    if text in STATUS_LABELS:
+        return STATUS_LABELS[text]
+    if any(ch.isdigit() for ch in text):
+        return text
+    if (text.islower() and ("_" in text or text.isalpha())) or ("_" in text and text.replace("_", "").isalnum()):
+        spaced = text.replace("_", " ").lower()
+        return spaced[:1].upper() + spaced[1:]
+    return text
+
+
+def type_label(policy: Mapping[str, Any], type_id: Any) -> str:
+    """The incident type's name in the policy (``Policy violation (isolated)``), else the id made readable."""
+    for item in policy.get("incident_types") or []:
+        if isinstance(item, Mapping) and item.get("id") == type_id and item.get("name"):
+            return str(item["name"])
+    return humanize(type_id)
+
+
+def severity_name(policy: Mapping[str, Any], severity: Any) -> str:
+    """``SEV-2`` -> ``Medium`` (the policy's name of the level), or empty."""
+    for item in policy.get("severity_levels") or []:
+        if isinstance(item, Mapping) and item.get("id") == severity and item.get("name"):
+            return str(item["name"])
+    return ""
+
+
+def checklist_label(question: str, answer: Any) -> str:
+    return CHECKLIST_LABELS.get(question, {}).get(str(answer), humanize(answer))
+
+
+def duration(minutes: float | None) -> str:
+    """Minutes as the two largest units: ``3 d 4 h``, ``5 h 20 min``, ``45 min``."""
+    if minutes is None:
+        return "-"
+    total = max(0, int(minutes))
+    days, rest = divmod(total, 1440)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {mins} min" if mins else f"{hours} h"
+    return f"{mins} min"
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The facts at the top of an incident page."""
+
+    severity: str
+    severity_name: str
+    status: str
+    is_open: bool
+    #: "Open for" (still open) or "Lasted" (resolved), with its duration
+    age_label: str
+    age: str
+    age_minutes: int
+    time_to_respond: str
+    sla_state: str
+    sla_detail: str
+    owner: str
+    next_step: str
+
+
+def _minutes(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return (end - start).total_seconds() / 60
+
+
+def owner(incident: IncidentView) -> str:
+    """The team that owns the incident: the first team of its escalation path that was engaged.
+
+    The type's escalation path names the owning team (Safety team for a policy
+    violation); when none of them is recorded yet, the path's first team, marked
+    as not engaged.
+    """
+    path = incident.assessment.escalation_path if incident.assessment else []
+    engaged = [str(e.get("team")) for e in incident.data.get("escalations") or [] if isinstance(e, Mapping)]
+    for team in path:
+        if team in engaged:
+            return str(team)
+    if path:
+        return f"{path[0]} (not engaged yet)"
+    return engaged[0] if engaged else "not assigned"
+
+
+def open_actions(incident: IncidentView) -> list[Mapping[str, Any]]:
+    if incident.postmortem is None:
+        return []
+    items = incident.postmortem.data.get("action_items") or []
+    return [a for a in items if isinstance(a, Mapping) and a.get("status") not in DONE_ACTIONS]
+
+
+def review_hint(policy: Mapping[str, Any], severity: str) -> str:
+    """Which postmortem review the incident needs (a lightweight review only where the policy allows it)."""
+    rules = policy.get("postmortem") or {}
+    full = ", ".join(str(s) for s in rules.get("required_sections") or [])
+    light = ", ".join(str(s) for s in rules.get("lightweight_sections") or [])
+    lowest = [str(s.get("id")) for s in policy.get("severity_levels") or [] if isinstance(s, Mapping)][-1:]
+    if severity in lowest and light:
+        return f"a lightweight review is enough for {severity} (sections: {light})"
+    return f"{severity} needs a full review" + (f" (sections: {full})" if full else "")
+
+
+def next_step(incident: IncidentView, policy: Mapping[str, Any], as_of: datetime) -> str:
+    """The one thing that has to happen next for the incident, in the order a responder works."""
+    data = incident.data
+    result = incident.sla
+    status = str(data.get("status", ""))
+    if not data.get("first_response_at"):
+        if result is not None:
+            left = result.sla_minutes - result.elapsed_minutes
+            when = f"{duration(left)} left on the SLA" if left > 0 else f"the SLA was breached {duration(-left)} ago"
+            return f"Respond: no first response is recorded ({when})."
+        return "Respond: no first response is recorded."
+    if status == "open":
+        return "Mitigate: contain the harm, then set the status to mitigated."
+    if status == "mitigated" or not data.get("resolved_at"):
+        return "Resolve: confirm the fix holds, then record resolved_at and set the status to resolved."
+    pm = incident.postmortem
+    if pm is None:
+        return f"Hold the postmortem review: {review_hint(policy, incident.severity)}."
+    if pm.data.get("status") != "published":
+        hours = (policy.get("postmortem") or {}).get("publish_within_hours")
+        meeting = parse_time(pm.data.get("meeting_at"))
+        if hours and meeting is not None:
+            due = meeting.timestamp() + float(hours) * 3600
+            due_text = datetime.fromtimestamp(due, tz=as_of.tzinfo).strftime("%Y-%m-%d %H:%M UTC")
+            return f"Publish the postmortem (due {due_text}, {hours} h after the meeting)."
+        return "Publish the postmortem."
+    pending = open_actions(incident)
+    if pending:
+        dues = sorted(str(a.get("due")) for a in pending if a.get("due"))
+        return (f"Close {len(pending)} open action item{'s' if len(pending) != 1 else ''}"
+                + (f" (next due {dues[0]})." if dues else "."))
+    if not incident.tests and incident.handoff is None:
+        return "Hand off to the regression suite: record the handoff and its regression test."
+    if status != "closed":
+        return "Close the incident: every follow-up is done."
+    return "Nothing pending."
+
+
+def summary(incident: IncidentView, policy: Mapping[str, Any], as_of: datetime) -> Summary:
+    data = incident.data
+    detected = incident.detected
+    resolved = parse_time(data.get("resolved_at"))
+    responded = parse_time(data.get("first_response_at"))
+    if resolved is not None:
+        age_label, minutes = "Lasted", _minutes(detected, resolved)
+    else:
+        age_label, minutes = "Open for", _minutes(detected, as_of)
+    result = incident.sla
+    if result is None:
+        sla_state, sla_detail = "unknown", incident.sla_error or ""
+    else:
+        clock = "business-hours" if result.clock == "business" else "wall-clock"
+        sla_state = {sla.MET: "Met", sla.BREACHED: "Breached"}.get(result.status, humanize(result.status))
+        if result.response_minutes is not None:
+            sla_detail = f"first response after {duration(result.response_minutes)} of a {duration(result.sla_minutes)} {clock} SLA"
+        else:
+            sla_detail = f"{duration(result.elapsed_minutes)} of a {duration(result.sla_minutes)} {clock} SLA used, no response yet"
+    return Summary(
+        severity=incident.severity,
+        severity_name=severity_name(policy, incident.severity),
+        status=humanize(data.get("status")),
+        is_open=incident.is_open,
+        age_label=age_label,
+        age=duration(minutes),
+        age_minutes=int(minutes or 0),
+        time_to_respond=duration(_minutes(detected, responded)) if responded else "no response yet",
+        sla_state=sla_state,
+        sla_detail=sla_detail,
+        owner=owner(incident),
+        next_step=next_step(incident, policy, as_of),
+    )
