@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh machine:
 #   make demo   install incidentops, validate the example registry and build its site into site/
-#   make test   install what the tests need (Python packages, Debian's chromium) and run them
+#   make test   install what the tests need (Python packages, Debian's chromium, npm's axe-core) and run them
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
@@ -20,6 +20,7 @@ demo: $(BIN)/python
 test: $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
 	scripts/ensure-chromium
+	scripts/ensure-npm-tools
 	$(BIN)/pytest
 
 lint: $(BIN)/python

@@ -312,3 +312,40 @@ def test_plugin_renders_ahead_in_a_worker_with_the_same_result(tmp_path, monkeyp
     ahead = build_into("ahead")
     assert ahead.keys() == on_demand.keys() and "incidents/INC_001/index.html" in ahead
     assert ahead == on_demand
+
+
+def test_chart_axes_fit_the_data_and_small_samples_are_marked():
+    from incidentops.site import charts
+
+    assert charts.nice_axis(1) == (1, 1)  # a maximum of 1 gives an axis to 1, not to 4
+    assert charts.nice_axis(3) == (3, 1)
+    assert charts.nice_axis(7) == (8, 2)
+    assert charts.nice_axis(230) == (250, 50)
+    few = charts.horizontal_bars("c", "Title", "desc", [charts.Bar("a", 1, "state-active", "1")], sample=3)
+    assert "Small sample: 3 records" in few and few.index("<figcaption>") < few.index("<svg")
+    assert 'class="io-bar"' in few  # a state is drawn in the neutral bar colour, only severities in theirs
+    many = charts.horizontal_bars("c", "Title", "desc", [charts.Bar("SEV-0", 9, "sev0", "9")], sample=9)
+    assert "Small sample" not in many and 'class="io-c-sev0"' in many
+
+
+def test_responder_labels_come_from_the_policy_and_the_checklist():
+    from incidentops.site import responder
+
+    policy = {"incident_types": [{"id": "policy_violation_isolated", "name": "Policy violation (isolated)"}],
+              "severity_levels": [{"id": "SEV-2", "name": "Medium"}, {"id": "SEV-3", "name": "Low"}],
+              "postmortem": {"required_sections": ["Summary", "Timeline"], "lightweight_sections": ["Summary"]}}
+    assert responder.type_label(policy, "policy_violation_isolated") == "Policy violation (isolated)"
+    assert responder.checklist_label("scope", "single_user") == "Single user"
+    assert responder.humanize("ATTACK_OBSOLETE") == "Attack obsolete"
+    assert responder.humanize("INC_001") == "INC_001" and responder.humanize("SEV-2") == "SEV-2"
+    assert responder.review_hint(policy, "SEV-3").startswith("a lightweight review is enough for SEV-3")
+    assert responder.review_hint(policy, "SEV-2") == "SEV-2 needs a full review (sections: Summary, Timeline)"
+    assert responder.duration(3 * 1440 + 4 * 60 + 5) == "3 d 4 h"
+
+
+def test_incident_page_leads_with_its_summary_and_links_ids(example_pages):
+    page = example_pages["incidents/INC_009/index.md"]
+    h1 = page.index("# INC\\_009")
+    assert page.index('class="io-text io-lede"') > h1 and page.index('class="io-text io-lede"') < page.index("## ")
+    assert 'href="../../regressions/regression_INC_001.html">regression_INC_001</a>' in page
+    assert "tags:\n  - \"INC_009\"\n  - \"SEV-2\"" in page  # search lists the record first for its id

@@ -3,8 +3,19 @@
 * Browsing from file://: dashboard -> incident -> postmortem -> linked test ->
   audit log, search, sorting and filtering, with every request recorded: none
   may leave file://.
+* The theme's chrome: the menu opens at phone and tablet widths, the palette
+  toggle switches the colour scheme (clicked, not emulated).
+* Layouts: every table of every page fits its column at 1366 px, rows become
+  cards below 768 px, index pages have no empty table of contents.
+* Accessibility: axe-core (from npm, scripts/ensure-npm-tools) on the key pages
+  in both schemes finds no serious or critical violation.
+* Responders, search and charts: what an incident page shows first, what the
+  search lists first, and charts drawn to scale.
 * XSS: payloads in every text field of the records; no script runs, no dialog
   opens, no javascript: link or event handler attribute exists.
+
+One browser for the module; screenshots at 390, 1024 and 1366 px go to
+test-artifacts/ (git-ignored).
 """
 
 from __future__ import annotations
@@ -111,7 +122,7 @@ def test_browse_search_sort_and_filter_offline(browser):
 
     page.locator("nav a", has_text="Audit log").first.click()
     page.wait_for_selector("h1:has-text('Audit log')")
-    assert page.locator("td", has_text="RETIRE_REGRESSION").count() == 1
+    assert page.locator(".io-entries li", has_text="Retire regression").count() == 1
 
     page.locator("input.md-search__input").click()
     page.locator("input.md-search__input").press_sequentially("INC_001", delay=30)
@@ -138,6 +149,243 @@ def test_browse_search_sort_and_filter_offline(browser):
     dark.page.screenshot(path=str(ARTIFACTS / "dashboard-dark.png"), full_page=True)
     assert dark.remote() == []
     dark.close()
+
+
+# --- theme chrome ----------------------------------------------------------------------
+
+WIDTHS = (390, 1024, 1366)
+
+
+def _open(browser, width: int, scheme: str = "light") -> Recorder:
+    tab = Recorder(browser, scheme)
+    tab.page.set_viewport_size({"width": width, "height": 900})
+    return tab
+
+
+def test_menu_opens_on_phones_and_tablets_and_the_palette_toggle_switches_scheme(browser):
+    built = built_example()
+    for width in (390, 1024):
+        tab = _open(browser, width)
+        page = tab.page
+        page.goto(_url(built.site, "regressions/index.html"))
+        drawer = page.locator("nav.md-nav--primary")
+        link = drawer.locator("a.md-nav__link", has_text="Incidents").first
+        on_screen = "e => { const b = e.getBoundingClientRect(); return b.right > 0 && b.left < window.innerWidth; }"
+        assert not link.evaluate(on_screen), width  # the drawer starts closed, off the screen
+        page.locator('label.md-header__button[for="__drawer"]').click()
+        assert page.locator("#__drawer").is_checked(), width
+        page.wait_for_timeout(400)  # the drawer slides in
+        assert link.evaluate(on_screen), width
+        link.click()
+        page.wait_for_selector("h1:has-text('Incidents')")
+        assert page.url.endswith("/incidents/index.html"), width
+        assert tab.remote() == []
+        tab.close()
+
+    tab = _open(browser, 1366)
+    page = tab.page
+    page.goto(_url(built.site, "index.html"))
+    body = page.locator("body")
+    assert body.get_attribute("data-md-color-scheme") == "default"
+    page.locator('label[for="__palette_1"]:visible').click()
+    assert body.get_attribute("data-md-color-scheme") == "slate"
+    page.goto(_url(built.site, "incidents/index.html"))  # the choice is remembered on the next page
+    assert page.locator("body").get_attribute("data-md-color-scheme") == "slate"
+    page.locator('label[for="__palette_0"]:visible').click()
+    assert page.locator("body").get_attribute("data-md-color-scheme") == "default"
+    assert tab.remote() == []
+    tab.close()
+
+
+# --- layouts ---------------------------------------------------------------------------
+
+_TABLES_OVERFLOW = """() => {
+  const out = [];
+  const column = document.querySelector('article.md-content__inner');
+  for (const table of document.querySelectorAll('article table')) {
+    if (table.closest('details:not([open])')) continue;
+    const box = table.getBoundingClientRect();
+    const wrap = table.closest('.md-typeset__scrollwrap');
+    const cut = wrap ? wrap.scrollWidth - wrap.clientWidth : 0;
+    if (box.right > column.getBoundingClientRect().right + 1 || cut > 1)
+      out.push({width: Math.round(box.width), column: Math.round(column.clientWidth), cut});
+  }
+  return out;
+}"""
+INDEX_PAGES = ("index.html", "incidents/index.html", "regressions/index.html", "audit.html", "reviews/index.html",
+               "releases/index.html", "reference.html", "reference/incident.html")
+SCREENSHOTS = {"dashboard": "index.html", "incident": "incidents/INC_001/index.html",
+               "catalog": "regressions/index.html"}
+
+
+def test_every_table_fits_at_1366_px_and_rows_become_cards_below_768_px(browser):
+    built = built_example()
+    ARTIFACTS.mkdir(exist_ok=True)
+    pages = sorted(p.relative_to(built.site).as_posix() for p in built.site.rglob("*.html"))
+    assert len(pages) > 30
+    tab = _open(browser, 1366)
+    page = tab.page
+    for name in pages:
+        page.goto(_url(built.site, name))
+        assert page.evaluate(_TABLES_OVERFLOW) == [], name
+        if name in INDEX_PAGES:  # an index page gives its width to the table, not to an empty TOC
+            assert page.locator(".md-sidebar--secondary:visible").count() == 0, name
+    page.goto(_url(built.site, "audit.html"))  # the audit log: entries, the reason in full
+    entry = page.locator(".io-entries > li").first
+    reason = yaml.safe_load(next((built.root / "audit").glob("*.yaml")).read_text(encoding="utf-8"))["reason"]
+    assert entry.locator(".io-entry__reason").inner_text() == reason
+    assert entry.locator(".io-entry__reason").bounding_box()["width"] > 600
+    page.goto(_url(built.site, "reference/incident.html"))  # one record kind per page, names unbroken
+    assert page.locator("h1").inner_text().startswith("Incident")
+    assert page.evaluate("document.documentElement.scrollHeight") < 9000
+    broken = page.evaluate("""() => [...document.querySelectorAll('.io-reference td:first-child code')]
+        .filter(c => c.getClientRects().length > 1 || c.getBoundingClientRect().height > 30).map(c => c.textContent)""")
+    assert broken == []
+    tab.close()
+
+    for width in WIDTHS:
+        tab = _open(browser, width)
+        page = tab.page
+        for label, name in SCREENSHOTS.items():
+            page.goto(_url(built.site, name))
+            page.wait_for_load_state("load")
+            page.screenshot(path=str(ARTIFACTS / f"{label}-{width}.png"), full_page=True)
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, (name, width)
+        page.goto(_url(built.site, "incidents/index.html"))
+        row = page.locator(".io-sortable tbody tr").first
+        display = row.evaluate("r => getComputedStyle(r).display")
+        assert (display == "block") == (width < 768), (width, display)
+        if width < 768:  # each cell of a card names its column
+            assert row.locator("td").nth(1).get_attribute("data-io-label") == "Title"
+        tab.close()
+
+
+# --- accessibility ---------------------------------------------------------------------
+
+AXE = REPO / ".npm-tools" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_PAGES = ("index.html", "incidents/index.html", "incidents/INC_001/index.html", "incidents/INC_009/index.html",
+             "incidents/INC_001/postmortem.html", "regressions/index.html", "regressions/regression_INC_001.html",
+             "audit.html", "reviews/index.html", "releases/index.html", "policy.html", "reference.html",
+             "reference/incident.html")
+_AXE_RUN = """async () => {
+  const result = await axe.run(document, {resultTypes: ['violations']});
+  return result.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+    .map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', '));
+}"""
+
+
+def _axe_source() -> str:
+    if not AXE.is_file():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{AXE} is missing: CI must run the accessibility checks (scripts/ensure-npm-tools installs it)")
+        pytest.skip(f"{AXE} is not installed (scripts/ensure-npm-tools installs it)")
+    return AXE.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_no_serious_or_critical_violation(browser, scheme):
+    source = _axe_source()
+    built = built_example()
+    tab = _open(browser, 1366, scheme)
+    page = tab.page
+    found = {}
+    for name in AXE_PAGES:
+        page.goto(_url(built.site, name))
+        page.wait_for_load_state("load")
+        want = "slate" if scheme == "dark" else "default"
+        assert page.locator("body").get_attribute("data-md-color-scheme") == want
+        page.add_script_tag(content=source)
+        violations = page.evaluate(_AXE_RUN)
+        if violations:
+            found[name] = violations
+    # colour means severity alone: every other badge is a neutral outline
+    page.goto(_url(built.site, "incidents/index.html"))
+    backgrounds = page.evaluate("""() => [...document.querySelectorAll('.io-badge')].map(b =>
+        [b.className.includes('io-c-sev'), getComputedStyle(b).backgroundColor])""")
+    assert {bg for sev, bg in backgrounds if not sev} == {"rgba(0, 0, 0, 0)"}
+    assert len({bg for sev, bg in backgrounds if sev}) == 4
+    tab.close()
+    assert found == {}
+
+
+# --- responders, search, charts -------------------------------------------------------
+
+
+def test_incident_pages_lead_with_what_a_responder_needs(browser):
+    built = built_example()
+    tab = _open(browser, 1366)
+    page = tab.page
+    page.goto(_url(built.site, "incidents/INC_009/index.html"))  # open, SEV-2, no postmortem yet
+    header = page.locator(".io-summary")
+    assert header.bounding_box()["y"] < 900  # in the first screen
+    text = " ".join(header.text_content().split())
+    for fact in ("SEV-2", "Medium", "Open", "Open for", "11 d 1 h", "Time to respond", "53 min", "Met",
+                 "Owning team", "Product team", "Next step"):
+        assert fact in text, fact
+    article = page.locator("article").inner_text()
+    assert "False positive spike" in article and "false_positive_spike" not in article
+    assert "Many users" in article and "_" not in article.replace("regression_INC_", "").replace("INC_", "")
+    assert "SEV-2 needs a full review" in article and "lightweight review is enough" not in article
+    page.locator(".io-lede a.io-id-link", has_text="regression_INC_001").click()  # ids in text are links
+    page.wait_for_selector("h1:has-text('regression_INC_001')")
+
+    page.goto(_url(built.site, "incidents/INC_001/postmortem.html"))  # each fact once
+    assert "Lasted" in page.locator(".io-summary").text_content()
+    assert page.locator("h2", has_text="Contributing factors").count() == 1
+    assert page.locator("h2", has_text="Action items").count() == 1
+    assert page.locator("article td", has_text="A4").count() == 1
+    assert "Per-message scoring" in page.locator("article").inner_text()
+    tab.close()
+
+
+def _search(page, query: str):
+    box = page.locator("input.md-search__input")
+    box.click()
+    box.fill("")
+    box.press_sequentially(query, delay=20)
+    page.locator(".md-search-result__item").first.wait_for(timeout=15000)
+    page.wait_for_timeout(400)
+    return page.locator(".md-search-result__item > a")
+
+
+def test_search_lists_the_record_first_and_shows_its_summary(browser):
+    built = built_example()
+    tab = _open(browser, 1366)
+    page = tab.page
+    page.goto(_url(built.site, "index.html"))
+    for query, target in (("INC_007", "incidents/INC_007/index.html"),
+                          ("regression_INC_001", "regressions/regression_INC_001.html"),
+                          ("SEV-0", "incidents/INC_006/index.html")):
+        first = _search(page, query).first
+        assert first.get_attribute("href").split("?")[0].endswith(target), query
+    first = _search(page, "INC_001").first
+    snippet = first.inner_text()
+    assert "Over five user turns" in snippet and "Detected2026" not in snippet.replace(" ", "")
+    assert tab.remote() == []
+    tab.close()
+
+
+def test_charts_are_drawn_to_scale_with_titles_above(browser):
+    built = built_example()
+    tab = _open(browser, 1366)
+    page = tab.page
+    page.goto(_url(built.site, "index.html"))
+    charts = page.evaluate("""() => [...document.querySelectorAll('figure.io-chart')].map(f => {
+        const svg = f.querySelector('svg'), cap = f.querySelector('figcaption');
+        return {id: f.id, captionAbove: cap.getBoundingClientRect().bottom <= svg.getBoundingClientRect().top + 1,
+                ticks: [...svg.querySelectorAll('.io-axis text[text-anchor="end"]')].map(t => Number(t.textContent)),
+                totals: [...svg.querySelectorAll('text.io-value')].map(t => parseFloat(t.textContent)),
+                bars: [...svg.querySelectorAll('rect.io-bar, rect[class^="io-c-"]')].map(r => r.getBBox().width)};
+    })""")
+    assert all(c["captionAbove"] for c in charts), charts
+    month = next(c for c in charts if c["id"] == "chart-per-month")
+    # the y axis ends at the smallest round number that holds the tallest column
+    assert max(month["ticks"]) >= max(month["totals"]) and max(month["ticks"]) <= 2 * max(month["totals"])
+    states = next(c for c in charts if c["id"] == "chart-states")  # bar lengths follow their values
+    top = max(states["totals"])
+    for width, value in zip(states["bars"], states["totals"], strict=True):
+        assert abs(width / max(states["bars"]) - value / top) < 0.02
+    tab.close()
 
 
 # --- XSS --------------------------------------------------------------------------------
@@ -259,3 +507,17 @@ def test_artifacts_folder_is_ignored_by_git():
     ignored = subprocess.run(["git", "check-ignore", "-q", "test-artifacts/dashboard.png"], cwd=REPO)
     if shutil.which("git") and (REPO / ".git").exists():
         assert ignored.returncode == 0
+
+
+def test_review_page_shows_decisions_first(browser, xss_site):
+    tab = _open(browser, 1366)
+    page = tab.page
+    page.goto(_url(xss_site, "reviews/2026-Q4.html"))
+    headings = page.locator("article h2").all_inner_texts()
+    assert headings[0].startswith("Decisions"), headings
+    lede = page.locator("article .io-lede").inner_text()
+    assert "1 test reviewed: 1 KEEP" in lede
+    decision = page.locator(".io-entries > li").first
+    assert decision.locator(".io-entry__head strong").inner_text() == "KEEP"
+    assert page.locator("article table").first.locator("th").count() <= 8  # the factors, not every field
+    tab.close()

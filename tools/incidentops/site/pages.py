@@ -204,6 +204,7 @@ def environment() -> Environment:
         linked_prose=_linked_prose,
         linked_html=_linked_html,
         human=responder.humanize,
+        human_words=responder.human_words,
         duration=responder.duration,
     )
     env.globals.update(

@@ -9,6 +9,7 @@ guide's checklist wording otherwise, never a raw ``snake_case`` value.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -45,6 +46,14 @@ def humanize(value: Any) -> str:
         spaced = text.replace("_", " ").lower()
         return spaced[:1].upper() + spaced[1:]
     return text
+
+
+_SNAKE = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
+
+
+def human_words(text: Any) -> str:
+    """Text written by the tool (checklist reasons) with its ``snake_case`` values as words: ``many users``."""
+    return _SNAKE.sub(lambda m: m.group(0).replace("_", " "), "" if text is None else str(text))
 
 
 def type_label(policy: Mapping[str, Any], type_id: Any) -> str:
