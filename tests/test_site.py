@@ -349,3 +349,17 @@ def test_incident_page_leads_with_its_summary_and_links_ids(example_pages):
     assert page.index('class="io-text io-lede"') > h1 and page.index('class="io-text io-lede"') < page.index("## ")
     assert 'href="../../regressions/regression_INC_001.html">regression_INC_001</a>' in page
     assert "tags:\n  - \"INC_009\"\n  - \"SEV-2\"" in page  # search lists the record first for its id
+
+
+def test_sanitizer_keeps_the_theme_control_ids_but_never_lets_content_take_them():
+    from incidentops.site.sanitize import clean_body, clean_content
+
+    chrome = ('<input class="md-toggle" type="checkbox" id="__drawer"><label for="__drawer">Menu</label>'
+              '<input type="radio" name="__palette" id="__palette_1"><input type="checkbox" id="__nav_2_1">'
+              '<div id="__anything_else">x</div>')
+    kept = clean_body(chrome)
+    for theme_id in ('id="__drawer"', 'id="__palette_1"', 'id="__nav_2_1"'):
+        assert theme_id in kept
+    assert "__anything_else" not in kept
+    content = clean_content('<h2 id="__drawer">x</h2><p id="__palette_0">y</p><p id="ok">z</p>')
+    assert "__drawer" not in content and "__palette_0" not in content and 'id="ok"' in content

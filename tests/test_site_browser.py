@@ -225,8 +225,8 @@ def test_every_table_fits_at_1366_px_and_rows_become_cards_below_768_px(browser)
     assert len(pages) > 30
     tab = _open(browser, 1366)
     page = tab.page
-    for name in pages:
-        page.goto(_url(built.site, name))
+    for name in pages:  # the theme's scripts run after its stylesheets: the layout is final here
+        page.goto(_url(built.site, name), wait_until="domcontentloaded")
         assert page.evaluate(_TABLES_OVERFLOW) == [], name
         if name in INDEX_PAGES:  # an index page gives its width to the table, not to an empty TOC
             assert page.locator(".md-sidebar--secondary:visible").count() == 0, name
