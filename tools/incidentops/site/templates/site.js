@@ -71,8 +71,29 @@
     });
     if (wrapper.hasAttribute("data-io-filter")) addFilter(wrapper, table);
   }
+  // Below 768 px a table too wide for the screen is shown as cards (one per row, site.css);
+  // a table that fits stays a table.
+  var narrow = window.matchMedia("(max-width: 47.9375em)");
+  function stack() {
+    Array.prototype.forEach.call(document.querySelectorAll(".io-sortable"), function (wrapper) {
+      var table = wrapper.querySelector("table");
+      if (!table) return;
+      wrapper.classList.remove("io-stacked");
+      if (!narrow.matches) return;
+      wrapper.classList.add("io-measuring");  // words unbroken: does the table fit as it would read?
+      var tooWide = table.scrollWidth > wrapper.clientWidth + 1;
+      wrapper.classList.remove("io-measuring");
+      if (tooWide) wrapper.classList.add("io-stacked");
+    });
+  }
+  var pending = null;
+  window.addEventListener("resize", function () {
+    if (pending) window.clearTimeout(pending);
+    pending = window.setTimeout(stack, 100);
+  });
   function init() {
     Array.prototype.forEach.call(document.querySelectorAll(".io-sortable"), setup);
+    stack();
     // the theme's search dialog has no accessible name
     var search = document.querySelector('.md-search[role="dialog"]');
     if (search && !search.hasAttribute("aria-label")) search.setAttribute("aria-label", "Search the site");
