@@ -92,6 +92,8 @@ def _require_version(wanted: str | None) -> None:
         return
     from incidentops.errors import IncidentOpsError
 
+    if "--others" in sys.argv[1:]:  # the second pre-commit hook: the first one already said it all
+        raise IncidentOpsError(f"incidentops {__version__} is not the pinned {wanted} (see the hook above)")
     raise IncidentOpsError(
         f"this registry is pinned to incidentops {wanted}, but incidentops {__version__} is installed",
         f"install incidentops {wanted} (see the install line in .pre-commit-config.yaml), or, to move the"
