@@ -203,7 +203,7 @@ def missing_sections(ctx: CheckContext, path: str, doc: Document) -> Iterator[Fi
     policy = _postmortem_policy(ctx)
     lightweight = doc.data.get("review_type") == "lightweight"
     wanted = policy.get("lightweight_sections" if lightweight else "required_sections") or []
-    present = {_norm(text): level for level, _, text in headings(doc.body, doc.body_line)}
+    present = {_norm(text): level for level, _, text in _headings(ctx, path, doc)}
     line = doc.body_line or 1
     review = "lightweight review" if lightweight else "full review"
     for section in wanted:
@@ -258,16 +258,29 @@ def open_actions(ctx: CheckContext, path: str, doc: Document) -> Iterator[Findin
     )
 
 
-def _section(doc: Document, name: str) -> tuple[int, list[tuple[int, str]]] | None:
-    """(heading line, [(line, text)...]) of the body's level-2 section ``name``, or None."""
-    found = headings(doc.body, doc.body_line)
+def _headings(ctx: CheckContext, path: str, doc: Document) -> list[tuple[int, int, str]]:
+    """``headings`` of a postmortem's body, read once per check for the rules that need them."""
+    key = f"postmortem.headings:{path}"
+    found: list[tuple[int, int, str]] | None = ctx.cache.get(key)
+    if found is None:
+        found = ctx.cache[key] = headings(doc.body, doc.body_line)
+    return found
+
+
+def _sections(ctx: CheckContext, path: str, doc: Document,
+              *names: str) -> dict[str, tuple[int, list[tuple[int, str]]]]:
+    """The body's level-2 sections among ``names``: name -> (heading line, [(line, text)...])."""
+    wanted = {_norm(name): name for name in names}
+    found = _headings(ctx, path, doc)
     lines = doc.body.split("\n")
+    out: dict[str, tuple[int, list[tuple[int, str]]]] = {}
     for position, (level, line, text) in enumerate(found):
-        if level != 2 or _norm(text) != _norm(name):
+        name = wanted.get(_norm(text))
+        if level != 2 or name is None or name in out:
             continue
         end = next((later for lvl, later, _ in found[position + 1:] if lvl <= 2), doc.body_line + len(lines))
-        return line, [(number, lines[number - doc.body_line]) for number in range(line + 1, end)]
-    return None
+        out[name] = (line, [(number, lines[number - doc.body_line]) for number in range(line + 1, end)])
+    return out
 
 
 _ACTION_ID = re.compile(r"\b(A[0-9]+)\b")
@@ -286,12 +299,14 @@ def body_mismatch(ctx: CheckContext, path: str, doc: Document) -> Iterator[Findi
     data = doc.data
     hint = "the front matter is the record: make the body say what it says (or leave the list to the front matter)"
     items = data.get("action_items")
-    section = _section(doc, "Action items")
+    sections = _sections(ctx, path, doc, "Action items", "Contributing factors")
+    section = sections.get("Action items")
     if isinstance(items, list) and section is not None:
         by_id = {str(i.get("id")): i for i in items if isinstance(i, Mapping) and i.get("id") is not None}
         yield from _action_rows(doc, path, section, by_id, hint)
+    ctx.cache.pop(f"postmortem.headings:{path}", None)  # the last rule that reads them: let them go
     factors = data.get("contributing_factors")
-    section = _section(doc, "Contributing factors")
+    section = sections.get("Contributing factors")
     if isinstance(factors, list) and section is not None and not schema_failed(doc, ("contributing_factors",)):
         bullets = [line for line, text in section[1] if _BULLET.match(text)]
         if bullets and len(bullets) != len(factors):
