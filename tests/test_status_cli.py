@@ -155,3 +155,13 @@ def test_shell_completion_as_documented():
                            env={**os.environ, "_INCIDENTOPS_COMPLETE": "bash_complete", "COMP_WORDS": "incidentops st",
                                 "COMP_CWORD": "1"})
     assert "plain,status" in words.stdout.split()
+
+
+def test_list_gives_every_id_and_lifecycle_hints_point_at_it(example: Path):
+    rows = run_cli("list", "--format", "json", cwd=example).json()
+    ids = {row["id"] for row in rows}
+    assert {"INC_001", "INC_009", "regression_INC_001", "regression_INC_004"} <= ids  # retired tests too
+    tests = run_cli("list", "tests", cwd=example)
+    assert tests.code == 0 and all(line.startswith("regression_") for line in tests.out.splitlines())
+    unknown = run_cli("lifecycle", "keep", "no_such_test_at_all", "--reason", "Still needed", cwd=example)
+    assert unknown.code == 2 and "incidentops list tests" in unknown.err

@@ -273,7 +273,7 @@ def plan(registry: Registry, request: Request, history: RegistryHistory | None =
         close = difflib.get_close_matches(test_id, list(registry.test_paths), n=1)
         raise IncidentOpsError(
             f"no regression test '{test_id}' in regressions/",
-            f"did you mean '{close[0]}'?" if close else "list the tests with `incidentops decay`",
+            f"did you mean '{close[0]}'?" if close else "list the tests with `incidentops list tests`",
         )
     doc = registry.doc(path)
     if doc is None or not doc.ok or not isinstance(doc.data, dict):

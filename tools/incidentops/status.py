@@ -225,3 +225,20 @@ def show(registry: Registry, record_id: str, as_of: datetime) -> dict[str, Any]:
         f"no incident or regression test {record_id!r} in this registry",
         f"did you mean {close[0]}?" if close else "`incidentops status` lists the open incidents and blocking tests",
     )
+
+
+def list_records(registry: Registry, what: str) -> list[dict[str, Any]]:
+    """Every incident and/or regression test (archived ones included), one row each."""
+    rows: list[dict[str, Any]] = []
+    if what in ("all", "incidents"):
+        for incident_id in registry.incident_ids:
+            data = _valid(registry, registry.incident_path(incident_id)) or {}
+            rows.append({"kind": "incident", "id": incident_id, "path": registry.incident_path(incident_id),
+                         "severity": data.get("severity"), "status": data.get("status"), "title": data.get("title"),
+                         "ok": bool(data)})
+    if what in ("all", "tests"):
+        for test_id, paths in sorted(registry.test_paths.items()):
+            data = _valid(registry, paths[0]) or {}
+            rows.append({"kind": "test", "id": test_id, "path": paths[0], "state": data.get("state"),
+                         "incident": data.get("incident_id"), "suite": data.get("suite"), "ok": bool(data)})
+    return rows

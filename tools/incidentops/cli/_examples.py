@@ -24,6 +24,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "lifecycle notify": ('incidentops lifecycle notify --since "$BEFORE" --state ~/.incidentops-notify/sent.json',),
     "lifecycle retire": ('incidentops lifecycle retire regression_INC_003 --reason "No model in use is vulnerable"'
                          ' --reason-code ATTACK_OBSOLETE --approver "Safety council chair"',),
+    "list": ("incidentops list tests --format json",),
     "new": ("incidentops new incident --provisional",),
     "new handoff": ("incidentops new handoff INC_001 --expected-block-turn 3",),
     "new incident": ("incidentops new incident --provisional",),

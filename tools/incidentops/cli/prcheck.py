@@ -53,6 +53,9 @@ def command(base: str, head: str, approvals: Path | None, root: Path | None, as_
     pr.commit-date           a commit dated after now
     pr.link                  a symlink or submodule where records live
     pr.id-reused             a retired test's id used again
+    pr.id-taken              an incident or test id the base gave to another record since the
+                             branch forked (two branches took the same id; the hint gives
+                             `incidentops renumber ID --provisional`)
     pr.new-test-incident     a new test whose incident is not in the registry
     pr.new-test-handoff      a new test without its incident's handoff.yaml
     pr.incident-deleted      an incident, postmortem or handoff deleted
@@ -63,7 +66,8 @@ def command(base: str, head: str, approvals: Path | None, root: Path | None, as_
     called; several may land in one pull request (DEPRECATE, then RETIRE) if each
     step is legal. The rules are those of the policy at --base, made stricter by
     the head's; a test's protection is that of the stricter of the base's and the
-    head's severity. Time is the CI clock's (now, or --as-of): commit dates and
+    head's severity. Provisional ids (INC_NEW_...) are accepted; a record the base
+    gained after the branch forked is not counted as deleted by it. Time is the CI clock's (now, or --as-of): commit dates and
     the dates written in the pull request never make a test older.
 
     Approver names are taken as written unless --approvals gives the git host's
