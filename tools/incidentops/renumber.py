@@ -254,7 +254,8 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           stdin=subprocess.DEVNULL, env={**os.environ, "LC_ALL": "C"}, check=False)
 
 
-def _in_git(root: Path) -> bool:
+def in_git(root: Path) -> bool:
+    """Whether ``root`` is inside a git work tree."""
     try:
         return _git(root, "rev-parse", "--is-inside-work-tree").stdout.strip() == "true"
     except OSError:
@@ -291,7 +292,7 @@ def apply(root: Path, result: Plan) -> list[str]:
     """
     if result.empty:
         return []
-    git = _in_git(root)
+    git = in_git(root)
     touched = sorted({*result.originals, *(old for old, _ in result.moves)})
     if git:
         _require_clean(root, touched)

@@ -54,6 +54,8 @@ def command(record_id: str | None, provisional: bool, dry_run: bool, root: Path 
         click.echo("Dry run: nothing changed.")
         return 0
     changed = apply(registry_root, result)
-    click.echo(f"Renumbered {len(result.incidents) + len(result.tests)} id(s) in {len(changed)} path(s)"
-               "; the change is staged: commit it.")
+    from incidentops.renumber import in_git
+
+    staged = "; the change is staged: commit it" if in_git(registry_root) else ""
+    click.echo(f"Renumbered {len(result.incidents) + len(result.tests)} id(s) in {len(changed)} path(s){staged}.")
     return 0
