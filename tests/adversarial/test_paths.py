@@ -382,3 +382,18 @@ def test_decay_never_reads_a_fifo_or_device_in_place_of_a_record(example: Path) 
     result = run_cli("decay", "--as-of", "2026-06-01", "--format", "json", cwd=example)
     assert result.code in (0, 1), result.err
     assert "regression_INC_003" not in {t["test_id"] for t in result.json()["tests"]}
+
+
+def test_a_link_named_on_the_command_line_is_a_finding_not_followed(example: Path, tmp_path: Path) -> None:
+    """pre-commit passes the link itself: `check LINK` reports it, whether it loops, leaves or points to a record."""
+    (example / "incidents/INC_LOOP").symlink_to("INC_LOOP")
+    (example / "regressions/regression_INC_099.yaml").symlink_to("/etc/passwd")
+    for name in ("incidents/INC_LOOP", "regressions/regression_INC_099.yaml"):
+        result = run_cli("check", "--format", "json", "--as-of", "2026-06-01", name, cwd=example)
+        assert result.code == 1, result.err
+        assert [(f["path"], f["line"], f["rule"]) for f in result.json()] == [(name, 1, "fs.symlink")]
+    # look-alike: a registry reached through a linked folder checks its records as usual
+    link = tmp_path / "linked-registry"
+    link.symlink_to(example)
+    result = run_cli("check", "--format", "json", "--as-of", "2026-06-01", "incidents/INC_001/incident.yaml", cwd=link)
+    assert (result.code, result.json()) == (0, [])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -20,14 +21,19 @@ def _targets(registry: Registry, paths: tuple[Path, ...]) -> list[str] | None:
     wanted: list[str] = []
     every: list[str] | None = None  # listed only when a folder is asked for (a stat of every record)
     for raw in paths:
-        full = raw.resolve()
-        if not full.exists():
+        full, link = _locate(raw)
+        if not os.path.lexists(full):
             raise IncidentOpsError(f"{raw}: no such file", "pass record files or folders of the registry")
         try:
             rel = full.relative_to(registry.root).as_posix()
         except ValueError:
             continue  # outside the registry: nothing to check
-        if full.is_dir():
+        if link:
+            # never followed: the registry reports the link itself (fs.symlink)
+            if every is None:
+                every = registry.all_paths()
+            wanted.extend(p for p in every if p == rel or p.startswith(rel + "/"))
+        elif full.is_dir():
             prefix = "" if rel == "." else rel + "/"
             if every is None:
                 every = registry.all_paths()
@@ -70,8 +76,8 @@ def command(paths: tuple[Path, ...], root: Path | None, as_of: str | None, fmt: 
     set) no cache is used unless --cache is given.
     """
     if root is None and paths:
-        first = paths[0].resolve()
-        root_dir = resolve_root(None) if not first.exists() else _root_from(first)
+        first, _ = _locate(paths[0])
+        root_dir = resolve_root(None) if not os.path.lexists(first) else _root_from(first.parent)
     else:
         root_dir = resolve_root(root)
     registry = Registry(root_dir)
@@ -109,6 +115,18 @@ def command(paths: tuple[Path, ...], root: Path | None, as_of: str | None, fmt: 
 
 def _warn(message: str) -> None:
     click.echo(f"incidentops: warning: {message}", err=True)
+
+
+def _locate(raw: Path) -> tuple[Path, bool]:
+    """``raw`` as an absolute path with its folders resolved, and whether it is itself a link.
+
+    A link named on the command line (pre-commit passes the link, not its target) is
+    never followed: not to find the registry, not to read it.
+    """
+    absolute = Path(os.path.abspath(raw))
+    if absolute.is_symlink():
+        return absolute.parent.resolve() / absolute.name, True
+    return absolute.resolve(), False
 
 
 def _root_from(path: Path) -> Path:
