@@ -203,6 +203,7 @@ def environment() -> Environment:
         linked=_linked,
         linked_prose=_linked_prose,
         linked_html=_linked_html,
+        without_tables=_without_tables,
         human=responder.humanize,
         human_words=responder.human_words,
         duration=responder.duration,
@@ -356,6 +357,16 @@ def _linked_html(context: Context, value: Markup) -> Markup:
         else:
             out.append(_RECORD_ID.sub(lambda m: _link_id_match(context, m), part))
     return Markup("".join(out))
+
+
+_HTML_TABLE = re.compile(r"<table\b.*?</table>", re.DOTALL | re.IGNORECASE)
+_EMPTY_BLOCK = re.compile(r'^<div class="io-md">\s*</div>$')
+
+
+def _without_tables(value: Markup) -> Markup:
+    """Sanitized HTML without its tables (a postmortem's hand-written copy of the recorded action items)."""
+    rest = _HTML_TABLE.sub("", str(value)).strip()
+    return Markup("" if _EMPTY_BLOCK.match(rest) else rest)
 
 
 @pass_context
