@@ -58,7 +58,9 @@ def _targets(registry: Registry, paths: tuple[Path, ...]) -> list[str] | None:
 def command(paths: tuple[Path, ...], root: Path | None, as_of: str | None, fmt: str, cache: bool | None,
             others: bool = False) -> int:
     """Validate registry records: schema, cross-references, severity policy,
-    postmortems, blameless language and PII.
+    postmortems, records that contradict themselves (times out of order, a
+    status without its resolution, a lineage cycle, placeholder attack turns),
+    hidden Unicode controls, blameless language and PII.
 
     With PATHS (files or folders; pre-commit passes the changed files), report
     findings for those files only, resolving references against the whole
