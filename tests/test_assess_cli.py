@@ -195,3 +195,24 @@ def test_write_can_set_the_declared_severity(example: Path) -> None:
     assert "more severe than the computed SEV-3 (allowed)" in kept.out
     alone = run_cli("assess", *ANSWERS, "--set-severity", cwd=example)
     assert alone.code == 2 and "go with --write" in alone.err
+
+
+def test_interactive_write_offers_to_set_the_severity(example: Path) -> None:
+    """In a terminal, --write asks before recording a computed severity that differs from the declared one."""
+    controller, terminal = pty.openpty()
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "incidentops", "assess", "--write", "INC_001"],
+        cwd=example, env=env, stdin=terminal, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    os.close(terminal)
+    try:
+        # every answer kept as recorded (Enter), except harm: Occurred; then yes to the offer
+        os.write(controller, b"Occurred\n\n\n\n\ny\n")
+        out, err = proc.communicate(timeout=60)
+    finally:
+        os.close(controller)
+    assert proc.returncode == 0, err
+    assert "Record the computed SEV-1 as INC_001's severity (declared: SEV-2)?" in err
+    assert "Recorded the severity: SEV-1 (was SEV-2)." in out
+    assert "\nseverity: SEV-1" in (example / "incidents/INC_001/incident.yaml").read_text()
