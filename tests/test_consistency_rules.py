@@ -67,7 +67,7 @@ CASES = [
 @pytest.mark.parametrize(("rel", "old", "new", "rule", "line"), CASES)
 def test_negative_example(example: Path, rel: str, old: str, new: str, rule: str, line: int) -> None:
     edit(example / rel, old, new)
-    code, found = check(example)
+    code, found = check(example, rel)
     assert code == 1
     assert hits(found, rule) == [(rel, line, "error")], [f for f in found if f["level"] == "error"]
     assert all(f["hint"] for f in found if f["rule"] == rule)
