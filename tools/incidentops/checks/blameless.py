@@ -117,7 +117,8 @@ INITIAL_RE = re.compile(r"[A-Z](?<!\w[A-Z])\.\s?[A-Z][a-z]+\b")
 CAPWORD_RE = re.compile(
     r"[A-Z](?<![\w@.'’-][A-Z])(?:[a-z]+|(?=['’][A-Z]))(?:['’-](?!s\b)[A-Z]?[a-z]+)*(?![\w@])"
 )
-SURNAME = r"(?:\s+[A-Z][a-z]+(?:['’-](?!s\b)[A-Z]?[a-z]+)*)?"
+LOWER = r"[^\W\d_A-Z]"  # a letter that is not an ASCII capital (ó, ü and the like included)
+SURNAME = rf"(?:\s+[A-Z]{LOWER}+(?:['’-](?!s\b)[A-Z]?{LOWER}+)*)?"
 
 # Capitalised words that are never a person: teams, functions, systems, pronouns.
 _NOT_PEOPLE = """
@@ -131,15 +132,20 @@ _NOT_PEOPLE = """
     research comms communications marketing sales finance hr it leadership management
     aurora claude gemini gpt llama mistral copilot siri alexa grok sonnet opus haiku
     monday tuesday wednesday thursday friday saturday sunday nothing everything then
+    yesterday today tomorrow tonight week month quarter year one nobody other others
     also but and so because however although while when after before during
 """
 NOT_PEOPLE = frozenset(_NOT_PEOPLE.split())
 
 ADVERBS = (
     r"also|simply|just|apparently|clearly|obviously|again|then|still|really|evidently"
-    r"|unfortunately|completely|totally|somehow|probably|allegedly|reportedly|once"
+    r"|unfortunately|completely|totally|somehow|probably|allegedly|reportedly|once|both|all"
+    r"|each|together|himself|herself|themselves|personally"
 )
-GAP = rf"(?:\s*,[^,.;:!?\n]{{1,60}},)?(?:\s+(?:{ADVERBS}))*\s+"
+# between a subject and its verb: an apposition set off by commas ("Emma, the reviewer on
+# duty, ...") or the comma that closes one opened before the name ("The release manager,
+# Hannah Whitfield, ..."), and adverbs
+GAP = rf"(?:\s*,[^,.;:!?\n]{{1,60}},|\s*,(?=\s+[a-z]))?(?:\s+(?:{ADVERBS}))*\s+"
 # What a person should have *had* or *been given*: a system gap, not blame.
 SYSTEM_FOCUS = (
     r"(?:had|have\s+had|been\s+(?:given|paged|alerted|notified|warned|told|shown|offered"
@@ -164,15 +170,23 @@ DUTIES = (
 )
 HUMAN_ONLY_VERBS = (
     rf"forgot\b|forget\s+to\b|neglected\b|{NEG}\s+bother(?:ed)?\b|messed\s+up|screwed\s+up"
-    r"|dropped\s+the\s+ball|(?:was|were)\s+(?:careless|negligent|sloppy|lazy|inattentive"
-    r"|reckless)\b|(?:is|was)\s+(?:to\s+blame|at\s+fault)|was\s+asleep\s+at\s+the\s+wheel"
-    r"|made\s+(?:a|an|the|another)\s+(?:\w+\s+)?(?:mistake|blunder)\b"
+    r"|dropped\s+the\s+ball|(?:was|were)\s+(?:(?:so|very|too|really|being|just)\s+)?(?:careless|negligent"
+    r"|sloppy|lazy|inattentive|reckless)\b|(?:is|was)\s+(?:to\s+blame|at\s+fault)"
+    r"|was\s+asleep\s+at\s+the\s+wheel|made\s+(?:a|an|the|another)\s+(?:\w+\s+)?(?:mistake|blunder)\b"
+    rf"|(?:should|ought\s+to)(?:{NT})?\s+have\s+known\s+better\b|should{A}ve\s+known\s+better\b"
+    r"|knew\s+better\b|carelessly\s+[a-z]+"
 )
 NAMED_VERBS = (
     rf"{COUNTERFACTUAL_VERBS}|{HUMAN_ONLY_VERBS}"
     rf"|{NEG}\s+(?!have\b|receive|get\b|know\b|hear\b)[a-z]+"
     r"|(?:missed|ignored|overlooked|broke|caused|misconfigured|misread|misjudged"
-    r"|misunderstood|mishandled)\b"
+    r"|misunderstood|mishandled|skipped|delayed|leaked|exposed|botched|bungled|rushed)\b"
+    # "signed off on the wrong threshold", "approved the unsafe prompt"
+    r"|[a-z]+(?:ed|t)(?:\s+(?:off\s+)?on)?\s+(?:the|a|an|this)\s+(?:wrong|unsafe|bad|broken|faulty"
+    r"|incorrect|buggy|unreviewed|untested|dangerous)\b"
+    # "approved the change without running the suite"
+    r"|[a-z]+ed\b[^.;:!?\n]{0,50}?\bwithout\s+(?:first\s+)?(?:running|testing|checking|reviewing"
+    r"|reading|asking|waiting|telling|notifying|looking|verifying|validating|confirming|consulting)\b"
     r"|introduced\s+(?:the|a|an|this)\s+(?:\w+\s+)?(?:bug|regression|error|issue|problem"
     r"|outage|vulnerability|flaw)\b"
     r"|made\s+(?:a|an|the|another)\s+(?:\w+\s+)?error\b"
@@ -189,20 +203,37 @@ NAMED_AFTER_RE = re.compile(
 )
 HUMAN_ONLY_AFTER_RE = re.compile(rf"(?P<surname>{SURNAME}){GAP}(?P<verb>{HUMAN_ONLY_VERBS})")
 COUNTERFACTUAL_AFTER_RE = re.compile(rf"{GAP}(?P<verb>{COUNTERFACTUAL_VERBS})")
+PRONOUN_HUMAN_ONLY_AFTER_RE = re.compile(rf"{GAP}(?P<verb>{HUMAN_ONLY_VERBS})")
 PRONOUN_DUTY_AFTER_RE = re.compile(rf"{GAP}(?P<verb>{NEG}\s+(?:{DUTIES})\b)")
-POSSESSIVE_AFTER_RE = re.compile(
-    rf"(?P<surname>{SURNAME}){A}s\s+(?:(?:[\w-]+\s+)?(?:mistake|fault|oversight|negligence|carelessness"
-    r"|blunder)\b|(?:[\w-]+\s+)?error\b(?!\s+(?:budget|rate|message|handling))"
+POSSESSIVE_BLAME = (
+    r"(?:(?:[\w-]+\s+)?(?:mistake|fault|oversight|negligence|carelessness|blunder|sloppiness"
+    r"|incompetence|recklessness|laziness)\b|(?:[\w-]+\s+)?error\b(?!\s+(?:budget|rate|message|handling))"
+    r"|(?:careless|reckless|sloppy|negligent|rushed|botched|hasty|lazy|bungled)\s+[\w-]+"
     r"|(?:[\w-]+\s+){0,2}?(?:change|commit|PR|pull\s+request|deploy|deployment|push|edit"
-    r"|config|configuration|patch|merge|code|script|query)\s+(?:caused|broke|introduced"
-    r"|led\s+to|triggered|took\s+down)\b)"
+    r"|config|configuration|patch|merge|code|script|query|refactor|rollout|migration|update)\s+(?:caused"
+    r"|broke|introduced|led\s+to|triggered|took\s+down|disabled|deleted|exposed|leaked|corrupted|wiped)\b)"
 )
+POSSESSIVE_AFTER_RE = re.compile(rf"(?P<surname>{SURNAME}){A}s\s+{POSSESSIVE_BLAME}")
+POSSESSIVE_BLAME_RE = re.compile(rf"{A}s\s+{POSSESSIVE_BLAME}")
 BLAME_BEFORE_RE = re.compile(
-    r"(?:\b(?:caused|introduced|broken|missed|overlooked|triggered|mishandled)\s+by"
-    r"|\bblame[ds]?|\bblaming|\b(?:fault|mistake|error|negligence)\s+(?:of|by)"
+    r"(?:\b(?:caused|introduced|broken|missed|overlooked|triggered|mishandled|leaked|exposed"
+    r"|disabled|deleted|misconfigured|botched|corrupted|wiped)\s+by"
+    r"|\bblame[ds]?|\bblaming|\bblam(?:e[ds]?|ing)\s+(?:\w+\s+){0,4}?on"
+    rf"|\b(?:this|that|it)(?:{A}s|\s+is|\s+was)\s+(?:all\s+)?on"
+    r"|\b(?:fault|mistake|error|negligence)\s+(?:of|by)"
     r"|\b(?:blame|fault|responsibility)\s+(?:\w+\s+){0,4}?(?:lies|lay|rests|rested)\s+with)\s+$",
     re.IGNORECASE,
 )
+# Before an unknown capitalised word, only phrases that blame a person (not "caused by",
+# which as often names a system).
+BLAME_PERSON_BEFORE_RE = re.compile(
+    r"(?:\bblam(?:e[ds]?|ing)\s+(?:\w+\s+){0,4}?on"
+    rf"|\b(?:this|that|it)(?:{A}s|\s+is|\s+was)\s+(?:all\s+)?on"
+    r"|\b(?:fault|mistake|negligence|carelessness)\s+of"
+    r"|\b(?:blame|fault|responsibility)\s+(?:\w+\s+){0,4}?(?:lies|lay|rests|rested)\s+with)\s+$",
+    re.IGNORECASE,
+)
+BLAME_PERSON_WORDS = ("blam", "fault", "responsib", "’s on", "'s on", " is on ", " was on ", "mistake of", "negligence of")
 # "If Sofia had read the runbook ..." / "Had the reviewer read ...": a counterfactual.
 IF_BEFORE_RE = re.compile(r"(?:\b[Ii]f|(?:^|[.!?]\s+|\n\s*)Had)\s+$")
 NOT_DONE = (
@@ -234,10 +265,10 @@ _HUMAN_HEADS = (
 HUMAN_ERROR_FORMS: tuple[tuple[str, tuple[tuple[str, ...], ...], tuple[str, ...]], ...] = (
     (
         r"\b(?:human|operator|user|engineer|engineering|analyst|reviewer|personnel|staff|pilot"
-        r"|people|individual|manual)[\s-]+(?:error|mistake|failure|fault|slip)s?\b"
+        r"|people|individual|manual)[\s-]+(?:error|mistake|failure|fault|slip|negligence|carelessness)s?\b"
         r"(?!\s+(?:rate|rates|message|messages|code|codes|page|pages|count|counts|handling|log"
         r"|logs|dialog|budget|metric|metrics|report|reports|field|state|path|case|cases))",
-        (("error", "mistake", "failure", "fault", "slip"), _HUMAN_HEADS),
+        (("error", "mistake", "failure", "fault", "slip", "negligence", "carelessness"), _HUMAN_HEADS),
         _HUMAN_HEADS,
     ),
     (
@@ -258,13 +289,27 @@ HUMAN_ERROR_FORMS: tuple[tuple[str, tuple[tuple[str, ...], ...], tuple[str, ...]
         ("fault", "mistake", "negligence"),
     ),
     (
-        r"\b(?:caused\s+by|due\s+to|because\s+of|result\s+of|blamed?\s+on)\s+(?:\w+\s+)?"
+        r"\b(?:caused\s+by|due\s+to|because\s+of|result\s+of|blamed?\s+on|causes?\s*:|reason\s*:)\s*(?:\w+\s+)?"
         r"(?:negligence|carelessness|inattention|sloppiness|laziness|complacency|incompetence)\b",
         (
             ("negligence", "carelessness", "inattention", "sloppiness", "laziness", "complacency", "incompetence"),
-            ("caused", "due", "because", "result", "blame"),
+            ("caused", "due", "because", "result", "blame", "cause", "reason"),
         ),
-        ("caused", "due", "because", "result", "blame"),
+        ("caused", "due", "because", "result", "blame", "cause", "reason"),
+    ),
+    (
+        # "the engineer made a mistake": a person's mistake given as what happened
+        rf"\b(?:{ROLE_NOUNS})\s+(?:(?:{ADVERBS})\s+)?made\s+(?:a|an|the|another|several|some|two|three)\s+(?:\w+\s+)?"
+        r"(?:mistakes?|errors?|blunders?)\b",
+        (("made",), ("mistake", "error", "blunder")),
+        ROLE_NOUN_STARTS,
+    ),
+    (
+        # "careless handling by the analyst"
+        r"\bcareless(?:ly)?\s+(?:\w+\s+){1,2}?by\s+(?:the|an?|our|one)\s+(?:[\w&-]+\s+){0,2}?"
+        rf"(?:{ROLE_NOUNS})\b",
+        (("careless",), ("by",)),
+        ("careless",),
     ),
 )
 HUMAN_ERROR_RE = re.compile("|".join(form for form, _, _ in HUMAN_ERROR_FORMS), re.IGNORECASE)
@@ -310,6 +355,7 @@ WHY_SYSTEM_AFTER_RE = re.compile(
 HUMAN_ERROR_WORDS = (
     "error", "mistake", "failure", "fault", "slip", "negligence", "carelessness", "oversight",
     "blunder", "inattention", "sloppiness", "laziness", "complacency", "incompetence",
+    "careless",
 )
 ROOT_CAUSE_WORDS = ("root", "whys")
 COUNTERFACTUAL_WORDS = (
@@ -320,7 +366,7 @@ DUTY_WORDS = ("did", "never")
 HUMAN_ONLY_WORDS = (
     "forgot", "forget", "neglected", "bother", "messed", "screwed", "dropped", "careless",
     "negligent", "sloppy", "lazy", "inattentive", "reckless", "blame", "fault", "asleep",
-    "mistake", "blunder",
+    "mistake", "blunder", "better", "carelessly",
 )
 TITLE_WORDS = ("Mr", "Ms", "Mx", "Dr", "Prof")
 IF_RE = re.compile(r"[Ii]f\s")
@@ -342,6 +388,8 @@ class _Gates:
     duty: bool
     conditional: bool
     human_only: bool
+    possessive: bool
+    blame_person: bool
 
     @classmethod
     def of(cls, text: str) -> _Gates:
@@ -353,7 +401,9 @@ class _Gates:
         )
         duty = has_any(text, DUTY_WORDS) and DUTY_VERB_RE.search(text) is not None
         human_only = has_any(text, HUMAN_ONLY_WORDS) and HUMAN_ONLY_VERB_RE.search(text) is not None
-        return cls(low, counterfactual, duty, conditional, human_only)
+        possessive = ("'" in text or "’" in text) and POSSESSIVE_BLAME_RE.search(text) is not None
+        blame_person = has_any(low, BLAME_PERSON_WORDS)
+        return cls(low, counterfactual, duty, conditional, human_only, possessive, blame_person)
 
 
 @dataclass(frozen=True)
@@ -527,7 +577,9 @@ def _named(text: str, names: _Names, gates: _Gates) -> Iterator[_Hit]:
             continue
         elif word in FIRST_NAMES:
             kind = "person"
-        elif gates.human_only:  # an unknown capitalised word counts only before a verb only people do
+        elif gates.human_only or gates.possessive or gates.blame_person:
+            # an unknown capitalised word counts only before a verb only people do, or as
+            # the owner of a mistake ("Okonkwo's negligence")
             kind = "maybe"
         else:
             continue
@@ -545,6 +597,13 @@ def _named(text: str, names: _Names, gates: _Gates) -> Iterator[_Hit]:
             yield _Hit(start, NAMED, f"{who!r} is named as the one who {_short(verb)}")
             continue
         if kind != "person":
+            possessive = POSSESSIVE_AFTER_RE.match(text, end) if gates.possessive else None
+            if possessive:
+                taken.append((start, possessive.end()))
+                yield _Hit(start, NAMED, f"{shown + possessive.group('surname')!r} is named as the one at fault")
+            elif gates.blame_person and BLAME_PERSON_BEFORE_RE.search(text[max(0, start - 40) : start]):
+                taken.append((start, end))
+                yield _Hit(start, NAMED, f"{shown!r} is named as the cause")
             continue
         conditional = _conditional(text, start, end) if gates.conditional else None
         if conditional:
@@ -567,7 +626,7 @@ def _named(text: str, names: _Names, gates: _Gates) -> Iterator[_Hit]:
 
 def _counterfactuals(text: str, gates: _Gates) -> Iterator[_Hit]:
     """'should have' / 'failed to' / 'forgot' aimed at a pronoun or a people role."""
-    if gates.counterfactual or gates.duty or gates.conditional:
+    if gates.counterfactual or gates.duty or gates.conditional or gates.human_only:
         yield from _pronoun_counterfactuals(text, gates)
     if gates.counterfactual or gates.conditional:
         yield from _role_counterfactuals(text, gates)
@@ -581,6 +640,8 @@ def _pronoun_counterfactuals(text: str, gates: _Gates) -> Iterator[_Hit]:
             continue  # "they failed to fire" is as often about alerts as about people
         if not after and gates.duty and word.lower() not in ("they",):
             after = PRONOUN_DUTY_AFTER_RE.match(text, match.end())
+        if not after and gates.human_only:
+            after = PRONOUN_HUMAN_ONLY_AFTER_RE.match(text, match.end())
         conditional = (
             None if after or not gates.conditional else _conditional(text, match.start(), match.end())
         )
