@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from pathlib import Path
 from typing import Any
@@ -248,3 +249,90 @@ def test_large_document_is_fast() -> None:
     start = time.perf_counter()
     lint_text(text, PATH)
     assert time.perf_counter() - start < 3.0
+
+
+# --- named subjects in every form, next to blame phrases ------------------------------------
+
+@pytest.mark.parametrize(
+    ("text", "col"),
+    [
+        # a @handle as the subject of a mistake
+        ("Timeline: @alee made a mistake in the deploy script.", 11),
+        ("The eval gate was disabled by @pkumar for the hotfix.", 31),
+        ("The shift lead, @mbeck, didn't bother to read the escalation.", 17),
+        # a full name set off by commas, after or before a role
+        ("The incident commander, Rebecca Lyons, delayed the escalation.", 25),
+        ("Our SRE on call, Tomasz Wójcik, ignored the alert for an hour.", 18),
+        ("Arjun Mehta, the reviewer, approved the unsafe prompt.", 1),
+        # a surname alone next to a blame phrase
+        ("Harrington should have known better.", 1),
+        ("Frankly, Vasquez was careless during the rollout.", 10),
+        ("Because Castellano made a mistake, the filter shipped disabled.", 9),
+        ("The outage was blamed on Whitaker in the first draft.", 26),
+        # possessives
+        ("The leak was Abernathy's fault.", 14),
+        ("Okonkwo's negligence exposed the logs.", 1),
+        ("Pemberton's rushed deploy caused the outage.", 1),
+        ("Carlos's careless edit disabled the guardrail.", 1),
+        # blame through what was done
+        ("Fiona merged the prompt change without waiting for the red-team results.", 1),
+    ],
+)
+def test_named_subjects_in_every_form(text: str, col: int) -> None:
+    found = lint_text(f"## Contributing factors\n\n{text}\n", PATH, first_line=4)
+    assert located(found) == [("blameless.named-individual", 6, col)]
+    assert found[0].level == "error"
+
+
+@pytest.mark.parametrize(
+    ("text", "rule", "col"),
+    [
+        ("The engineer made a mistake in the config.", "blameless.human-error", 5),
+        ("The outage was due to the negligence of the operator.", "blameless.human-error", 16),
+        ("Careless handling by the analyst leaked the transcript.", "blameless.human-error", 1),
+        ("Cause: negligence.", "blameless.human-error", 1),
+        ("The cause was operator negligence.", "blameless.human-error", 15),
+        ("The reviewer was careless.", "blameless.counterfactual", 1),
+        ("The operator should have known better than to restart the cluster.", "blameless.counterfactual", 1),
+        ("She made a mistake in the rotation.", "blameless.counterfactual", 1),
+    ],
+)
+def test_blame_phrases_about_roles_and_pronouns(text: str, rule: str, col: int) -> None:
+    assert located(lint_text(text, PATH)) == [(rule, 1, col)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The incident commander, Rebecca Lyons, paged Legal at 10:02.",
+        "Rebecca Lyons, the incident commander, ran the review.",
+        "Thanks to @ops-sam for the quick rotation.",
+        "Harrington's team added the missing alert.",
+        "Moreau's rollback restored the previous filter in four minutes.",
+        "Fiona merged the prompt change after the red-team results came back clean.",
+        "The monitor made a mistake on the long prompt.",
+        "The pipeline should have known better than to trust an unsigned artifact.",
+        "We made a mistake in the rollout plan and revised it together.",
+        "A careless config format made the typo easy; the schema now rejects it.",
+        "Gross negligence is a legal term; the review avoids it.",
+        "Aurora made a mistake on turn 4.",
+        "This is on the agenda for the next safety council.",
+    ],
+)
+def test_the_same_words_without_blame_pass(text: str) -> None:
+    assert lint_text(text, PATH) == []
+
+
+@pytest.mark.parametrize("corpus", ["heldout", "dev"])
+def test_labelled_corpora_precision_and_recall(corpus: str) -> None:
+    spec = importlib.util.spec_from_file_location(
+        "bench_detectors", Path(__file__).resolve().parent.parent / "benchmarks" / "bench_detectors.py"
+    )
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    entries = bench._load(bench.CORPORA[corpus]["blameless"])
+    total, _, _ = bench.score_blameless(entries, [])
+    print(f"\n{corpus} blameless: precision {total.precision:.3f}, recall {total.recall:.3f}")
+    assert total.precision >= 0.95
+    assert total.recall >= 0.9

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+import yaml
 
 from incidentops.checks import blameless
+from incidentops.checks import pii as pii_scan
 from incidentops.checks.blameless import lint_text
 from incidentops.checks.pii import scan_text
 from incidentops.checks.textscan import finditer_from, folded
@@ -136,3 +142,53 @@ def test_node_and_event_readers_agree(raw: bytes) -> None:
     finally:
         yamlio._Parser = saved
     assert (fast.data, fast.values, fast.keys, fast.findings) == (slow.data, slow.values, slow.keys, slow.findings)
+
+
+# --- the PII guard's gates: a library or a pattern is skipped only where it cannot match -----
+
+DATA = Path(__file__).parent / "data" / "detectors"
+
+
+def _corpus_texts() -> list[str]:
+    texts: list[str] = []
+    for name in ("pii_heldout.yaml", "pii_dev.yaml"):
+        texts.extend(entry["text"] for entry in yaml.safe_load((DATA / name).read_text(encoding="utf-8")))
+    return texts
+
+
+def test_the_library_hint_holds_wherever_a_detect_secrets_pattern_matches() -> None:
+    texts = _corpus_texts()
+    matched = 0
+    for text in texts:
+        hits = [kind for kind, pattern in pii_scan._library().patterns if pattern.search(text)]
+        if hits:
+            matched += 1
+            assert pii_scan._library_hint(pii_scan._Text(text)), (hits, text)
+    assert matched >= 20
+
+
+def test_the_number_gate_holds_wherever_a_number_pattern_matches() -> None:
+    for text in _corpus_texts():
+        patterns = (pii_scan.SSN_RES[0], pii_scan.IPV4_RE, pii_scan.CARD_RE, pii_scan.PHONE_CANDIDATE_RE)
+        if any(pattern.search(text) for pattern in patterns):
+            assert pii_scan.NUMBERS_RE.search(text), text
+        if pii_scan.IPV6_RE.search(text):
+            assert "::" in text or pii_scan.IPV6_GATE_RE.search(text), text
+
+
+def test_records_without_candidates_never_load_the_libraries(example) -> None:
+    code = (
+        "import sys, pathlib\n"
+        "from incidentops.checks.pii import scan_text\n"
+        "for path in sorted(pathlib.Path(sys.argv[1]).rglob('*')):\n"
+        "    if path.suffix in ('.yaml', '.md'):\n"
+        "        assert scan_text(path.read_text(), str(path), public=True) == [], path\n"
+        "print(sorted(m for m in ('phonenumbers', 'detect_secrets') if m in sys.modules))\n"
+        "scan_text('call +44 7911 123456 or use AKIAJPJOMKEFOIUC3LGT', 'x', public=True)\n"
+        "print(sorted(m for m in ('phonenumbers', 'detect_secrets') if m in sys.modules))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(pii_scan.__file__).resolve().parents[2])}
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(example)], capture_output=True, text=True, env=env, check=True
+    ).stdout.split("\n")
+    assert out[:2] == ["[]", "['detect_secrets', 'phonenumbers']"]

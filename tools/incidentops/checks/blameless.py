@@ -411,6 +411,7 @@ class _Hit:
     offset: int
     rule: str
     message: str
+    verb_end: int = -1  # where the blamed action ends, for subject rules
 
 
 def lint_text(
@@ -432,6 +433,10 @@ def lint_text(
     ]
     if not hits and "incidentops" not in text:
         return []  # no hit and no allow comment: nothing to report
+    # "The shift lead, @mbeck, didn't bother ...": the person named, not also their role
+    named_ends = {hit.verb_end for hit in hits if hit.rule == NAMED and hit.verb_end >= 0}
+    if named_ends:
+        hits = [hit for hit in hits if hit.rule != COUNTERFACTUAL or hit.verb_end not in named_ends]
     line_starts = [0] + [match.end() for match in _NEWLINE_RE.finditer(text)]
     allows = scan_allows(text.split("\n"), path, first_line, "blameless", RULES, WARNING)
     findings = list(allows.findings)
@@ -594,7 +599,7 @@ def _named(text: str, names: _Names, gates: _Gates) -> Iterator[_Hit]:
             taken.append((start, after.end()))
             who = shown + after.group("surname")
             verb = " ".join(after.group("verb").split())
-            yield _Hit(start, NAMED, f"{who!r} is named as the one who {_short(verb)}")
+            yield _Hit(start, NAMED, f"{who!r} is named as the one who {_short(verb)}", after.end())
             continue
         if kind != "person":
             possessive = POSSESSIVE_AFTER_RE.match(text, end) if gates.possessive else None
@@ -654,7 +659,7 @@ def _pronoun_counterfactuals(text: str, gates: _Gates) -> Iterator[_Hit]:
             verb = " ".join(after.group("verb").split())
             yield _Hit(
                 match.start(), COUNTERFACTUAL,
-                f"counterfactual aimed at a person: '{word} {_short(verb)}'",
+                f"counterfactual aimed at a person: '{word} {_short(verb)}'", after.end(),
             )
 
 
@@ -677,7 +682,7 @@ def _role_counterfactuals(text: str, gates: _Gates) -> Iterator[_Hit]:
         verb = " ".join(after.group("verb").split())
         yield _Hit(
             start, COUNTERFACTUAL,
-            f"counterfactual aimed at a person: '{subject} {_short(verb)}'",
+            f"counterfactual aimed at a person: '{subject} {_short(verb)}'", after.end(),
         )
 
 

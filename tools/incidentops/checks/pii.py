@@ -25,9 +25,10 @@ documentation domains and role mailboxes that are no one's), card numbers (issue
 and Luhn), US SSNs, IPv4 and IPv6 addresses that are public (``ipaddress``) and not a
 four-part version string (``Chrome 120.0.6099.109``, ``driver 5.1.2.9``), credentials of
 providers ``detect-secrets`` does not know (Anthropic, OpenAI project keys, Google API
-keys, Hugging Face, GitHub fine-grained tokens), values given to a secret-named key
-(``password=...``, ``DD_API_KEY=...``, ``Authorization: Bearer ...``) and random-looking
-tokens in prose.
+keys, Hugging Face, npm tokens outside ``.npmrc``, GitHub fine-grained tokens), values
+given to a secret-named key (``password=...``, ``DD_API_KEY=...``, ``Authorization:
+Bearer ...``) and random-looking tokens in prose (libraries look for those in quoted
+strings of code only).
 
 A documented exception silences one rule on its own line and the next one::
 
@@ -164,6 +165,8 @@ TOKEN_RES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("GitHub token", re.compile(r"(?<!\w)(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_\w{22,})")),
     ("Google API key", re.compile(r"(?<!\w)AIza[0-9A-Za-z_-]{35}")),
     ("Hugging Face token", re.compile(r"(?<!\w)hf_[A-Za-z0-9]{30,}")),
+    # detect-secrets knows npm tokens only inside an .npmrc line (//registry/:_authToken=...)
+    ("npm token", re.compile(r"(?<!\w)npm_[A-Za-z0-9]{36}(?!\w)")),
     ("Stripe key", re.compile(r"(?<!\w)(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,}")),
     ("private key", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")),
     # detect-secrets' BasicAuthDetector needs a user name: redis://:password@host has none
@@ -281,7 +284,8 @@ NUMBERS_RE = re.compile(r"[+(\d](?<![\w.-][+(\d])(?!\d{3}-\d\d-\d\d)[\d \t().\u0
 _TOKEN_LITERALS = {
     "Anthropic API key": ("sk-ant-",), "OpenAI-style API key": ("sk-",),
     "GitHub token": ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"), "Google API key": ("AIza",),
-    "Hugging Face token": ("hf_",), "Stripe key": ("_live_", "_test_"), "private key": ("PRIVATE KEY",),
+    "Hugging Face token": ("hf_",), "npm token": ("npm_",),
+    "Stripe key": ("_live_", "_test_"), "private key": ("PRIVATE KEY",),
     "password in a URL": ("://:",),
 }
 _SECRET_WORDS = ("key", "secret", "token", "passw", "pwd", "passphrase")
