@@ -371,3 +371,10 @@ def test_pii_corpus_precision_and_recall(corpus: str) -> None:
     assert total.precision >= 0.95
     assert total.recall >= 0.95
     assert by_rule["pii.phone"].tp >= 13 and by_rule["pii.ip-address"].tp >= 5
+
+
+def test_words_run_together_are_not_a_random_token() -> None:
+    # a site's search index joins a table's cells: "Item", "Owner", "Due", "Status", "A1" ...
+    assert scan("ItemOwnerDueStatusA1AddTurnLevelMonitorSafetyTeam2026Q4\n") == []
+    [finding] = scan("pasted NX7iwymXjwSixg8clhX8KD5hSObDSh9g in chat\n")
+    assert (finding.rule, finding.col) == ("pii.api-key", 8)

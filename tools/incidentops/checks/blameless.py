@@ -181,12 +181,6 @@ NAMED_VERBS = (
     rf"|{NEG}\s+(?!have\b|receive|get\b|know\b|hear\b)[a-z]+"
     r"|(?:missed|ignored|overlooked|broke|caused|misconfigured|misread|misjudged"
     r"|misunderstood|mishandled|skipped|delayed|leaked|exposed|botched|bungled|rushed)\b"
-    # "signed off on the wrong threshold", "approved the unsafe prompt"
-    r"|[a-z]+(?:ed|t)(?:\s+(?:off\s+)?on)?\s+(?:the|a|an|this)\s+(?:wrong|unsafe|bad|broken|faulty"
-    r"|incorrect|buggy|unreviewed|untested|dangerous)\b"
-    # "approved the change without running the suite"
-    r"|[a-z]+ed\b[^.;:!?\n]{0,50}?\bwithout\s+(?:first\s+)?(?:running|testing|checking|reviewing"
-    r"|reading|asking|waiting|telling|notifying|looking|verifying|validating|confirming|consulting)\b"
     r"|introduced\s+(?:the|a|an|this)\s+(?:\w+\s+)?(?:bug|regression|error|issue|problem"
     r"|outage|vulnerability|flaw)\b"
     r"|made\s+(?:a|an|the|another)\s+(?:\w+\s+)?error\b"
@@ -202,6 +196,18 @@ NAMED_AFTER_RE = re.compile(
     rf"(?P<surname>{SURNAME}){GAP}{AND_THEN}(?P<verb>{NAMED_VERBS})"
 )
 HUMAN_ONLY_AFTER_RE = re.compile(rf"(?P<surname>{SURNAME}){GAP}(?P<verb>{HUMAN_ONLY_VERBS})")
+# Blame carried by what was acted on, tried only in texts holding one of the words:
+# "signed off on the wrong threshold", "approved the change without running the suite".
+FLAWED = r"wrong|unsafe|bad|broken|faulty|incorrect|buggy|unreviewed|untested|dangerous"
+WITHOUT = (
+    r"running|testing|checking|reviewing|reading|asking|waiting|telling|notifying|looking"
+    r"|verifying|validating|confirming|consulting"
+)
+NAMED_OBJECT_AFTER_RE = re.compile(
+    rf"(?P<surname>{SURNAME}){GAP}(?P<verb>[a-z]+(?:ed|t)(?:\s+(?:off\s+)?on)?\s+(?:the|a|an|this)\s+(?:{FLAWED})\b"
+    rf"|[a-z]+ed\b[^.;:!?\n]{{0,50}}?\bwithout\s+(?:first\s+)?(?:{WITHOUT})\b)"
+)
+FLAWED_WORDS = (*FLAWED.split("|"), "without")
 COUNTERFACTUAL_AFTER_RE = re.compile(rf"{GAP}(?P<verb>{COUNTERFACTUAL_VERBS})")
 PRONOUN_HUMAN_ONLY_AFTER_RE = re.compile(rf"{GAP}(?P<verb>{HUMAN_ONLY_VERBS})")
 PRONOUN_DUTY_AFTER_RE = re.compile(rf"{GAP}(?P<verb>{NEG}\s+(?:{DUTIES})\b)")
@@ -390,6 +396,7 @@ class _Gates:
     human_only: bool
     possessive: bool
     blame_person: bool
+    flawed_object: bool
 
     @classmethod
     def of(cls, text: str) -> _Gates:
@@ -403,7 +410,8 @@ class _Gates:
         human_only = has_any(text, HUMAN_ONLY_WORDS) and HUMAN_ONLY_VERB_RE.search(text) is not None
         possessive = ("'" in text or "’" in text) and POSSESSIVE_BLAME_RE.search(text) is not None
         blame_person = has_any(low, BLAME_PERSON_WORDS)
-        return cls(low, counterfactual, duty, conditional, human_only, possessive, blame_person)
+        flawed_object = has_any(low, FLAWED_WORDS)
+        return cls(low, counterfactual, duty, conditional, human_only, possessive, blame_person, flawed_object)
 
 
 @dataclass(frozen=True)
@@ -595,6 +603,8 @@ def _named(text: str, names: _Names, gates: _Gates) -> Iterator[_Hit]:
             continue
         verb_re = NAMED_AFTER_RE if kind == "person" else HUMAN_ONLY_AFTER_RE
         after = verb_re.match(text, end)
+        if after is None and kind == "person" and gates.flawed_object:
+            after = NAMED_OBJECT_AFTER_RE.match(text, end)
         if after:
             taken.append((start, after.end()))
             who = shown + after.group("surname")

@@ -652,7 +652,12 @@ def _random_token(value: str) -> bool:
         return False
     if re.search(r"[a-z]{7,}|[A-Z]{9,}", core):
         return False  # holds a word: CamelCase names, base64 of text
+    if sum(len(word) for word in _WORDLIKE_RE.findall(core)) >= 0.6 * len(core):
+        return False  # words run together, as a page's search index or a table header joins them
     return _entropy(core) >= 4.0
+
+
+_WORDLIKE_RE = re.compile(r"[A-Z]?[a-z]{3,}")
 
 
 def _entropy(value: str) -> float:
