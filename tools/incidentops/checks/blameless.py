@@ -372,7 +372,7 @@ DUTY_WORDS = ("did", "never")
 HUMAN_ONLY_WORDS = (
     "forgot", "forget", "neglected", "bother", "messed", "screwed", "dropped", "careless",
     "negligent", "sloppy", "lazy", "inattentive", "reckless", "blame", "fault", "asleep",
-    "mistake", "blunder", "better", "carelessly",
+    "mistake", "blunder", "known better", "knew better", "carelessly",
 )
 TITLE_WORDS = ("Mr", "Ms", "Mx", "Dr", "Prof")
 IF_RE = re.compile(r"[Ii]f\s")
@@ -396,7 +396,6 @@ class _Gates:
     human_only: bool
     possessive: bool
     blame_person: bool
-    flawed_object: bool
 
     @classmethod
     def of(cls, text: str) -> _Gates:
@@ -410,8 +409,7 @@ class _Gates:
         human_only = has_any(text, HUMAN_ONLY_WORDS) and HUMAN_ONLY_VERB_RE.search(text) is not None
         possessive = ("'" in text or "’" in text) and POSSESSIVE_BLAME_RE.search(text) is not None
         blame_person = has_any(low, BLAME_PERSON_WORDS)
-        flawed_object = has_any(low, FLAWED_WORDS)
-        return cls(low, counterfactual, duty, conditional, human_only, possessive, blame_person, flawed_object)
+        return cls(low, counterfactual, duty, conditional, human_only, possessive, blame_person)
 
 
 @dataclass(frozen=True)
@@ -598,13 +596,17 @@ def _named(text: str, names: _Names, gates: _Gates) -> Iterator[_Hit]:
             continue
         candidates.append((match.start(), match.end(), word, kind))
     taken: list[tuple[int, int]] = []
+    flawed: bool | None = None
     for start, end, shown, kind in sorted(candidates, key=lambda c: (c[0], -c[1])):
         if taken and any(lo <= start < hi for lo, hi in taken):
             continue
         verb_re = NAMED_AFTER_RE if kind == "person" else HUMAN_ONLY_AFTER_RE
         after = verb_re.match(text, end)
-        if after is None and kind == "person" and gates.flawed_object:
-            after = NAMED_OBJECT_AFTER_RE.match(text, end)
+        if after is None and kind == "person":
+            if flawed is None:  # looked up once, and only for a text that names someone
+                flawed = has_any(gates.folded, FLAWED_WORDS)
+            if flawed:
+                after = NAMED_OBJECT_AFTER_RE.match(text, end)
         if after:
             taken.append((start, after.end()))
             who = shown + after.group("surname")
