@@ -376,5 +376,6 @@ def test_pii_corpus_precision_and_recall(corpus: str) -> None:
 def test_words_run_together_are_not_a_random_token() -> None:
     # a site's search index joins a table's cells: "Item", "Owner", "Due", "Status", "A1" ...
     assert scan("ItemOwnerDueStatusA1AddTurnLevelMonitorSafetyTeam2026Q4\n") == []
+    assert scan("Commit3f786850e387550fdab836ed7e6dc881de23001bRecorded\n") == []
     [finding] = scan("pasted NX7iwymXjwSixg8clhX8KD5hSObDSh9g in chat\n")
     assert (finding.rule, finding.col) == ("pii.api-key", 8)

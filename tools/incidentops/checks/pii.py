@@ -656,7 +656,10 @@ def _random_token(value: str) -> bool:
     """A run of 24+ letters and digits of all three kinds with high entropy: a key, not a word or id."""
     if PLACEHOLDER_RE.search(value):
         return False
-    core = value.rstrip("=")
+    # a word run into an id ("Commit" + a git hash, as a search index joins a table's cells)
+    core = _EDGE_WORDS_RE.sub("", value.rstrip("="))
+    if len(core) < 20:
+        return False
     if not (re.search(r"[a-z]", core) and re.search(r"[A-Z]", core) and re.search(r"[0-9]", core)):
         return False
     if re.search(r"[a-z]{7,}|[A-Z]{9,}", core):
@@ -667,6 +670,7 @@ def _random_token(value: str) -> bool:
 
 
 _WORDLIKE_RE = re.compile(r"[A-Z]?[a-z]{3,}")
+_EDGE_WORDS_RE = re.compile(r"^(?:[A-Z][a-z]{2,})+|(?:[A-Z][a-z]{2,})+$")
 
 
 def _entropy(value: str) -> float:
