@@ -19,8 +19,9 @@ from conftest import REPO, Result, run_cli
 from gitrepo import GitRepo
 
 AS_OF = "2026-11-27T12:00:00Z"
-COMMIT_DATE = "2026-03-15T09:30:00Z"
-LATER_DATE = "2026-09-02T16:45:00Z"
+# the records were imported into git in one commit (the policy declares it: `history.imported_before`)
+COMMIT_DATE = "2026-11-20T09:30:00Z"
+LATER_DATE = "2026-11-25T16:45:00Z"
 REPO_URL = "https://github.com/example-org/safety-registry"
 RECORD_FOLDERS = ("incidents", "regressions", "audit", "reviews", "releases", "scenarios")
 

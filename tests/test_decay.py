@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,11 +20,16 @@ from incidentops.decay import (
     Factors,
     ModelChange,
     Thresholds,
+    days_in_suite,
+    entered_suite,
     last_review_at,
     model_change,
     recommend,
+    reverified_at,
+    review_due_at,
     similar_incidents,
 )
+from incidentops.history import FileHistory
 
 GIT_ENV = scripted_registry.ISOLATED_GIT
 AS_OF = datetime(2026, 10, 1, tzinfo=UTC)
@@ -178,6 +184,42 @@ def test_model_changes_and_stale_reviews_ask_for_a_review() -> None:
         "REVIEW", ("model version m-2.0-lite is not in the lineage of the current model m-2.1: check the test still applies",))
 
 
+def test_a_keep_after_the_model_change_is_the_re_verification() -> None:
+    major = ModelChange(MAJOR_UPDATE, ("m-2.0", "m-2.1"))
+    models = {**LINEAGE, "m-2.0": {**LINEAGE["m-2.0"], "released": "2026-01-10"},
+              "m-2.1": {**LINEAGE["m-2.1"], "released": "2026-05-01"}}
+    before = [{"decision": "CREATE", "at": "2025-01-01T00:00:00Z"}, {"decision": "KEEP", "at": "2026-01-09T00:00:00Z"}]
+    after = [*before, {"decision": "KEEP", "at": "2026-02-01T12:00:00Z"}]
+    assert reverified_at(before, major, models, AS_OF) is None  # the KEEP came before m-2.0 was released
+    when = reverified_at(after, major, models, AS_OF)
+    assert when == datetime(2026, 2, 1, 12, tzinfo=UTC)  # m-2.1 is a minor step: m-2.0's release counts
+    assert reverified_at(after, major, models, datetime(2026, 1, 20, tzinfo=UTC)) is None  # not yet taken then
+    assert recommend(factors(change=major, version="m-1.1", reverified_at=when), T) == (
+        "KEEP", ("attack still viable",
+                 "re-verified after the major model update (m-2.0 -> m-2.1): KEEP decision of 2026-02-01"))
+    # a model without a release date cannot be shown to predate the KEEP: still a review
+    assert reverified_at(after, major, LINEAGE, AS_OF) is None
+    assert reverified_at(after, ModelChange(MINOR_UPDATE, ("m-2.1",)), models, AS_OF) is None
+
+
+def test_time_in_suite_and_review_due_date_have_one_definition() -> None:
+    imported = FileHistory("regressions/t.yaml", datetime(2026, 11, 27, tzinfo=UTC),
+                           datetime(2026, 11, 27, tzinfo=UTC), 1, ("regressions/t.yaml",), imported=True)
+    data = {"state": "ACTIVE", "decisions": [{"decision": "CREATE", "at": "2025-10-17T09:00:00Z"}]}
+    assert entered_suite(data, imported) == datetime(2025, 10, 17, 9, tzinfo=UTC)
+    assert days_in_suite(data, imported, datetime(2026, 11, 30, tzinfo=UTC)) == 408
+    # without the declaration git is authoritative, and a CREATE later than git's date never makes a test younger
+    assert entered_suite(data, replace(imported, imported=False)) == datetime(2026, 11, 27, tzinfo=UTC)
+    late = {"decisions": [{"decision": "CREATE", "at": "2026-11-29T00:00:00Z"}]}
+    assert entered_suite(late, imported) == datetime(2026, 11, 27, tzinfo=UTC)
+    retired = {"state": "RETIRED", "decisions": [*data["decisions"],
+                                                 {"decision": "RETIRE", "to_state": "RETIRED", "at": "2026-09-01T10:00:00Z"}]}
+    assert days_in_suite(retired, imported, datetime(2026, 11, 30, tzinfo=UTC)) == 319  # until it retired
+    entered = entered_suite(data, imported)
+    assert review_due_at(entered, None, 365) == datetime(2026, 10, 17, 9, tzinfo=UTC)
+    assert review_due_at(entered, datetime(2026, 10, 20, tzinfo=UTC), 365) == datetime(2027, 10, 20, tzinfo=UTC)
+
+
 def test_thresholds_come_from_the_policy() -> None:
     policy = {
         "decay": {"keep_if_younger_than_days": 90, "consider_retiring_after_days": 180,
@@ -211,7 +253,7 @@ def test_decay_json_gives_the_figures_the_history_implies(repo: GitRepo) -> None
     report = decay_json(repo, "--as-of", "2026-10-01")
     assert report["as_of"] == "2026-10-01T00:00:00Z"
     assert report["current_model"] == "aurora-2.1"
-    assert report["counts"] == {"KEEP": 1, "REVIEW": 2, "CONSIDER_DEPRECATION": 1, "CONSIDER_RETIREMENT": 1}
+    assert report["counts"] == {"KEEP": 2, "REVIEW": 1, "CONSIDER_DEPRECATION": 1, "CONSIDER_RETIREMENT": 1}
     rows = {t["test_id"]: t for t in report["tests"]}
     assert list(rows) == ["regression_INC_001", "regression_INC_002", "regression_INC_003",
                           "regression_INC_004", "regression_INC_005"]  # the RETIRED one is left out
@@ -219,9 +261,10 @@ def test_decay_json_gives_the_figures_the_history_implies(repo: GitRepo) -> None
             "model_relevance", "attack_vector_status", "similar_incidents_12m", "recommendation")
     table = {tid: tuple(row[k] for k in keys) for tid, row in rows.items()}
     assert table == {
-        # added 2024-03-10 as reframing.yaml: the 2025 rename keeps its age
+        # added 2024-03-10 as reframing.yaml: the 2025 rename keeps its age; the KEEP of 2026-04-15
+        # came after aurora-2.0 was released: it re-verified the test
         "regression_INC_001": ("ACTIVE", "2024-03-10T09:00:00Z", 934, "INC_001", "SEV-2", "major_update",
-                               "Re-verify, may need adjustment", "viable", 1, "REVIEW"),
+                               "Re-verify, may need adjustment", "viable", 1, "KEEP"),
         # committed on a branch on 2024-06-05, landed with the merge on 2024-06-20
         "regression_INC_002": ("ACTIVE", "2024-06-20T09:00:00Z", 832, "INC_002", "SEV-1", "major_update",
                                "Re-verify, may need adjustment", "patched", 0, "REVIEW"),
@@ -235,9 +278,16 @@ def test_decay_json_gives_the_figures_the_history_implies(repo: GitRepo) -> None
     assert rows["regression_INC_001"]["similar_incident_ids"] == ["INC_005"]
     assert rows["regression_INC_001"]["last_review_at"] == "2026-04-15T10:00:00Z"
     assert rows["regression_INC_001"]["days_since_review"] == 168
+    assert rows["regression_INC_001"]["reverified_at"] == "2026-04-15T10:00:00Z"
+    # due a year after it entered the suite, then a year after its last review
+    assert rows["regression_INC_001"]["review_due_at"] == "2027-04-15T10:00:00Z"
+    assert rows["regression_INC_002"]["review_due_at"] == "2025-06-20T09:00:00Z"
+    assert [row["review_due"] for row in rows.values()] == [False, True, True, False, False]
     assert rows["regression_INC_002"]["days_since_incident"] == 849
     assert {tid: row["reasons"] for tid, row in rows.items()} == {
-        "regression_INC_001": ["major model update since aurora-1.1 (aurora-2.0 -> aurora-2.1): re-verify the test"],
+        "regression_INC_001": ["attack still viable", "1 similar incident(s) in the last 365 days",
+                               "re-verified after the major model update (aurora-2.0 -> aurora-2.1): KEEP decision"
+                               " of 2026-04-15"],
         "regression_INC_002": [
             "attack vector patched", "incident 849 days ago (> 730)",
             "SEV-1 test: SEV-0/1 tests stay unless the attack is patched and the model architecture changed",
@@ -257,8 +307,11 @@ def test_decay_json_gives_the_figures_the_history_implies(repo: GitRepo) -> None
 
 def test_retired_tests_only_on_request_and_archiving_keeps_their_age(repo: GitRepo) -> None:
     report = decay_json(repo, "--as-of", "2026-10-01", "--state", "RETIRED")
-    assert [(t["test_id"], t["path"], t["added_at"], t["age_days"], t["recommendation"]) for t in report["tests"]] == [
-        ("regression_INC_007", "regressions/archive/regression_INC_007.yaml", "2024-02-01T09:00:00Z", 972, None),
+    # in the suite from 2024-02-01 until its RETIRE decision of 2025-03-01: 394 days, whatever the date today
+    assert [(t["test_id"], t["path"], t["added_at"], t["age_days"], t["recommendation"], t["review_due_at"])
+            for t in report["tests"]] == [
+        ("regression_INC_007", "regressions/archive/regression_INC_007.yaml", "2024-02-01T09:00:00Z", 394, None,
+         None),
     ]
     both = decay_json(repo, "--as-of", "2026-10-01", "--state", "DEPRECATED", "--state", "RETIRED")
     assert [t["test_id"] for t in both["tests"]] == ["regression_INC_003", "regression_INC_007"]
@@ -283,7 +336,7 @@ def test_decay_table_and_markdown(repo: GitRepo) -> None:
                                 "RECOMMENDATION", "REASONS"]
     assert lines[4].split()[:9] == ["regression_INC_004", "ACTIVE", "303", "INC_004", "SEV-0", "same", "viable",
                                     "0", "KEEP"]
-    assert table.err.strip() == ("5 test(s) assessed as of 2026-10-01: KEEP 1, REVIEW 2, CONSIDER_DEPRECATION 1,"
+    assert table.err.strip() == ("5 test(s) assessed as of 2026-10-01: KEEP 2, REVIEW 1, CONSIDER_DEPRECATION 1,"
                                  " CONSIDER_RETIREMENT 1.")
     md = run_cli("decay", "--root", str(repo.path), "--as-of", "2026-10-01", "--format", "markdown", env=GIT_ENV)
     assert md.code == 0

@@ -44,7 +44,7 @@ def test_review_start_lists_the_tests_over_a_year_in_the_suite(repo: GitRepo) ->
     assert result.code == 0, result.err
     assert result.out.splitlines() == [
         "created reviews/2026-Q4.yaml: 3 test(s) to review",
-        "  regression_INC_001  934 days in the suite  recommendation REVIEW",
+        "  regression_INC_001  934 days in the suite  recommendation KEEP",  # re-verified by its 2026-04-15 KEEP
         "  regression_INC_002  832 days in the suite  recommendation REVIEW",
         "  regression_INC_003  984 days in the suite  recommendation CONSIDER_RETIREMENT",
         "Next: fill in each decision, apply it with `incidentops lifecycle`, then set `status: complete`.",
@@ -63,8 +63,10 @@ def test_review_start_lists_the_tests_over_a_year_in_the_suite(repo: GitRepo) ->
         "model_version": "aurora-1.1", "model_change": "major_update",
         "model_relevance": "Re-verify, may need adjustment", "attack_vector_status": "viable",
         "scenario_still_relevant": True, "similar_incidents_12m": 1, "last_review_at": "2026-04-15T10:00:00Z",
-        "recommendation": "REVIEW",
-        "reasons": ["major model update since aurora-1.1 (aurora-2.0 -> aurora-2.1): re-verify the test"],
+        # its KEEP of 2026-04-15 came after aurora-2.0's release: the re-verification the major update asks for
+        "reverified_at": "2026-04-15T10:00:00Z", "recommendation": "KEEP",
+        "reasons": ["attack still viable", "1 similar incident(s) in the last 365 days",
+                    "re-verified after the major model update (aurora-2.0 -> aurora-2.1): KEEP decision of 2026-04-15"],
         "decision": None, "justification": None, "reason": None, "reason_code": None, "approver": None,
     }
     assert [(t["test_id"], t["added_at"], t["age_days"], t["recommendation"]) for t in record["tests"][1:]] == [
@@ -156,13 +158,13 @@ def test_the_quarterly_flow_decide_apply_complete(repo: GitRepo) -> None:
 
 | Test | Incident | Severity | Recommendation | Decision | Justification or reason | Approver |
 |---|---|---|---|---|---|---|
-| `regression_INC_001` | INC_001 | SEV-2 | REVIEW | **KEEP** | Similar attack seen again in INC_005 | Safety council chair |
+| `regression_INC_001` | INC_001 | SEV-2 | KEEP | **KEEP** | Similar attack seen again in INC_005 | Safety council chair |
 | `regression_INC_002` | INC_002 | SEV-1 | REVIEW | **KEEP** | SEV-1 tests stay | — |
 | `regression_INC_003` | INC_003 | SEV-3 | CONSIDER_RETIREMENT | **RETIRE** | ATTACK_OBSOLETE: Cipher attacks are obsolete | — |
 """
     data = cli(repo, "review", "summary", "2026-Q4", "--format", "json").json()
     assert data["counts"] == {"KEEP": 2, "DEPRECATE": 0, "RETIRE": 1, "OPEN": 0}
-    assert data["recommendations"] == {"REVIEW": 2, "CONSIDER_RETIREMENT": 1}
+    assert data["recommendations"] == {"KEEP": 1, "REVIEW": 1, "CONSIDER_RETIREMENT": 1}
     assert data["decisions"][2] == {
         "test_id": "regression_INC_003", "incident_id": "INC_003", "incident_severity": "SEV-3",
         "recommendation": "CONSIDER_RETIREMENT", "decision": "RETIRE", "reason": "Cipher attacks are obsolete",

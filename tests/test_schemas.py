@@ -145,8 +145,13 @@ def _defaults(schema: dict[str, Any]) -> Any:
 
 
 def test_policy_schema_defaults_are_the_shipped_policy() -> None:
-    policy = _load_record("policy", ROOT / "incidentops.yaml")
+    policy = _load_record("policy", ROOT / "tools" / "incidentops" / "scaffold" / "incidentops.yaml")
     assert _defaults(_load_schema("policy")) == policy
+    # the example registry's policy is the default one, with its import declared and one test's turns published
+    example = _load_record("policy", ROOT / "incidentops.yaml")
+    assert example["history"] == {"imported_before": "2026-11-28T00:00:00Z", "import_commit": None}
+    assert example["public_edition"]["publish"] == {"regression_INC_004": ["regression.turns"]}
+    assert {**example, "history": policy["history"], "public_edition": policy["public_edition"]} == policy
 
 
 # ---------------------------------------------------------------- example registry

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -154,7 +155,8 @@ def test_incident_page_shows_assessment_sla_git_dates_and_edit_link(example_page
     assert "# INC\\_001: Phishing template" in page
     assert "harm imminent: start at SEV-2" in page
     assert "first response after 1 h 5 min of a 4 h business-hours SLA" in page
-    assert "created 2026-03-15 09:30 UTC · last changed 2026-09-02 16:45 UTC" in page
+    # the policy declares the import: git's first date is the import's, not the incident's
+    assert "in git since the import of 2026-11-20 09:30 UTC · last changed 2026-11-25 16:45 UTC" in page
     assert f'href="{REPO_URL}/edit/main/incidents/INC_001/incident.yaml"' in page
     assert 'href="../../regressions/regression_INC_001.html"' in page
     assert 'href="postmortem.html"' in page
@@ -162,7 +164,8 @@ def test_incident_page_shows_assessment_sla_git_dates_and_edit_link(example_page
 
 def test_regression_page_shows_time_in_suite_and_decay(example_pages):
     page = example_pages["regressions/regression_INC_001.md"]
-    assert "<tr><th>Time in suite</th><td>257 days</td></tr>" in page
+    # imported: the time in the suite starts at its CREATE decision of 2026-03-12
+    assert "<tr><th>Time in suite</th><td>260 days (since 2026-03-12)</td></tr>" in page
     assert "Recommendation: <strong>" in page
 
 
@@ -363,3 +366,80 @@ def test_sanitizer_keeps_the_theme_control_ids_but_never_lets_content_take_them(
     assert "__anything_else" not in kept
     content = clean_content('<h2 id="__drawer">x</h2><p id="__palette_0">y</p><p id="ok">z</p>')
     assert "__drawer" not in content and "__palette_0" not in content and 'id="ok"' in content
+
+
+# --- one truth for every figure ------------------------------------------------------------
+
+_CELL = re.compile(r"<td[^>]*>(.*?)</td>")
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _row(page: str, test_id: str) -> list[str]:
+    """The cells (as text) of the table row that links ``test_id``'s page."""
+    for row in page.split("<tr>"):
+        if f">{test_id}</a></td>" in row:
+            return [_TAG.sub("", cell) for cell in _CELL.findall(row)]
+    raise AssertionError(f"no row for {test_id}")
+
+
+def _fact(page: str, name: str) -> str:
+    match = re.search(rf"<tr><th>{name}</th><td>(.*?)</td></tr>", page)
+    assert match, name
+    return _TAG.sub("", match.group(1))
+
+
+@pytest.mark.parametrize(("test_id", "days", "since", "due", "recommendation"), [
+    # imported: the time in the suite starts at the CREATE decision, not at the import commit
+    ("regression_INC_001", 260, "2026-03-12", "2027-03-12", "REVIEW"),   # architecture change, not re-verified
+    ("regression_INC_003", 591, "2025-04-15", "2027-10-20", "KEEP"),     # its 2026-Q4 KEEP re-verified it
+    ("regression_INC_006", 406, "2025-10-17", "2027-10-20", "KEEP"),     # idem, a year after that KEEP
+    ("regression_INC_008", 93, "2026-08-26", "2027-08-26", "KEEP"),
+])
+def test_time_in_suite_review_due_and_recommendation_are_the_same_on_every_page(
+        example_pages, test_id, days, since, due, recommendation):
+    page = example_pages[f"regressions/{test_id}.md"]
+    assert _fact(page, "Time in suite") == f"{days} days (since {since})"
+    assert f"Recommendation: <strong>{recommendation}</strong>" in page
+    assert _fact(page, "Review due") == due
+    catalog = _row(example_pages["regressions/index.md"], test_id)
+    assert str(days) in catalog and due in catalog and recommendation in catalog
+    home = example_pages["index.md"]
+    if f">{test_id}</a></td>" in home.split("## Decay queue", 1)[1]:
+        queue = _row(home.split("## Decay queue", 1)[1], test_id)
+        assert str(days) in queue and due in queue and recommendation in queue
+    else:  # only tests whose review is due or whose recommendation is not KEEP are queued
+        assert recommendation == "KEEP"
+
+
+def test_a_retired_test_shows_its_real_time_in_the_suite(example_pages):
+    page = example_pages["regressions/regression_INC_004.md"]
+    # from its CREATE decision of 2025-06-19 to its RETIRE decision of 2026-09-01
+    assert _fact(page, "Time in suite") == "438 days (since 2025-06-19)"
+    assert _row(example_pages["regressions/index.md"], "regression_INC_004")[6] == "438"
+
+
+def test_the_example_ships_a_completed_quarterly_review_and_a_release_decision(example_pages):
+    reviews = example_pages["reviews/index.md"]
+    assert "2026-Q4" in reviews and "No quarterly review has been recorded" not in reviews
+    review = example_pages["reviews/2026-Q4.md"]
+    assert "complete" in review and "DEPRECATE" in review and "re-verified" in review
+    releases = example_pages["releases/index.md"]
+    assert "aurora-3.0" in releases and "PASS" in releases
+
+
+def test_a_shallow_clone_says_so_on_stderr_and_on_every_page_with_git_figures(tmp_path):
+    from gitrepo import GitRepo
+
+    origin = GitRepo(example_repo())
+    shallow = GitRepo.clone(origin, tmp_path / "shallow", depth=1)
+    result = run_cli("site", "generate", "--out", str(tmp_path / "out"), "--as-of", AS_OF, cwd=shallow.path)
+    assert result.code == 0, result.err
+    assert "incidentops: warning: Figures from git" in result.err and "a shallow clone" in result.err
+    assert "fetch-depth: 0" in result.err
+    out = tmp_path / "out"
+    note = "are not shown: a shallow clone"
+    for page in ("index.md", "regressions/index.md", "regressions/regression_INC_001.md",
+                 "incidents/INC_001/index.md", "incidents/INC_001/postmortem.md", "reviews/2026-Q4.md"):
+        assert note in (out / page).read_text(encoding="utf-8"), page
+    test_page = (out / "regressions" / "regression_INC_001.md").read_text(encoding="utf-8")
+    assert "<tr><th>Time in suite</th><td>unknown: Figures from git" in test_page

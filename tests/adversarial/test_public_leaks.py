@@ -125,6 +125,8 @@ def add_internal_similar_incident(repo: GitRepo) -> None:
 
 def start_review(repo: GitRepo) -> str:
     """`incidentops review start 2026-Q4` on the branch, as the safety team runs it."""
+    if (repo.path / "reviews" / "2026-Q4.yaml").exists():  # the example ships this review: start it afresh
+        repo.git("rm", "-q", "--", "reviews/2026-Q4.yaml")
     started = run_cli("review", "start", "2026-Q4", "--as-of", "2026-10-02T09:00:00Z", cwd=repo.path)
     assert started.code == 0, started.err
     repo.add("reviews/2026-Q4.yaml")

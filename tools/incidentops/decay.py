@@ -13,7 +13,13 @@ The recommendation follows the guide's default policy:
   or obsolete, and nothing that young is recommended for retirement;
 * a test of a protected severity (SEV-0/1) stays unless its attack is patched
   (or obsolete) *and* the model architecture changed since it was written;
-* still seeing similar incidents turns a deprecation or retirement into REVIEW.
+* still seeing similar incidents turns a deprecation or retirement into REVIEW;
+* a major update or architecture change since the test's model version asks
+  for re-verification (REVIEW), until a KEEP decision taken after that model's
+  release records it.
+
+Time in the suite (:func:`days_in_suite`) and the date the next review is due
+are computed here, once, and every page and report shows these figures.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from incidentops.fsio import FsProblem, read_registry_file
-from incidentops.history import RegistryHistory, load_history
+from incidentops.history import FileHistory, ImportDeclaration, RegistryHistory, load_history
 from incidentops.registry import Registry
 from incidentops.yamlio import MAX_BYTES, load_bytes
 
@@ -139,6 +145,12 @@ class Assessment:
     review_due: bool
     recommendation: str | None
     reasons: tuple[str, ...]
+    #: when the next review is due (a year in the suite, then a year after each review); None when RETIRED
+    review_due_at: datetime | None = None
+    #: the age starts at the CREATE decision: the file came with the import the policy declares
+    imported: bool = False
+    #: the KEEP decision that re-verified the test after the model change it asks about, if any
+    reverified_at: datetime | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready fields (timestamps as RFC 3339 strings)."""
@@ -165,6 +177,9 @@ class Assessment:
             "last_review_at": stamp(self.last_review_at),
             "days_since_review": self.days_since_review,
             "review_due": self.review_due,
+            "review_due_at": stamp(self.review_due_at),
+            "imported": self.imported,
+            "reverified_at": stamp(self.reverified_at),
             "recommendation": self.recommendation,
             "reasons": list(self.reasons),
         }
@@ -214,9 +229,11 @@ def assess_repository(
     The one ``git log`` pass runs while the records are parsed, so the whole
     assessment takes about as long as git alone.
     """
+    declared = ImportDeclaration.from_policy(registry.policy)
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = pool.submit(
-            load_history, registry.root, HISTORY_PATHS, as_of, progress=history_progress
+            load_history, registry.root, HISTORY_PATHS, as_of, progress=history_progress,
+            imported=declared,
         )
         records = read_records(registry, progress)
         history = pending.result()
@@ -310,8 +327,8 @@ def assess_test(
 ) -> Assessment:
     """The decay factors and recommendation of one test (``data`` is its record)."""
     file_history = history.for_path(path, as_of)
-    added_at = file_history.added_at
-    age = days_between(added_at, as_of)
+    added_at = entered_suite(data, file_history)
+    age = days_in_suite(data, file_history, as_of)
     state = data.get("state") if isinstance(data.get("state"), str) else None
     incident_id = _str(data.get("incident_id"))
     incident = incidents.get(incident_id) if incident_id else None
@@ -331,14 +348,15 @@ def assess_test(
     )
     last_review = last_review_at(data.get("decisions"), as_of)
     since_review = days_between(last_review, as_of) if last_review else None
-    stale = thresholds.review_stale_after_days
-    review_due = age >= stale and (since_review is None or since_review >= stale)
+    due_at = review_due_at(added_at, last_review, thresholds.review_stale_after_days)
+    review_due = state != "RETIRED" and as_of >= due_at
+    reverified = reverified_at(data.get("decisions"), change, models, as_of)
 
     factors = Factors(
         test_id=test_id, state=state, age=age, uncommitted=file_history.uncommitted,
         severity=severity, since_incident=since_incident, status=status, relevant=relevant,
         version=version, current=current_model, change=change, similar=similar,
-        since_review=since_review, review_due=review_due,
+        since_review=since_review, review_due=review_due, reverified_at=reverified,
     )  # fmt: skip
     if state == "RETIRED":
         recommendation: str | None = None
@@ -370,7 +388,85 @@ def assess_test(
         review_due=review_due,
         recommendation=recommendation,
         reasons=reasons,
+        review_due_at=None if state == "RETIRED" else due_at,
+        imported=added_at < file_history.added_at,
+        reverified_at=reverified,
     )
+
+
+def entered_suite(data: Mapping[str, Any], file_history: FileHistory) -> datetime:
+    """When the test entered the suite: git's date of the file, renames and the archive kept.
+
+    For a file that came with the import the policy declares (``history`` in
+    incidentops.yaml), git only knows the import: the test's CREATE decision
+    says when it entered the suite, when that is earlier. Git stays
+    authoritative for every file added after the import.
+    """
+    if file_history.imported and not file_history.uncommitted:
+        created = created_at(data.get("decisions"))
+        if created is not None and created < file_history.added_at:
+            return created
+    return file_history.added_at
+
+
+def left_suite(data: Mapping[str, Any]) -> datetime | None:
+    """When a RETIRED test left the suite (its RETIRE decision), else None."""
+    if data.get("state") != "RETIRED":
+        return None
+    stamps = [when for item in data.get("decisions") or [] if isinstance(item, dict)
+              and item.get("to_state") == "RETIRED" and (when := parse_time(item.get("at"))) is not None]
+    return max(stamps) if stamps else None
+
+
+def days_in_suite(data: Mapping[str, Any], file_history: FileHistory, as_of: datetime) -> int:
+    """Whole days the test has been in the suite as of ``as_of`` (a RETIRED test: until it retired).
+
+    The one definition of "time in suite": the decay assessment, the quarterly
+    review, the lifecycle commands, pr-check and every page of the site use it.
+    """
+    end = left_suite(data)
+    end = as_of if end is None or end > as_of else end
+    return days_between(entered_suite(data, file_history), end)
+
+
+def review_due_at(entered: datetime, last_review: datetime | None, stale_after_days: int) -> datetime:
+    """When the test's next review is due: ``stale_after_days`` after it entered the suite,
+    and as long after its last review decision."""
+    due = entered + timedelta(days=stale_after_days)
+    if last_review is not None:
+        due = max(due, last_review + timedelta(days=stale_after_days))
+    return due
+
+
+def created_at(decisions: object) -> datetime | None:
+    """The time of the test's CREATE decision (the earliest, if several), or None."""
+    if not isinstance(decisions, list):
+        return None
+    stamps = [when for item in decisions if isinstance(item, dict) and item.get("decision") == "CREATE"
+              and (when := parse_time(item.get("at"))) is not None]
+    return min(stamps) if stamps else None
+
+
+def reverified_at(
+    decisions: object, change: ModelChange, models: Mapping[str, Mapping[str, Any]], as_of: datetime
+) -> datetime | None:
+    """The latest KEEP decision taken after the release of the model that asks for re-verification.
+
+    A major update or an architecture change since the test's model version
+    means "re-verify the test" (the guide's 3-month relevance table); a KEEP
+    decision recorded after that model was released is that re-verification.
+    None when there is nothing to re-verify, no such KEEP, or the release date is unknown.
+    """
+    if change.kind not in (MAJOR_UPDATE, ARCHITECTURE_CHANGE) or not isinstance(decisions, list):
+        return None
+    steps = [v for v in change.path if (models.get(v) or {}).get("change") in ("major", "architecture")]
+    asking = steps[-1] if steps else change.path[-1] if change.path else None  # the latest such step
+    released = parse_time((models.get(asking) or {}).get("released")) if asking else None
+    if released is None:
+        return None
+    keeps = [when for item in decisions if isinstance(item, dict) and item.get("decision") == "KEEP"
+             and (when := parse_time(item.get("at"))) is not None and released <= when <= as_of]
+    return max(keeps) if keeps else None
 
 
 def model_change(
@@ -493,6 +589,8 @@ class Factors:
     similar: tuple[str, ...]
     since_review: int | None
     review_due: bool
+    #: a KEEP decision after the model change re-verified the test (see :func:`reverified_at`)
+    reverified_at: datetime | None = None
 
 
 def recommend(f: Factors, t: Thresholds) -> tuple[str, tuple[str, ...]]:
@@ -557,7 +655,7 @@ def recommend(f: Factors, t: Thresholds) -> tuple[str, tuple[str, ...]]:
         return candidate, tuple(reasons)
 
     # Nothing argues for removal: keep, unless something needs a human look.
-    if f.change.kind in (MAJOR_UPDATE, ARCHITECTURE_CHANGE):
+    if f.change.kind in (MAJOR_UPDATE, ARCHITECTURE_CHANGE) and f.reverified_at is None:
         label = "major model update" if f.change.kind == MAJOR_UPDATE else "model architecture changed"
         reasons.append(f"{label} since {f.version} ({_path(f.change)}): re-verify the test")
     elif f.change.kind == UNKNOWN:
@@ -586,6 +684,10 @@ def recommend(f: Factors, t: Thresholds) -> tuple[str, tuple[str, ...]]:
         reasons.append(
             f"{len(f.similar)} similar incident(s) in the last {t.similar_incidents_window_days} days"
         )
+    if f.reverified_at is not None:
+        label = "major model update" if f.change.kind == MAJOR_UPDATE else "model architecture change"
+        reasons.append(f"re-verified after the {label} ({_path(f.change)}): KEEP decision of"
+                       f" {f.reverified_at:%Y-%m-%d}")
     if f.change.kind in (SAME_VERSION, MINOR_UPDATE):
         reasons.append(
             "same model version" if f.change.kind == SAME_VERSION else f"minor model update since {f.version}"

@@ -23,6 +23,13 @@ Choices, and why:
   archiving must never reset its age.
 * **Shallow clones are refused**: their oldest commit shows every file as
   added, so every date would be wrong. CI checkouts are shallow by default.
+* **Imports are declared, never guessed.** A registry migrated from another
+  tool gets its records in one import commit, and git dates them all to it.
+  The policy's ``history`` section names the import (a date, or the import
+  commit, see :class:`ImportDeclaration`); files git first saw up to that point
+  are marked ``imported`` and their age is read from their own records
+  (:func:`incidentops.decay.entered_suite`). Git stays authoritative for every
+  file added after it.
 """
 
 from __future__ import annotations
@@ -31,8 +38,8 @@ import os
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePath
 from types import MappingProxyType
 from typing import IO, Any
@@ -78,6 +85,8 @@ class FileHistory:
     uncommitted: bool = False
     added_commit: str | None = None
     last_commit: str | None = None
+    #: git first saw the file in the declared import (or before it): its git dates are those of the import
+    imported: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,6 +105,8 @@ class RegistryHistory:
     available: bool = True
     as_of: datetime | None = None
     commits_parsed: int = 0
+    #: files added up to this moment came with the import the policy declares (None: no import declared)
+    imported_until: datetime | None = None
 
     def get(self, path: str | PurePath) -> FileHistory | None:
         """The history of ``path``, or ``None`` if git has none for it (as of ``as_of``)."""
@@ -138,6 +149,7 @@ def load_history(
     *,
     progress: Callable[[int], None] | None = None,
     allow_shallow: bool = False,
+    imported: ImportDeclaration | None = None,
 ) -> RegistryHistory:
     """Read the history of every file under ``paths`` (relative to ``root``) at ``rev``.
 
@@ -148,7 +160,10 @@ def load_history(
 
     Outside a git repository returns a history with ``available=False`` in
     which every file is uncommitted. A shallow clone raises
-    :class:`IncidentOpsError` unless ``allow_shallow``.
+    :class:`IncidentOpsError` unless ``allow_shallow``. ``imported`` (the
+    policy's declaration, :meth:`ImportDeclaration.from_policy`) marks the files
+    that came with the import; an import commit that is not an ancestor of
+    ``rev`` is an error.
     """
     root = Path(root)
     cutoff = _cutoff(as_of)
@@ -164,15 +179,94 @@ def load_history(
     head = _resolve(root, rev, unborn_ok=True)
     if head is None:
         return RegistryHistory(head=None, is_shallow=info.shallow, as_of=as_of_utc)
+    until = imported.until(root, head) if imported is not None else None
+    if until is not None and cutoff is not None and cutoff < until.timestamp():
+        # Before the import git knows nothing better than the import itself: as of an earlier
+        # date, the files that came with it are read as the import brought them.
+        cutoff = int(until.timestamp())
     walker = _Walker(cutoff)
     _stream(root, log_argv(paths, head), walker, progress)
+    files = walker.result()
+    if until is not None:
+        files = {name: replace(found, imported=True) if found.added_at <= until else found
+                 for name, found in files.items()}
     return RegistryHistory(
-        files=MappingProxyType(walker.result()),
+        files=MappingProxyType(files),
         head=head,
         is_shallow=info.shallow,
         as_of=as_of_utc,
         commits_parsed=walker.commits,
+        imported_until=until,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ImportDeclaration:
+    """The policy's ``history`` section: the records predate the registry's git history.
+
+    ``imported_before``: files git first saw before this moment came with the
+    import. ``import_commit``: files git first saw in this commit, or in an
+    earlier one, came with it (the commit must be an ancestor of the revision
+    read). Either declares the point from which git's dates are authoritative.
+    Whoever reads the declaration decides where it is trusted: ``pr-check``
+    reads it at the base, so a pull request cannot move it.
+    """
+
+    imported_before: datetime | None = None
+    import_commit: str | None = None
+
+    @classmethod
+    def from_policy(cls, policy: Mapping[str, Any] | None) -> ImportDeclaration | None:
+        """The declaration of a (validated) policy, or None when it declares no import."""
+        section = policy.get("history") if isinstance(policy, Mapping) else None
+        if not isinstance(section, Mapping):
+            return None
+        before, commit = section.get("imported_before"), section.get("import_commit")
+        when: datetime | None = None
+        if isinstance(before, str) and before:
+            try:
+                when = datetime.fromisoformat(before)
+            except ValueError as exc:
+                raise IncidentOpsError(
+                    f"incidentops.yaml: history.imported_before {before!r} is not a date-time",
+                    hint='write it as "2026-11-28T00:00:00Z"',
+                ) from exc
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=UTC)
+        if not (isinstance(commit, str) and commit):
+            commit = None
+        if when is None and commit is None:
+            return None
+        return cls(when, commit)
+
+    def until(self, root: Path, head: str) -> datetime:
+        """The last moment a file can have been added and still count as imported."""
+        moments: list[datetime] = []
+        if self.imported_before is not None:
+            moments.append(self.imported_before.astimezone(UTC) - timedelta(seconds=1))
+        if self.import_commit is not None:
+            commit = _resolve_import(root, self.import_commit)
+            if _call(root, ["git", "merge-base", "--is-ancestor", commit, head]).returncode != 0:
+                raise IncidentOpsError(
+                    f"incidentops.yaml: history.import_commit {self.import_commit} is not in the history"
+                    f" of {head[:12]}",
+                    hint="name the commit that imported the records on this branch",
+                )
+            stamp = _run(root, ["git", "show", "-s", "--format=%ct", commit]).decode().strip()
+            moments.append(datetime.fromtimestamp(int(stamp), UTC))
+        return max(moments)
+
+
+def _resolve_import(root: Path, commit: str) -> str:
+    _check_rev(commit)
+    proc = _call(root, ["git", "rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}"])
+    if proc.returncode != 0:
+        raise IncidentOpsError(
+            f"incidentops.yaml: history.import_commit {commit} is not a commit of this repository",
+            hint="name the commit that imported the records (`git log --diff-filter=A -- regressions`),"
+                 " fetch it, or declare `imported_before` with a date instead",
+        )
+    return proc.stdout.decode().strip()
 
 
 def log_argv(paths: Sequence[str] = REGISTRY_PATHS, rev: str = "HEAD") -> list[str]:

@@ -48,12 +48,12 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from incidentops import notify
-from incidentops.decay import parse_time
+from incidentops.decay import entered_suite, parse_time
 from incidentops.decisions import weakens
 from incidentops.errors import BlockedError, IncidentOpsError
 from incidentops.fsio import create_text_exclusive, write_text_atomic
 from incidentops.gitops import stage
-from incidentops.history import RegistryHistory, git_mv, load_history
+from incidentops.history import ImportDeclaration, RegistryHistory, git_mv, load_history
 from incidentops.notify import Interrupted
 from incidentops.registry import Registry
 from incidentops.yamledit import append_item, edit_text
@@ -352,15 +352,17 @@ def plan(registry: Registry, request: Request, history: RegistryHistory | None =
             problems.append(f"it is a {severity} test (SEV-0/1 tests stay)")
         minimum = minimum_age_days(policy)
         if history is None:
-            history = load_history(registry.root, ("regressions",), request.as_of)
+            history = load_history(registry.root, ("regressions",), request.as_of,
+                                   imported=ImportDeclaration.from_policy(policy))
         added = history.for_path(path, request.as_of)
         home = f"regressions/{test_id}.yaml"
         if added.uncommitted and resume_audit and path != home:  # moved by the ceremony, not committed yet
             before_move = history.for_path(home, request.as_of)
             added = added if before_move.uncommitted else before_move
-        age = max(0, int((request.as_of - added.added_at).total_seconds() // 86400))
+        entered = entered_suite(data, added)
+        age = max(0, int((request.as_of - entered).total_seconds() // 86400))
         if age < minimum:
-            since = "it has no git history yet" if added.uncommitted else f"in the suite since {added.added_at:%Y-%m-%d}"
+            since = "it has no git history yet" if added.uncommitted else f"in the suite since {entered:%Y-%m-%d}"
             problems.append(f"it is {age} days old, younger than the {minimum}-day minimum ({since})")
         if problems:
             raise BlockedError(

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from incidentops.approvals import Approvals, accounts, load_approvals
+from incidentops.decay import entered_suite
 from incidentops.decisions import (
     KEEP,
     SKEW,
@@ -52,7 +53,13 @@ from incidentops.decisions import (
 )
 from incidentops.findings import ERROR, Finding
 from incidentops.gitops import commit_dates, merge_base, resolve_commit, tree_paths
-from incidentops.history import RegistryHistory, TreeLink, load_history, read_tree_files
+from incidentops.history import (
+    ImportDeclaration,
+    RegistryHistory,
+    TreeLink,
+    load_history,
+    read_tree_files,
+)
 from incidentops.kinds import kind_of
 from incidentops.lifecycle import (
     AUDIT_ACTION,
@@ -212,7 +219,9 @@ def pr_check(
     moment = as_of if as_of is not None else datetime.now(UTC).replace(microsecond=0)
     before = Snapshot(base, read_tree_files(root, base, TREE_PATHS))
     after = Snapshot(head, read_tree_files(root, head, TREE_PATHS))
-    history = load_history(root, ("regressions",), None, rev=base)
+    # an import the policy declares counts as the base declares it: a pull request cannot move it
+    declared = ImportDeclaration.from_policy(before.policy() or {})
+    history = load_history(root, ("regressions",), None, rev=base, imported=declared)
     reviews = load_approvals(approvals, resolve_commit(root, head)) if approvals is not None else None
     fork = merge_base(root, base, head)
     forked = tree_paths(root, fork, ("incidents", "regressions", "audit", "releases")) if fork is not None else None
@@ -483,11 +492,14 @@ class _Case:
         if severity is not None:
             problems.append(f"it is a {severity} test (SEV-0/1 tests stay)")
         added = self.history.for_path(before_path, self.as_of) if before_path else None
-        added_at = added.added_at if added is not None else self.as_of
+        # the base's record and history: what the pull request writes never makes a test older
+        added_at = entered_suite(before, added) if added is not None else self.as_of
         age = max(0, int((self.as_of - added_at).total_seconds() // 86400))
+        source = ("its CREATE decision, the base's policy declaring the import" if added is not None
+                  and added_at < added.added_at else "the base's git history")
         if age < self.rules.minimum_age:
             problems.append(f"it is {age} days old, younger than the {self.rules.minimum_age}-day minimum"
-                            f" (in the suite since {added_at:%Y-%m-%d}, from the base's git history)")
+                            f" (in the suite since {added_at:%Y-%m-%d}, from {source})")
         if not problems:
             return
         if not has_override(after):

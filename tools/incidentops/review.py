@@ -17,7 +17,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from incidentops.decay import Assessment, IncidentTable, Thresholds, assess_test, stamp
+from incidentops.decay import (
+    Assessment,
+    IncidentTable,
+    Thresholds,
+    assess_test,
+    entered_suite,
+    stamp,
+)
 from incidentops.errors import IncidentOpsError
 from incidentops.history import RegistryHistory
 from incidentops.lifecycle import reason_codes
@@ -70,7 +77,7 @@ def candidates(
             if data is None or data.get("state") == "RETIRED":
                 continue
             known = history.get(path)
-            if known is None or known.added_at > start:
+            if known is None or entered_suite(data, known) > start:
                 continue  # not in the suite yet on the quarter's first day
             item = assess_test(
                 test_id, path, data, history, start, thresholds, incidents,
@@ -127,6 +134,7 @@ def render_record(
             f"    scenario_still_relevant: {scalar(a.scenario_still_relevant)}",
             f"    similar_incidents_12m: {a.similar_incidents_12m}",
             f"    last_review_at: {quoted(stamp(a.last_review_at) or '') if a.last_review_at else 'null'}",
+            f"    reverified_at: {quoted(stamp(a.reverified_at) or '') if a.reverified_at else 'null'}",
             f"    recommendation: {a.recommendation}",
             "    reasons:",
             *(f"      - {quoted(reason)}" for reason in a.reasons),

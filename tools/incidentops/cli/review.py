@@ -13,7 +13,7 @@ from incidentops.cli.common import as_of_option, parse_as_of, root_option
 from incidentops.decay import HISTORY_PATHS
 from incidentops.errors import IncidentOpsError
 from incidentops.fsio import create_text_exclusive
-from incidentops.history import load_history
+from incidentops.history import ImportDeclaration, load_history
 from incidentops.registry import Registry, resolve_root
 
 
@@ -44,6 +44,7 @@ def start(quarter: str, root: Path | None, as_of: str | None) -> int:
     progress = Progress()
     try:
         history = load_history(registry.root, HISTORY_PATHS, moment,
+                               imported=ImportDeclaration.from_policy(registry.policy),
                                progress=progress.commits("reading git history"))
     finally:
         progress.done()

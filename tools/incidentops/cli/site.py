@@ -130,10 +130,10 @@ def generate(out: Path, public: bool, config_file: Path | None, root: Path | Non
     config = _read_mkdocs_yml(config_path) if config_path.is_file() else {"docs_dir": str(root_dir / "docs")}
     moment = parse_as_of(as_of)
     steps = _Steps()
-    history, note = pages.read_history(root_dir, moment)
+    registry = Registry(root_dir)
+    history, note = pages.read_history(root_dir, moment, registry.policy)
     if note and history is None:
         click.echo(f"incidentops: warning: {note}", err=True)
-    registry = Registry(root_dir)
     rendered = pages.render(
         registry, moment, public=public,
         options=settings.site_options(config, root_dir), history=history, history_note=note,
@@ -320,6 +320,7 @@ def build(public: bool, strict: bool, site_dir: Path | None, config_file: Path |
         cfg["site_dir"] = str(staging)
         plugin.registry = registry  # type: ignore[attr-defined]
         plugin.progress = progress  # type: ignore[attr-defined]
+        plugin.say = lambda note: steps.say(f"incidentops: warning: {note}")  # type: ignore[attr-defined]
         plugin.raise_on_leaks = False  # type: ignore[attr-defined]
         plugin.config.public = public  # type: ignore[attr-defined]
         plugin.config.as_of = moment.isoformat()

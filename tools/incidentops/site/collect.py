@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any
 
-from incidentops import sla
+from incidentops import decay, sla
 from incidentops.errors import IncidentOpsError
 from incidentops.history import FileHistory, RegistryHistory
 from incidentops.registry import Registry
@@ -24,7 +24,7 @@ from incidentops.severity import Assessment, assess
 from incidentops.site import public_records
 from incidentops.site.decay_view import DecayInfo, decay_recommendations
 from incidentops.site.markup import is_safe_name
-from incidentops.site.visibility import Visibility, VisibleRegistry, decide
+from incidentops.site.visibility import Redaction, Visibility, VisibleRegistry, decide
 
 OPEN_STATUSES = ("open", "mitigated")
 OPEN_ACTION_STATUSES = ("open", "in_progress")
@@ -38,6 +38,8 @@ class Dated:
     created: datetime | None = None
     changed: datetime | None = None
     uncommitted: bool = False
+    #: the file came with the import the policy declares: ``created`` is the import, not the record's birth
+    imported: bool = False
 
 
 @dataclass
@@ -46,6 +48,7 @@ class PostmortemView:
     data: dict[str, Any]
     body: str
     dates: Dated
+    redacted: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -57,6 +60,10 @@ class TestView:
     dates: Dated
     days_in_suite: int | None
     decay: DecayInfo | None = None
+    #: when the test entered the suite (git, or its CREATE decision for an imported file)
+    entered: datetime | None = None
+    #: fields the public edition leaves out of this record (``regression.turns``, ...)
+    redacted: list[str] = field(default_factory=list)
 
     @property
     def state(self) -> str:
@@ -81,6 +88,7 @@ class IncidentView:
     assessment_error: str | None = None
     sla: sla.SlaResult | None = None
     sla_error: str | None = None
+    redacted: list[str] = field(default_factory=list)
 
     @property
     def severity(self) -> str:
@@ -132,6 +140,13 @@ class SiteData:
     problems: list[str]
     history_note: str | None
     decay_note: str | None
+    #: ``(what, text)`` of every text the public edition redacted (the last check looks for them on every page)
+    redacted_texts: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def git_note(self) -> str | None:
+        """What a page with git-derived figures says when they are missing (None: they are there)."""
+        return self.history_note
 
     def incident(self, incident_id: str) -> IncidentView | None:
         for view in self.incidents:
@@ -175,7 +190,7 @@ def _dates(history: RegistryHistory | None, path: str) -> Dated:
     found: FileHistory | None = history.get(path)
     if found is None:
         return Dated(uncommitted=True)
-    return Dated(found.added_at, found.last_changed_at, found.uncommitted)
+    return Dated(found.added_at, found.last_changed_at, found.uncommitted, found.imported)
 
 
 def collect(
@@ -240,23 +255,39 @@ def collect(
         unreadable,
     )
 
+    redaction = Redaction.from_policy(policy) if public else None
+    redacted_texts: list[tuple[str, str]] = []
+
+    def redact(kind: str, record_id: str, record: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        if redaction is None:
+            return record, []
+        shown, entries, texts = redaction.apply(kind, record_id, record)
+        redacted_texts.extend((f"{entry} of {record_id}", text) for entry, text in texts)
+        return shown, entries
+
     tests: list[TestView] = []
     for test_id, path, data in raw_tests:
         if not visibility.shows_test(test_id):
             continue
-        dates = _dates(history, path)
+        known = history.get(path) if history is not None else None
+        entered = decay.entered_suite(data, known) if known is not None and not known.uncommitted else None
+        shown_data, redacted = redact("regression", test_id, data)
         tests.append(
             TestView(
                 id=test_id,
                 path=path,
-                data=data,
+                data=shown_data,
                 archived=path.startswith("regressions/archive/"),
-                dates=dates,
-                days_in_suite=_days_in_suite(data, path, dates, as_of),
+                dates=_dates(history, path),
+                days_in_suite=decay.days_in_suite(data, known, as_of) if entered is not None and known else None,
+                entered=entered,
+                redacted=redacted,
             )
         )
     shown = VisibleRegistry(registry, visibility) if public else registry
     decay_by_test, decay_note = decay_recommendations(shown, history, as_of, [t.id for t in tests])
+    if history is None and history_note:
+        decay_note = history_note
     tests_by_incident: dict[str, list[TestView]] = {}
     for test_view in tests:
         test_view.decay = decay_by_test.get(test_view.id)
@@ -269,16 +300,22 @@ def collect(
             continue
         view = IncidentView(incident_id, path, data, _dates(history, path))
         _assess(view, policy, as_of)
+        view.data, view.redacted = redact("incident", incident_id, data)
         pm_path = f"incidents/{incident_id}/postmortem.md"
         pm_doc = registry.postmortem(incident_id)
         if pm_doc is not None:
             if isinstance(pm_doc.data, dict):
-                view.postmortem = PostmortemView(pm_path, pm_doc.data, pm_doc.body, _dates(history, pm_path))
+                front, front_redacted = redact("postmortem", incident_id, pm_doc.data)
+                view.postmortem = PostmortemView(pm_path, front, pm_doc.body, _dates(history, pm_path),
+                                                 front_redacted)
                 overdue.extend(_overdue(incident_id, pm_doc.data, as_of))
             else:
                 note(f"{pm_path}: not shown, the file could not be read (run `incidentops check`)")
         handoff_path = f"incidents/{incident_id}/handoff.yaml"
         view.handoff = registry.handoff(incident_id)
+        if view.handoff is not None:
+            view.handoff, handoff_redacted = redact("handoff", incident_id, view.handoff)
+            view.redacted += handoff_redacted
         view.handoff_path = handoff_path if view.handoff is not None else None
         if view.handoff is None and (registry.root / handoff_path).is_file():
             note(f"{handoff_path}: not shown, the file could not be read (run `incidentops check`)")
@@ -317,6 +354,7 @@ def collect(
         problems=problems,
         history_note=history_note,
         decay_note=decay_note,
+        redacted_texts=redacted_texts,
     )
 
 
@@ -374,16 +412,3 @@ def _overdue(incident_id: str, front: Mapping[str, Any], as_of: datetime) -> lis
         if due is not None and due < today:
             found.append(ActionItemView(incident_id, item, due, (today - due).days))
     return found
-
-
-def _days_in_suite(data: Mapping[str, Any], path: str, dates: Dated, as_of: datetime) -> int | None:
-    """Days from the test file's first commit until now, or until its retirement."""
-    if dates.created is None or dates.uncommitted:
-        return None
-    end = as_of
-    if path.startswith("regressions/archive/") or data.get("state") == "RETIRED":
-        retired = [parse_time(d.get("at")) for d in data.get("decisions") or [] if isinstance(d, dict)
-                   and d.get("to_state") == "RETIRED"]
-        stamps = [r for r in retired if r is not None]
-        end = min(stamps[-1] if stamps else dates.changed or as_of, as_of)
-    return max(0, (end - dates.created).days)

@@ -85,7 +85,7 @@ def build(data: SiteData) -> Dashboard:
     queue = [
         t for t in data.tests
         if t.state != "RETIRED" and (
-            (t.decay is not None and t.decay.recommendation not in ("", "KEEP"))
+            (t.decay is not None and (t.decay.review_due or t.decay.recommendation not in ("", "KEEP")))
             or (t.decay is None and t.days_in_suite is not None and t.days_in_suite >= review_after)
         )
     ]

@@ -27,12 +27,28 @@ NO_HISTORY_NOTE = "Decay recommendations need the git history of the registry, w
 
 
 @dataclass(frozen=True)
+class ReviewDue:
+    """When a test's next quarterly review is due, and whether that day has come (as of the build)."""
+
+    at: datetime
+    due: bool
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d} (due)" if self.due else f"{self.at:%Y-%m-%d}"
+
+
+@dataclass(frozen=True)
 class DecayInfo:
     """One test's decay recommendation and the factors behind it, as the site shows them."""
 
     recommendation: str
     reasons: list[str] = field(default_factory=list)
     factors: list[tuple[str, str]] = field(default_factory=list)
+    review: ReviewDue | None = None
+
+    @property
+    def review_due(self) -> bool:
+        return self.review is not None and self.review.due
 
 
 def decay_recommendations(
@@ -66,6 +82,7 @@ def decay_recommendations(
             recommendation=str(item.recommendation),
             reasons=[str(r) for r in item.reasons],
             factors=_factors(item),
+            review=ReviewDue(item.review_due_at, item.review_due) if item.review_due_at is not None else None,
         )
     return found, None
 
@@ -74,7 +91,8 @@ def _factors(item: Any) -> list[tuple[str, str]]:
     since_incident = item.days_since_incident
     since_review = item.days_since_review
     return [
-        ("Time in suite", "not committed yet" if item.uncommitted else f"{item.age_days} days"),
+        ("Time in suite", "not committed yet" if item.uncommitted else f"{item.age_days} days"
+         f" (since {item.added_at:%Y-%m-%d}{', its CREATE decision' if item.imported else ''})"),
         ("Incident severity", item.incident_severity or "unknown"),
         ("Time since incident", "unknown" if since_incident is None else f"{since_incident} days"),
         ("Attack vector", item.attack_vector_status or "unknown"),
@@ -83,5 +101,5 @@ def _factors(item: Any) -> list[tuple[str, str]]:
                   f" ({item.model_relevance})"),
         ("Similar incidents in the window", str(item.similar_incidents_12m)),
         ("Last review", "never" if since_review is None else f"{since_review} days ago"),
-        ("Review due", "yes" if item.review_due else "no"),
+        ("Review due", str(ReviewDue(item.review_due_at, item.review_due)) if item.review_due_at else "-"),
     ]

@@ -12,6 +12,9 @@ read back and searched for
   (``site.internal-id``), in any letter case and with ``_``, ``-`` or ``.``
   between its parts, in the text, in attribute values and in links, also when
   inline markup splits it;
+* the text of a field the edition redacts (``site.redacted``: attack turns,
+  and the fields the policy's ``public_edition.redact`` lists), found by its
+  words whatever the markup or spacing between them;
 * PII and credentials (``site.pii``), with the detectors of ``incidentops
   check`` (:mod:`incidentops.checks.pii`) run here on the page text, never read
   from the result cache. A value that a published record allows with a
@@ -47,6 +50,16 @@ from incidentops.site.collect import SiteData
 
 RULE_ID = "site.internal-id"
 RULE_PII = "site.pii"
+RULE_REDACTED = "site.redacted"
+REDACTED_HINT = (
+    "the public edition redacts this field (policy `public_edition.redact`): the text must not reach a public"
+    " page; if the record's free text quotes it, rewrite that text, or publish the field for this record"
+    " (`public_edition.publish`, an approved policy change)"
+)
+#: a redacted text is looked for by its first words; shorter texts are not distinctive enough to look for
+REDACTED_WORDS = 6
+MIN_REDACTED_WORDS = 4
+_WORD = re.compile(r"[^\W_]+")
 ID_HINT = (
     "the public edition leaves this record out, so no public page may name it: rewrite the text"
     " of the record this page shows (free text is published as written), or make the incident public"
@@ -146,10 +159,38 @@ class PublicScan:
 
     hidden_ids: Iterable[str]
     allowed: frozenset[tuple[str, str]] = frozenset()
+    #: ``(what, text)`` of the texts the edition redacts (:attr:`SiteData.redacted_texts`)
+    redacted: Iterable[tuple[str, str]] = ()
     _finder: IdFinder = field(init=False)
+    _redacted: dict[tuple[str, ...], list[tuple[tuple[str, ...], str]]] = field(init=False)
 
     def __post_init__(self) -> None:
         self._finder = IdFinder(self.hidden_ids)
+        self._redacted = {}
+        for what, text in self.redacted:
+            words = tuple(w.lower() for w in _WORD.findall(text))
+            if len(words) >= MIN_REDACTED_WORDS:
+                self._redacted.setdefault(words[:REDACTED_WORDS], []).append((words, what))
+
+    def _redactions(self, name: str, view: str) -> list[Finding]:
+        """Redacted texts in ``view``: each found by its first words, then matched in full."""
+        if not self._redacted:
+            return []
+        matches = list(_WORD.finditer(view))
+        words = [m.group().lower() for m in matches]
+        found: list[Finding] = []
+        seen: set[tuple[str, ...]] = set()
+        for index in range(len(words)):
+            for width in range(MIN_REDACTED_WORDS, REDACTED_WORDS + 1):
+                for full, what in self._redacted.get(tuple(words[index:index + width]), ()):
+                    if full in seen or tuple(words[index:index + len(full)]) != full:
+                        continue
+                    seen.add(full)
+                    line = view.count("\n", 0, matches[index].start()) + 1
+                    col = matches[index].start() - (view.rfind("\n", 0, matches[index].start()) + 1) + 1
+                    found.append(Finding(name, line, col, ERROR, RULE_REDACTED,
+                                         f"shows the redacted {what}", REDACTED_HINT))
+        return found
 
     # ---- one file --------------------------------------------------------------------
 
@@ -195,6 +236,8 @@ class PublicScan:
                     name, index + 1, offset - starts[index] + 1, ERROR, RULE_ID,
                     f"names {found}, which the public edition leaves out", ID_HINT,
                 )
+        for finding in self._redactions(name, readable):
+            findings.setdefault((RULE_REDACTED, finding.message), finding)
         # the theme's and the pages' own marks (permalinks, separators) are no PII: an ASCII
         # text takes the detectors' fast path
         for f in scan_text(readable.replace("\u00b6", " ").replace("\u00b7", " "), name, public=True):
@@ -304,4 +347,4 @@ def for_edition(data: SiteData, registry: Registry, docs_dir: Path | None = None
                     texts.append((page.as_posix(), page.read_text(encoding="utf-8")))
                 except (OSError, UnicodeDecodeError):
                     continue
-    return PublicScan(data.visibility.hidden_ids, allowed_pii(texts))
+    return PublicScan(data.visibility.hidden_ids, allowed_pii(texts), data.redacted_texts)

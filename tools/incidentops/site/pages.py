@@ -21,7 +21,7 @@ import posixpath
 import re
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -32,7 +32,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
-from incidentops.history import REGISTRY_PATHS, RegistryHistory, load_history
+from incidentops.history import REGISTRY_PATHS, ImportDeclaration, RegistryHistory, load_history
 from incidentops.registry import Registry
 from incidentops.site import body, dashboard, feed, public_records, reference, responder
 from incidentops.site.collect import SiteData, collect
@@ -621,14 +621,23 @@ def render_site(
                   history_note=history_note, progress=progress).files
 
 
-def read_history(root: Path, as_of: datetime) -> tuple[RegistryHistory | None, str | None]:
-    """The registry's git history, or ``(None, why not)`` (shallow clone, no git)."""
+def read_history(root: Path, as_of: datetime, policy: Mapping[str, Any] | None = None
+                 ) -> tuple[RegistryHistory | None, str | None]:
+    """The registry's git history, or ``(None, why not)`` (shallow clone, no git).
+
+    ``policy`` (default: the registry's) may declare an import (``history``):
+    files that came with it take their age from their records.
+    """
     from incidentops.errors import IncidentOpsError
 
     try:
-        history = load_history(root, REGISTRY_PATHS, as_of)
+        declared = ImportDeclaration.from_policy(Registry(root).policy if policy is None else policy)
+        history = load_history(root, REGISTRY_PATHS, as_of, imported=declared)
     except IncidentOpsError as exc:
-        return None, f"Dates from git are not shown: {exc.message} ({exc.hint})" if exc.hint else exc.message
+        what = "a shallow clone" if "shallow clone" in exc.message else "git history could not be read"
+        detail = f"{exc.message} ({exc.hint})" if exc.hint else exc.message
+        return None, (f"Figures from git (record dates, time in suite, decay, review due dates) are not shown:"
+                      f" {what}. {detail}")
     if not history.available:
         return history, "Dates from git are not shown: the registry is not in a git repository."
     return history, None

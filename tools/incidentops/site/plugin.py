@@ -82,6 +82,8 @@ class IncidentOpsPlugin(BasePlugin[PluginConfig]):  # type: ignore[no-untyped-ca
         self.registry: Registry | None = None
         #: set by `incidentops site build` to show progress
         self.progress: Progress | None = None
+        #: set by `incidentops site build`: where a note about missing git history goes (default: a warning)
+        self.say: Callable[[str], None] | None = None
         #: what the last build showed (tests and tools read it)
         self.data: SiteData | None = None
         self._stream: pages.PageStream | None = None
@@ -142,9 +144,9 @@ class IncidentOpsPlugin(BasePlugin[PluginConfig]):  # type: ignore[no-untyped-ca
         registry = self.registry if self.registry is not None else Registry(self._root)
         try:
             as_of = settings.parse_as_of(self.config.as_of)
-            history, note = pages.read_history(self._root, as_of)
+            history, note = pages.read_history(self._root, as_of, registry.policy)
             if note and history is None:
-                log.warning(note)
+                (self.say or log.warning)(note)
             data = collect(registry, as_of, public=self.public, history=history, history_note=note)
             renderer = pages.Renderer(data, settings.site_options(config, self._root))
             extra = renderer.extra_files()

@@ -159,6 +159,7 @@ def _recompute(row: Mapping[str, Any], start: Any, thresholds: Thresholds, incid
         relevant=relevant if isinstance(relevant, bool) else None,
         version=version, current=current, change=change, similar=similar, since_review=since_review,
         review_due=age >= stale and (since_review is None or since_review >= stale),
+        reverified_at=parse_time(row.get("reverified_at")),
     )
     recommendation, reasons = recommend(factors, thresholds)
     return {"similar_incidents_12m": len(similar), "recommendation": recommendation, "reasons": list(reasons)}

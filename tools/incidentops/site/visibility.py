@@ -143,3 +143,91 @@ class VisibleRegistry(Registry):
     @cached_property
     def audit_paths(self) -> list[str]:
         return [p for p in self._base.audit_paths if self._visibility.shows_audit(self._base.data(p) or {})]
+
+
+# --- redaction of fields the public edition does not publish ---------------------------
+
+#: the record kinds whose fields the policy's ``public_edition.redact`` can name
+REDACTABLE_KINDS = ("regression", "incident", "postmortem", "handoff")
+DEFAULT_REDACT = ("regression.turns",)
+#: field names shown on the pages for the redacted fields
+FIELD_LABELS = {"regression.turns": "attack turns"}
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """What the public edition leaves out of the records it shows.
+
+    ``fields``: ``kind.field`` entries (``regression.turns``, or a nested one such
+    as ``incident.assessment.harm``; through a list, every item's field).
+    ``published``: per record id (a test or an incident), the entries its record
+    publishes after all. From the policy's ``public_edition`` section; without
+    one, the attack turns of regression tests are redacted.
+    """
+
+    fields: tuple[str, ...] = DEFAULT_REDACT
+    published: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    @classmethod
+    def from_policy(cls, policy: Mapping[str, Any]) -> Redaction:
+        section = policy.get("public_edition")
+        if not isinstance(section, Mapping):
+            return cls()
+        raw = section.get("redact", list(DEFAULT_REDACT))
+        fields = tuple(str(x) for x in raw if isinstance(x, str) and "." in x) if isinstance(raw, list) else DEFAULT_REDACT
+        publish = section.get("publish")
+        published: dict[str, frozenset[str]] = {}
+        if isinstance(publish, Mapping):
+            for record_id, entries in publish.items():
+                if isinstance(entries, list):
+                    published[str(record_id)] = frozenset(str(e) for e in entries if isinstance(e, str))
+        return cls(fields, published)
+
+    def apply(self, kind: str, record_id: str, data: Mapping[str, Any]
+              ) -> tuple[dict[str, Any], list[str], list[tuple[str, str]]]:
+        """``(data without the redacted fields, the entries redacted, (entry, text) of every text taken out)``."""
+        out: dict[str, Any] = dict(data)
+        done: list[str] = []
+        removed: list[tuple[str, str]] = []
+        shown = self.published.get(record_id, frozenset())
+        for entry in self.fields:
+            entry_kind, _, path = entry.partition(".")
+            if entry_kind != kind or not path or entry in shown:
+                continue
+            taken: list[Any] = []
+            out = _without(out, path.split("."), taken)
+            if taken:
+                done.append(entry)
+                for value in taken:
+                    removed.extend((entry, text) for text in _texts(value))
+        return out, done, removed
+
+
+def _without(value: Any, parts: list[str], taken: list[Any]) -> Any:
+    if isinstance(value, list):
+        return [_without(item, parts, taken) for item in value]
+    if not isinstance(value, Mapping) or parts[0] not in value:
+        return value
+    out = dict(value)
+    if len(parts) == 1:
+        if out[parts[0]] not in (None, "", [], {}):
+            taken.append(out[parts[0]])
+        del out[parts[0]]
+    else:
+        out[parts[0]] = _without(out[parts[0]], parts[1:], taken)
+    return out
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [text for item in value.values() for text in _texts(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _texts(item)]
+    return [] if value is None or isinstance(value, bool) else [str(value)]
+
+
+def field_label(entry: str) -> str:
+    """``regression.turns`` -> ``attack turns``; other entries by their field name."""
+    return FIELD_LABELS.get(entry, entry.partition(".")[2].replace("_", " "))
