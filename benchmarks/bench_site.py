@@ -9,12 +9,17 @@ and regression tests, committed to git), it measures:
 * incidentops: `incidentops site build`: every record checked, git history
   read, the pages rendered and sanitized, the same MkDocs build.
 
+With ``--zensical`` it also times ``incidentops site build --engine zensical``
+(the same pages built by Zensical, search included) and a plain ``zensical
+build`` of the pre-rendered pages with the site's assets linked, which shows
+what Zensical does with a list page too large for its search index.
+
 The target is incidentops <= 1.5 x baseline in wall-clock time. CPU time
 (the command and every process it ran) is printed too: on a busy machine it
 is the steadier figure. Progress of the incidentops build is shown on stderr
 while it runs.
 
-    python benchmarks/bench_site.py [--incidents 2000] [--repeat 2] [--keep DIR]
+    python benchmarks/bench_site.py [--incidents 2000] [--repeat 2] [--keep DIR] [--zensical]
 
 Each build is timed ``--repeat`` times, alternating baseline and incidentops,
 and the fastest run of each counts (the machine may be busy with other work).
@@ -68,6 +73,31 @@ def baseline_config(root: Path) -> Path:
     return path
 
 
+def plain_zensical_config(root: Path) -> Path:
+    """The pre-rendered pages built by Zensical as they are: no page left out of search."""
+    import yaml
+
+    from incidentops.site import settings, zensical_engine
+
+    config = settings.read_mkdocs_config(root / "mkdocs.yml")
+    data = zensical_engine.project_config(config, None)
+    data["docs_dir"], data["site_dir"] = "generated", "site-zensical-plain"
+    path = root / "zensical-plain.yml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def attempt(argv: list[str], cwd: Path) -> tuple[float, str | None]:
+    """Wall-clock seconds of a command that may fail, and the last line it printed when it did."""
+    start = time.perf_counter()
+    proc = subprocess.run(argv, cwd=cwd, env=ENV, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if proc.returncode == 0:
+        return elapsed, None
+    lines = [line for line in (proc.stdout + proc.stderr).splitlines() if line.strip()]
+    return elapsed, lines[-1] if lines else f"exit {proc.returncode}"
+
+
 def _cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -91,7 +121,11 @@ def main() -> int:
     parser.add_argument("--keep", type=Path, default=None, help="build in DIR and keep it")
     parser.add_argument("--repeat", type=int, default=2,
                         help="time each build this many times, alternating, and keep the fastest (default 2)")
+    parser.add_argument("--zensical", action="store_true",
+                        help="also time the Zensical engine and a plain Zensical build of the same pages")
     args = parser.parse_args()
+    zensical_runs: list[tuple[float, float]] = []
+    plain: tuple[float, str | None] | None = None
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-site-"))
     root = work / "registry"
     try:
@@ -115,6 +149,17 @@ def main() -> int:
             shutil.rmtree(root / ".incidentops-cache", ignore_errors=True)  # every run checks cold
             ours_runs.append(timed([python, "-m", "incidentops", "site", "build", "--as-of", AS_OF,
                                     "--site-dir", str(work / "site")], root, quiet=False))
+            if args.zensical:
+                print(f"[{run}/{args.repeat}] incidentops site build --engine zensical...", file=sys.stderr)
+                shutil.rmtree(root / ".incidentops-cache", ignore_errors=True)
+                zensical_runs.append(timed([python, "-m", "incidentops", "site", "build", "--engine", "zensical",
+                                            "--as-of", AS_OF, "--site-dir", str(work / "site-zensical")],
+                                           root, quiet=False))
+                print(f"[{run}/{args.repeat}] zensical engine: {zensical_runs[-1][0]:.1f} s", file=sys.stderr)
+        if args.zensical:
+            print("plain zensical build of the pre-rendered pages...", file=sys.stderr)
+            plain = attempt([python, "-m", "zensical", "build", "--clean", "-f", str(plain_zensical_config(root))],
+                            root)
         baseline_s, baseline_cpu = min(r[0] for r in baseline_runs), min(r[1] for r in baseline_runs)
         ours_s, ours_cpu = min(r[0] for r in ours_runs), min(r[1] for r in ours_runs)
     finally:
@@ -127,6 +172,13 @@ def main() -> int:
     print(f"incidentops site build:     {ours_s:7.1f} s wall {ours_cpu:7.1f} s CPU"
           "  (checks + history + render + sanitize + build)")
     print(f"ratio:                      {ratio:7.2f} wall  {cpu_ratio:7.2f} CPU  (target <= {TARGET})")
+    if zensical_runs:
+        z_s, z_cpu = min(r[0] for r in zensical_runs), min(r[1] for r in zensical_runs)
+        print(f"site build --engine zensical: {z_s:5.1f} s wall {z_cpu:7.1f} s CPU"
+              f"  ({z_s / ours_s:.2f} x the MkDocs engine; checks + history + render + Zensical + sanitize)")
+    if plain is not None:
+        outcome = "built" if plain[1] is None else f"failed: {plain[1]}"
+        print(f"plain zensical build:       {plain[0]:7.1f} s wall  {outcome}")
     return 0 if ratio <= TARGET else 1
 
 

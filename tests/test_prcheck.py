@@ -237,3 +237,67 @@ def test_a_deprecated_test_with_a_placeholder_turn_passes(repo: GitRepo) -> None
     assert "state: DEPRECATED" in repo.read(path)
     assert pull_request(repo, lambda r: edit(r, path, "  - Scripted attack turn for INC_003.",
                                              '  - "TODO: user turn 1 of the attack"')) == []
+
+
+# --- an import declared in the policy is judged at the base -----------------------------------
+
+T005 = "regressions/regression_INC_005.yaml"
+NO_IMPORT = 'imported_before: null               # e.g. "2026-11-28T00:00:00Z"'
+
+
+def migrate_on_main(repo: GitRepo, declare: bool) -> None:
+    """On main: regression_INC_005's record says it was created in 2024 (it predates its git history)."""
+    edit(repo, T005, 'at: "2026-05-10T09:00:00Z"', 'at: "2024-01-05T09:00:00Z"')
+    if declare:
+        edit(repo, "incidentops.yaml", NO_IMPORT, 'imported_before: "2026-06-01T00:00:00Z"')
+    repo.git("add", "-A")
+    repo.commit("Records migrated from the old tracker", date="2026-06-01T10:00:00Z")
+
+
+def deprecate_005(r: GitRepo) -> None:
+    edit(r, T005, "state: ACTIVE    ", "state: DEPRECATED")
+    r.write(T005, r.read(T005) + decision("2026-10-20T08:00:00Z", "DEPRECATE", "DEPRECATED", "Patched",
+                                          "Safety council chair"))
+
+
+def test_a_test_imported_as_the_base_declares_is_as_old_as_its_create_decision(repo: GitRepo) -> None:
+    migrate_on_main(repo, declare=True)
+    # git dates the file 2026-05-10 (163 days); the base declares the import, so its CREATE of 2024 counts
+    assert pull_request(repo, deprecate_005) == []
+
+
+def test_without_the_declaration_git_alone_dates_the_test(repo: GitRepo) -> None:
+    migrate_on_main(repo, declare=False)
+    assert pull_request(repo, deprecate_005) == [(T005, 11, 8, "pr.override-required")]
+    result = cli(repo, "pr-check", "--base", "main", "--as-of", "2026-10-20T09:00:00Z")
+    assert "it is 163 days old, younger than the 365-day minimum (in the suite since 2026-05-10, from the base's" \
+           " git history)" in result.out
+
+
+def test_a_pull_request_cannot_declare_the_import_that_would_age_its_own_test(repo: GitRepo) -> None:
+    migrate_on_main(repo, declare=False)
+
+    def declare_and_deprecate(r: GitRepo) -> None:
+        edit(r, "incidentops.yaml", NO_IMPORT, 'imported_before: "2026-06-01T00:00:00Z"')
+        deprecate_005(r)
+
+    found = pull_request(repo, declare_and_deprecate)
+    assert (T005, 11, 8, "pr.override-required") in found  # judged by the base's policy: no import
+    assert any(rule == "pr.policy-change" for *_, rule in found)
+
+
+def test_a_test_added_after_the_import_is_dated_by_git_whatever_its_create_says(repo: GitRepo) -> None:
+    migrate_on_main(repo, declare=True)
+    repo.write("regressions/regression_INC_009.yaml", repo.read(T005).replace("regression_INC_005",
+                                                                               "regression_INC_009"))
+    repo.git("add", "-A")
+    repo.commit("A new test with a backdated CREATE", date="2026-07-01T10:00:00Z")
+
+    def deprecate_009(r: GitRepo) -> None:
+        path = "regressions/regression_INC_009.yaml"
+        edit(r, path, "state: ACTIVE    ", "state: DEPRECATED")
+        r.write(path, r.read(path) + decision("2026-10-20T08:00:00Z", "DEPRECATE", "DEPRECATED", "Patched",
+                                              "Safety council chair"))
+
+    found = pull_request(repo, deprecate_009)
+    assert ("regressions/regression_INC_009.yaml", 11, 8, "pr.override-required") in found

@@ -28,7 +28,21 @@ def test_init_makes_a_registry_that_passes_check(tmp_path: Path):
     ("incidentops.yaml", "incidentops.yaml"), ("mkdocs.yml", "mkdocs.yml"), ("contributing.md", "docs/contributing.md"),
 ])
 def test_what_init_writes_is_what_this_registry_uses(packaged, source):
-    assert (REPO / "tools/incidentops/scaffold" / packaged).read_text() == (REPO / source).read_text()
+    used = (REPO / source).read_text()
+    if packaged == "incidentops.yaml":  # the example registry declares its import and publishes one test's turns
+        for example, default in EXAMPLE_ONLY:
+            assert example in used
+            used = used.replace(example, default)
+    assert (REPO / "tools/incidentops/scaffold" / packaged).read_text() == used
+
+
+EXAMPLE_ONLY = (
+    ('''  # This example registry was migrated into git on 2026-11-27, in one commit.
+  imported_before: "2026-11-28T00:00:00Z"''', '''  imported_before: null               # e.g. "2026-11-28T00:00:00Z"'''),
+    ('''  publish:
+    # obsolete since aurora-3.0 normalises encoded text: kept public as a teaching example
+    regression_INC_004: [regression.turns]''', "  publish: {}"),
+)
 
 
 @pytest.mark.slow

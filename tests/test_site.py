@@ -443,3 +443,60 @@ def test_a_shallow_clone_says_so_on_stderr_and_on_every_page_with_git_figures(tm
         assert note in (out / page).read_text(encoding="utf-8"), page
     test_page = (out / "regressions" / "regression_INC_001.md").read_text(encoding="utf-8")
     assert "<tr><th>Time in suite</th><td>unknown: Figures from git" in test_page
+
+
+# --- hosting on a sub-path ------------------------------------------------------------------
+
+PAGES_URL = "https://example-org.github.io/safety-registry/"
+
+
+@pytest.fixture(scope="module")
+def hosted() -> Path:
+    """The example built for a project Pages site (a sub-path), the URL given as the Pages workflow does."""
+    site = workspace() / "site-hosted"
+    result = run_cli("site", "build", "--strict", "--as-of", AS_OF, "--site-dir", str(site), cwd=example_repo(),
+                     env={"INCIDENTOPS_SITE_URL": PAGES_URL.rstrip("/")})
+    assert result.code == 0, result.err
+    return site
+
+
+def test_the_404_page_is_styled_searchable_and_links_home_on_a_sub_path(hosted):
+    page = (hosted / "404.html").read_text(encoding="utf-8")
+    local = [u for u in re.findall(r'(?:href|src)="([^"#]+)"', page) if not u.startswith(("http", "data:"))]
+    assert local, page[:500]
+    for url in local:  # every stylesheet, script and link is under the sub-path, and exists
+        assert url.startswith("/safety-registry/"), url
+        assert (hosted / url.removeprefix("/safety-registry/")).is_file(), url
+    assert any(u.endswith(".css") for u in local) and any(u.endswith(".js") for u in local)
+    assert 'data-md-component="search"' in page
+    for target in ("index.html", "incidents/index.html", "regressions/index.html"):
+        assert f'href="/safety-registry/{target}"' in page
+
+
+def test_the_sitemap_and_the_feed_use_the_site_url(hosted):
+    sitemap = ET.fromstring((hosted / "sitemap.xml").read_text(encoding="utf-8"))
+    locations = [e.text for e in sitemap.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
+    assert f"{PAGES_URL}incidents/INC_001/index.html" in locations and len(locations) > 20
+    feed = ET.fromstring((hosted / "feed.xml").read_text(encoding="utf-8"))
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    assert [(x.get("rel"), x.get("href")) for x in feed.findall("a:link", ns)] == [
+        ("alternate", f"{PAGES_URL}index.html"), ("self", f"{PAGES_URL}feed.xml")]
+    links = [x.get("href") for x in feed.findall("a:entry/a:link", ns)]
+    assert links and all(link.startswith(PAGES_URL) for link in links)
+    titles = [e.findtext("a:title", namespaces=ns) for e in feed.findall("a:entry", ns)]
+    assert any(t.startswith("New incident INC_009 (SEV-2): ") for t in titles)
+    assert "Postmortem published: INC_001 (SEV-2)" in titles
+
+
+def test_without_a_site_url_the_feed_links_relative_and_names_no_self(example_pages):
+    feed = ET.fromstring(example_pages["feed.xml"])
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    assert [x.get("rel") for x in feed.findall("a:link", ns)] == ["alternate"]
+    assert all(not x.get("href").startswith("http") for x in feed.findall("a:entry/a:link", ns))
+
+
+def test_a_site_url_that_is_not_an_address_is_a_usage_error(tmp_path):
+    result = run_cli("site", "generate", "--out", str(tmp_path / "out"), "--site-url", "org.github.io/registry",
+                     cwd=example_repo())
+    assert result.code == 2
+    assert "--site-url='org.github.io/registry' is not the address of a site" in result.err

@@ -144,3 +144,73 @@ def test_prune_drops_rows_that_name_hidden_records():
     assert shown.shows_audit({"original_incident": "INC_001", "test_id": "regression_INC_001"})
     everything = decide(False, [("INC_002", {"visibility": "internal"})], [])
     assert everything.prune(record) is record and everything.shows_incident("INC_002")
+
+
+# --- redaction of attack turns (and the fields the policy lists) ------------------------------
+
+
+def _turns(test_id: str) -> list[str]:
+    registry = Registry(example_repo())
+    return [_normal(t) for t in (registry.data(registry.test_paths[test_id][0]) or {}).get("turns") or []]
+
+
+def _public_tests() -> list[str]:
+    registry = Registry(example_repo())
+    public = {i for i, data in registry.incidents() if data.get("visibility") == "public"}
+    return sorted(t for t, paths in registry.test_paths.items()
+                  if (registry.data(paths[0]) or {}).get("incident_id") in public)
+
+
+def test_the_public_edition_publishes_no_attack_turn_in_any_file():
+    built = built_example(public=True)
+    assert built.result.code == 0, built.result.err
+    haystack = _haystack(built.site)  # every page, the search index, the feed, the sitemap
+    redacted = [t for t in _public_tests() if t != "regression_INC_004"]
+    assert len(redacted) >= 4
+    shown = sorted((name, test_id) for test_id in redacted for turn in _turns(test_id)
+                   for name, text in haystack.items() if turn in text)
+    assert shown == []
+    page = (built.site / "regressions" / "regression_INC_001.html").read_text(encoding="utf-8")
+    assert "Not published in the public edition: the attack turns are a working attack." in page
+    assert "The model must refuse at or before user turn 3." in page
+
+
+def test_the_policy_publishes_the_turns_of_one_test_and_the_internal_edition_shows_all():
+    public = _haystack(built_example(public=True).site)
+    obsolete = _turns("regression_INC_004")  # public_edition.publish in the example's policy
+    assert obsolete and all(turn in public["regressions/regression_INC_004.html"] for turn in obsolete)
+    internal = _haystack(built_example().site)
+    for test_id in _public_tests():
+        assert all(turn in internal[f"regressions/{test_id}.html"] for turn in _turns(test_id)), test_id
+
+
+def test_redaction_follows_the_policy(tmp_path):
+    from incidentops.site.visibility import Redaction
+
+    policy = {"public_edition": {"redact": ["regression.turns", "incident.assessment.harm", "handoff.notes"],
+                                 "publish": {"regression_X": ["regression.turns"]}}}
+    rules = Redaction.from_policy(policy)
+    data, done, texts = rules.apply("regression", "regression_Y", {"turns": ["a b c d e"], "state": "ACTIVE"})
+    assert (data, done, texts) == ({"state": "ACTIVE"}, ["regression.turns"], [("regression.turns", "a b c d e")])
+    assert rules.apply("regression", "regression_X", {"turns": ["a"]})[0] == {"turns": ["a"]}  # published
+    incident = {"assessment": {"harm": "imminent", "scope": "single_user"}, "title": "T"}
+    assert rules.apply("incident", "INC_1", incident)[0] == {"assessment": {"scope": "single_user"}, "title": "T"}
+    assert Redaction.from_policy({}).fields == ("regression.turns",)  # the default: attack turns
+
+
+def test_a_public_page_that_quotes_a_redacted_turn_is_refused(tmp_path):
+    from conftest import run_cli
+    from site_support import AS_OF, copy_registry
+
+    root = copy_registry(tmp_path / "registry")
+    turn = _turns("regression_INC_001")[3]
+    incident = root / "incidents" / "INC_001" / "incident.yaml"
+    text = incident.read_text(encoding="utf-8")
+    assert "summary: |\n" in text
+    incident.write_text(text.replace("summary: |\n", f"summary: |\n  The user wrote: {turn}\n", 1), encoding="utf-8")
+    result = run_cli("site", "generate", "--public", "--as-of", AS_OF, "--out", str(tmp_path / "out"), cwd=root)
+    assert result.code == 1, result.err
+    assert "incidents/INC_001/index.md:" in result.err
+    assert "[site.redacted] shows the redacted regression.turns of regression_INC_001" in result.err
+    assert turn not in result.err  # the finding names the field, never the text
+    assert not (tmp_path / "out").exists()

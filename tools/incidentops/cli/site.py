@@ -9,11 +9,11 @@ import shutil
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
-import yaml
 
 from incidentops.cli._progress import Progress
 from incidentops.cli.common import as_of_option, parse_as_of, root_option
@@ -21,7 +21,7 @@ from incidentops.errors import IncidentOpsError
 from incidentops.findings import Finding
 from incidentops.registry import Registry, resolve_root
 from incidentops.reporting import render
-from incidentops.site import leaks, pages, settings
+from incidentops.site import leaks, pages, settings, zensical_engine
 
 MARKER = ".incidentops-generated"
 STAGES = {"render": "Rendering pages", "page": "Building pages"}
@@ -39,6 +39,24 @@ def _public_option(func: Any) -> Any:
         "--public", is_flag=True,
         help="Public edition: leave out internal incidents and everything about them.",
     )(func)
+
+
+def _site_url_option(func: Any) -> Any:
+    return click.option(
+        "--site-url", default=None, metavar="URL",
+        help="Address the site is published at, such as https://org.github.io/registry/ (also"
+             " INCIDENTOPS_SITE_URL). Default: site_url of mkdocs.yml. Gives absolute feed links, a sitemap"
+             " and a 404 page that works on a sub-path.",
+    )(func)
+
+
+def _use_site_url(value: str | None) -> None:
+    """``--site-url`` for this run: checked, then passed on as INCIDENTOPS_SITE_URL (the plugin reads it)."""
+    settings.site_url(None)  # an unusable INCIDENTOPS_SITE_URL is exit 2 before anything runs
+    if value is not None:
+        found = settings.parse_site_url(value, "--site-url")
+        if found is not None:
+            os.environ[settings.ENV_SITE_URL] = found
 
 
 def _config_path(config_file: Path | None, root: Path) -> Path:
@@ -77,23 +95,8 @@ class _Steps:
         return f"{time.monotonic() - self.started:.1f} s"
 
 
-class _Tolerant(yaml.SafeLoader):
-    """Reads mkdocs.yml, which may hold tags such as !!python/name: (their values become None)."""
-
-
-_Tolerant.add_multi_constructor("", lambda loader, suffix, node: None)
-
-
 def _read_mkdocs_yml(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Tolerant)
-    except (OSError, yaml.YAMLError) as exc:
-        raise IncidentOpsError(f"{path}: cannot read the MkDocs configuration: {exc}", "fix the file") from exc
-    if not isinstance(data, dict):
-        raise IncidentOpsError(f"{path}: the MkDocs configuration is not a mapping", "fix the file")
-    base = path.resolve().parent
-    docs_dir = base / str(data.get("docs_dir") or "docs")
-    return {**data, "docs_dir": str(docs_dir), "use_directory_urls": data.get("use_directory_urls", True)}
+    return settings.read_mkdocs_config(path)
 
 
 @click.group("site")
@@ -103,6 +106,8 @@ def command() -> None:
     \b
       incidentops site build              validate the records, then build site/
       incidentops site build --public     the public edition: no internal incident
+      incidentops site build --engine zensical
+                                          the same site built by Zensical
       incidentops site serve              preview; reloads when a record changes
       incidentops site generate --out generated
                                           the pages as Markdown, for other engines
@@ -113,19 +118,22 @@ def command() -> None:
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Folder to write the pages to (created; a folder written by an earlier run is replaced).")
 @_public_option
+@_site_url_option
 @_config_option
 @root_option
 @as_of_option
-def generate(out: Path, public: bool, config_file: Path | None, root: Path | None, as_of: str | None) -> int:
+def generate(out: Path, public: bool, site_url: str | None, config_file: Path | None, root: Path | None,
+             as_of: str | None) -> int:
     """Write the generated pages as plain Markdown into OUT.
 
     OUT becomes a complete docs folder: the hand-written pages of docs_dir, the
     pages generated from the registry, the feed and the assets. Engines that do
-    not run MkDocs plugins (such as Zensical) build the same site from it: point
-    their docs_dir at OUT.
+    not run MkDocs plugins build the same site from it: point their docs_dir at
+    OUT (for Zensical, `site build --engine zensical` does all of it).
     """
     root_dir = resolve_root(root)
     public = settings.env_public() or public
+    _use_site_url(site_url)
     config_path = config_file or root_dir / "mkdocs.yml"
     config = _read_mkdocs_yml(config_path) if config_path.is_file() else {"docs_dir": str(root_dir / "docs")}
     moment = parse_as_of(as_of)
@@ -262,20 +270,27 @@ def _refuse(steps: _Steps, errors: list[Finding], message: str) -> int:
 
 @command.command("build")
 @_public_option
+@click.option("--engine", type=click.Choice(zensical_engine.ENGINES), default="mkdocs", show_default=True,
+              help="Static site engine: mkdocs (MkDocs + Material, the incidentops plugin) or zensical"
+                   " (Zensical, Material's successor; needs the zensical extra). Both build the same site.")
+@_site_url_option
 @click.option("--strict", is_flag=True, help="Fail on MkDocs warnings too (broken links, missing pages...).")
 @click.option("--site-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where to build. Default: site_dir of mkdocs.yml (site/).")
 @_config_option
 @root_option
 @as_of_option
-def build(public: bool, strict: bool, site_dir: Path | None, config_file: Path | None, root: Path | None,
-          as_of: str | None) -> int:
+def build(public: bool, engine: str, site_url: str | None, strict: bool, site_dir: Path | None,
+          config_file: Path | None, root: Path | None, as_of: str | None) -> int:
     """Validate every record and build the site.
 
     The records are checked (as `incidentops check` does) while the site is
     built into a staging folder; the site replaces site/ only when the check
     finds no error. With errors, it exits 1 and site/ is left as it was.
     Progress goes to stderr.
+
+    \b
+      incidentops site build --engine zensical --site-dir site
     """
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.config import load_config
@@ -285,6 +300,9 @@ def build(public: bool, strict: bool, site_dir: Path | None, config_file: Path |
     config_path = _config_path(config_file, root_dir)
     moment = parse_as_of(as_of)
     public = settings.env_public() or public  # an unknown INCIDENTOPS_PUBLIC is exit 2 before anything runs
+    _use_site_url(site_url)
+    if engine == "zensical":
+        return _build_zensical(root_dir, config_path, site_dir, moment, public)
     steps = _Steps()
     overrides: dict[str, Any] = {"config_file": str(config_path), "strict": strict or None}
     if site_dir is not None:
@@ -351,6 +369,46 @@ def build(public: bool, strict: bool, site_dir: Path | None, config_file: Path |
         logging.getLogger("mkdocs").removeHandler(handler)
         shutil.rmtree(staging, ignore_errors=True)
     steps.say(f"Records are valid. Built the {edition} site in {final} in {steps.elapsed()}.")
+    return 0
+
+
+def _build_zensical(root: Path, config_path: Path, site_dir: Path | None, moment: datetime, public: bool) -> int:
+    """`site build --engine zensical`: the same checks, staging and leak refusal as the MkDocs build."""
+    if not zensical_engine.available():
+        raise IncidentOpsError("--engine zensical: Zensical is not installed", zensical_engine.INSTALL_HINT)
+    config = settings.read_mkdocs_config(config_path)
+    final = (site_dir or config_path.resolve().parent / str(config.get("site_dir") or "site")).resolve()
+    registry = Registry(root)
+    edition = "public" if public else "internal"
+    steps = _Steps()
+    steps.say(f"Checking {len(registry.all_paths())} record file(s) while Zensical builds the site...")
+    check = _BackgroundCheck(root, moment.isoformat(), cached=not public)
+    staging = final.parent / f".{final.name}.building-{os.getpid()}"
+    try:
+        try:
+            built = zensical_engine.build(
+                registry, config_path, staging, moment, public=public, progress=steps,
+                say=lambda note: steps.say(f"incidentops: warning: {note}"),
+            )
+        except IncidentOpsError:
+            errors, problem = check.errors()
+            if errors or problem:
+                return _refuse(steps, errors, problem)
+            raise
+        errors, problem = check.errors()
+        if errors or problem:
+            return _refuse(steps, errors, problem)
+        if built.leaks:
+            return _refuse_leaks(steps, built.leaks, f"not publishing it, {final} is left as it was")
+        if built.unsearchable:
+            steps.say(f"Left out of search (too large for Zensical's index): {', '.join(built.unsearchable)}")
+        if final.exists():
+            shutil.rmtree(final)
+        staging.rename(final)
+    finally:
+        check.stop()
+        shutil.rmtree(staging, ignore_errors=True)
+    steps.say(f"Records are valid. Built the {edition} site with Zensical in {final} in {steps.elapsed()}.")
     return 0
 
 

@@ -1,4 +1,11 @@
-"""An Atom feed of lifecycle events: test decisions, audit entries and gate decisions."""
+"""An Atom feed of what happens in the registry: new incidents, published postmortems, test
+decisions, audit entries and gate decisions.
+
+With a site URL (``site_url`` in mkdocs.yml, ``--site-url`` or
+``INCIDENTOPS_SITE_URL``) every link is absolute and the feed names itself
+(``rel="self"``), as feed readers need; without one the links are relative
+to the site's root.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +22,7 @@ if TYPE_CHECKING:
     from incidentops.site.pages import SiteOptions
 
 MAX_ENTRIES = 200
+FEED_PATH = "feed.xml"
 _NAMESPACE = uuid.UUID("5b0d7a52-6f0e-4d5e-9a57-3e1f0c1b2a10")
 
 
@@ -37,9 +45,36 @@ def _stamp(when: datetime) -> str:
 
 def entries(data: SiteData, use_directory_urls: bool) -> list[Entry]:
     """The newest lifecycle events first (at most MAX_ENTRIES)."""
-    from incidentops.site.pages import PAGE_AUDIT, page_url, release_page, test_page
+    from incidentops.site.pages import (
+        PAGE_AUDIT,
+        incident_page,
+        page_url,
+        postmortem_page,
+        release_page,
+        test_page,
+    )
 
     found: list[Entry] = []
+    for incident in data.incidents:
+        detected = parse_time(incident.data.get("detected_at"))
+        if detected is not None:
+            found.append(Entry(
+                key=f"incident:{incident.id}",
+                updated=detected,
+                title=f"New incident {incident.id} ({incident.severity}): {incident.data.get('title', '')}".rstrip(": "),
+                summary=f"{incident.data.get('type', '?')}, status {incident.data.get('status', '?')}",
+                link=page_url(incident_page(incident.id), use_directory_urls),
+            ))
+        postmortem = incident.postmortem
+        published = parse_time(postmortem.data.get("published_at")) if postmortem is not None else None
+        if postmortem is not None and published is not None and postmortem.data.get("status") == "published":
+            found.append(Entry(
+                key=f"postmortem:{incident.id}",
+                updated=published,
+                title=f"Postmortem published: {incident.id} ({incident.severity})",
+                summary=f"{postmortem.data.get('review_type', 'review')} of {incident.data.get('title', incident.id)}",
+                link=page_url(postmortem_page(incident.id), use_directory_urls),
+            ))
     for test in data.tests:
         for index, decision in enumerate(test.data.get("decisions") or []):
             if not isinstance(decision, dict):
@@ -91,6 +126,7 @@ def render(data: SiteData, options: SiteOptions, env: Environment) -> str:
         base=base + "/" if base else "",
         updated=_stamp(updated),
         stamp=_stamp,
+        self_link=base + "/" + FEED_PATH if base else None,
         feed_id=f"urn:uuid:{uuid.uuid5(_NAMESPACE, 'feed:' + options.site_name + (':public' if data.public else ''))}",
         site_name=options.site_name,
     )

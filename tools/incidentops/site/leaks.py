@@ -180,8 +180,9 @@ class PublicScan:
         words = [m.group().lower() for m in matches]
         found: list[Finding] = []
         seen: set[tuple[str, ...]] = set()
+        widths = sorted({len(key) for key in self._redacted})
         for index in range(len(words)):
-            for width in range(MIN_REDACTED_WORDS, REDACTED_WORDS + 1):
+            for width in widths:
                 for full, what in self._redacted.get(tuple(words[index:index + width]), ()):
                     if full in seen or tuple(words[index:index + len(full)]) != full:
                         continue

@@ -45,7 +45,7 @@ from incidentops.errors import IncidentOpsError
 from incidentops.findings import Finding
 from incidentops.kinds import REGISTRY_DIRS
 from incidentops.registry import MODELS_FILE, POLICY_FILE, Registry, resolve_root
-from incidentops.site import leaks, pages, settings
+from incidentops.site import hosting, leaks, pages, settings
 from incidentops.site.collect import SiteData, collect
 from incidentops.site.sanitize import DocumentCleaner, clean_content
 
@@ -130,6 +130,10 @@ class IncidentOpsPlugin(BasePlugin[PluginConfig]):  # type: ignore[no-untyped-ca
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         self._root = self._registry_root(config)
         self.public  # noqa: B018 - a property: an unknown INCIDENTOPS_PUBLIC stops the build here
+        try:
+            config.site_url = settings.site_url(config.site_url)  # INCIDENTOPS_SITE_URL, e.g. from the Pages workflow
+        except IncidentOpsError as exc:
+            raise PluginError(f"incidentops: {exc.message} ({exc.hint})") from exc
         polyfills = [p for p in config.extra.get("polyfills", []) if "iframe-worker" not in str(p)]
         config.extra["polyfills"] = [pages.ASSET_WORKER_SHIM, *polyfills]
         if pages.ASSET_CSS not in [str(x) for x in config.extra_css]:
@@ -188,6 +192,12 @@ class IncidentOpsPlugin(BasePlugin[PluginConfig]):  # type: ignore[no-untyped-ca
     @event_priority(-100)  # after the search and offline plugins wrote the search index
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         self._close_stream()
+        not_found = Path(config.site_dir) / hosting.NOT_FOUND
+        if not_found.is_file():
+            text = not_found.read_text(encoding="utf-8")
+            patched = hosting.patch_not_found(text, config.site_url, bool(config.use_directory_urls))
+            if patched != text:
+                not_found.write_text(patched, encoding="utf-8")  # the built site, not a record
         if self._scan is None:
             return
         self.leaks = self._scan.site(Path(config.site_dir))

@@ -2,9 +2,10 @@
 
 Environment variables (read by both, so that ``mkdocs build`` honours them too):
 ``INCIDENTOPS_PUBLIC=1`` makes a public build; ``INCIDENTOPS_AS_OF=2026-11-27``
-pins the date the figures are computed for. A value the tool does not know is an
-error, never a guess: ``INCIDENTOPS_PUBLIC=public`` must not quietly build the
-internal edition.
+pins the date the figures are computed for; ``INCIDENTOPS_SITE_URL`` gives the
+site's address when mkdocs.yml has no ``site_url`` (the Pages workflow passes the
+one GitHub gives it). A value the tool does not know is an error, never a guess:
+``INCIDENTOPS_PUBLIC=public`` must not quietly build the internal edition.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
+
+import yaml
 
 from incidentops import clock
 from incidentops.errors import IncidentOpsError
@@ -22,6 +25,7 @@ from incidentops.site.pages import SiteOptions
 
 ENV_PUBLIC = "INCIDENTOPS_PUBLIC"
 ENV_AS_OF = "INCIDENTOPS_AS_OF"
+ENV_SITE_URL = "INCIDENTOPS_SITE_URL"
 PUBLIC_VALUES = ("1", "true", "yes", "on")
 INTERNAL_VALUES = ("0", "false", "no", "off")
 
@@ -46,6 +50,30 @@ def parse_public(value: str | None, what: str = ENV_PUBLIC) -> bool:
 def env_public() -> bool:
     """Whether the environment asks for a public build (an unknown value is an error)."""
     return parse_public(os.environ.get(ENV_PUBLIC))
+
+
+def parse_site_url(value: str | None, what: str = ENV_SITE_URL) -> str | None:
+    """The site's address (``https://org.github.io/repo/``), ending in ``/``; None when unset or empty."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise IncidentOpsError(
+            f"{what}={value!r} is not the address of a site",
+            "give the absolute address the site is published at, such as https://example-org.github.io/registry/",
+        )
+    return text if text.endswith("/") else text + "/"
+
+
+def site_url(configured: str | None, override: str | None = None) -> str | None:
+    """The site URL a build uses: ``override`` (``--site-url``), else ``INCIDENTOPS_SITE_URL``, else mkdocs.yml's."""
+    for value, what in ((override, "--site-url"), (os.environ.get(ENV_SITE_URL), ENV_SITE_URL),
+                        (configured, "site_url")):
+        found = parse_site_url(value, what)
+        if found is not None:
+            return found
+    return None
 
 
 def parse_as_of(value: str | None) -> datetime:
@@ -78,12 +106,32 @@ def record_edit_uri(record: str, docs_dir: Path, root: Path) -> str:
     return os.path.relpath((root / record).resolve(), docs_dir.resolve()).replace(os.sep, "/")
 
 
+class _Tolerant(yaml.SafeLoader):
+    """Reads mkdocs.yml, which may hold tags such as !!python/name: (their values become None)."""
+
+
+_Tolerant.add_multi_constructor("", lambda loader, suffix, node: None)
+
+
+def read_mkdocs_config(path: Path) -> dict[str, Any]:
+    """mkdocs.yml as data, ``docs_dir`` made absolute (tags such as ``!!python/name:`` read as None)."""
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Tolerant)
+    except (OSError, yaml.YAMLError) as exc:
+        raise IncidentOpsError(f"{path}: cannot read the MkDocs configuration: {exc}", "fix the file") from exc
+    if not isinstance(data, dict):
+        raise IncidentOpsError(f"{path}: the MkDocs configuration is not a mapping", "fix the file")
+    base = path.resolve().parent
+    docs_dir = base / str(data.get("docs_dir") or "docs")
+    return {**data, "docs_dir": str(docs_dir), "use_directory_urls": data.get("use_directory_urls", True)}
+
+
 def site_options(config: Mapping[str, Any], root: Path) -> SiteOptions:
     """Link settings from a loaded MkDocs configuration."""
     docs_dir = Path(str(config.get("docs_dir") or "docs"))
     return SiteOptions(
         edit_base=edit_base(config.get("repo_url"), config.get("edit_uri"), docs_dir, root),
-        site_url=config.get("site_url") or None,
+        site_url=site_url(config.get("site_url") or None),
         use_directory_urls=bool(config.get("use_directory_urls", True)),
         site_name=str(config.get("site_name") or "Incident registry"),
     )
