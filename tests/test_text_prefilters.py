@@ -192,3 +192,16 @@ def test_records_without_candidates_never_load_the_libraries(example) -> None:
         [sys.executable, "-c", code, str(example)], capture_output=True, text=True, env=env, check=True
     ).stdout.split("\n")
     assert out[:2] == ["[]", "['detect_secrets', 'phonenumbers']"]
+
+
+def test_the_run_gate_holds_wherever_a_hand_written_credential_pattern_matches() -> None:
+    matched = 0
+    for text in _corpus_texts():
+        for name, pattern in pii_scan.TOKEN_RES:
+            if name not in ("private key", "password in a URL") and pattern.search(text):
+                matched += 1
+                assert pii_scan._Text(text).alnum_run, (name, text)
+    assert matched >= 10
+    # bytes of a non-ASCII text are looked at too: a key next to Japanese text is found
+    assert pii_scan._Text("鍵 AKIAJPJOMKEFOIUC3LGT です").alnum_run
+    assert not pii_scan._Text("regression_INC_00123 and multi_turn_reframing").alnum_run

@@ -2,14 +2,20 @@
 
 Implements the seed's "Blameless Postmortem Culture" anti-patterns as five rules:
 
-- ``blameless.named-individual`` (error): a person (a personal name, an @handle, an
-  e-mail address) as the subject of blame ("Alice didn't review the PR properly",
-  "caused by @jdoe", "Bob's change broke the filter").
+- ``blameless.named-individual`` (error): a person (a personal name, a surname alone, an
+  @handle, an e-mail address) as the subject of blame ("Alice didn't review the PR
+  properly", "caused by @jdoe", "Bob's change broke the filter"), also set off by commas
+  beside a role ("The release manager, Hannah Whitfield, skipped the sign-off"), next to
+  a blame phrase ("Harrington should have known better", "Okafor was careless", "Brandt
+  made a mistake", "blamed on Whitaker") or as the owner of a fault ("Fitzgerald's
+  negligence", "Marcus's rushed merge broke ...").
 - ``blameless.human-error`` (error): "human error", "operator error", "user error",
-  "the reviewer's mistake", "negligence" given as a cause.
+  "staff negligence", "the reviewer's mistake", "the engineer made a mistake", "careless
+  handling by the analyst", "negligence" given as a cause.
 - ``blameless.root-cause`` (warning): single "root cause" framing, "5 whys".
-- ``blameless.counterfactual`` (warning): "should have", "failed to", "forgot to",
-  "neglected" aimed at a person (a pronoun or a people role such as "the reviewer").
+- ``blameless.counterfactual`` (warning): "should have", "should have known better",
+  "failed to", "forgot to", "neglected", "was careless", "made a mistake" aimed at a
+  person (a pronoun or a people role such as "the reviewer").
 - ``blameless.why-question`` (warning): "why did <person> ...".
 
 Decisions for borderline text:
@@ -24,8 +30,12 @@ Decisions for borderline text:
 - Plural "root causes" passes (it already admits several); negated framing ("not root
   cause", "no single root cause", "rather than human error") passes.
 - A capitalised word is a personal name when it is in ``known_names`` or the shipped list
-  of common given names; any other capitalised word counts only with verbs that only
-  people do ("forgot", "neglected", "was careless", "is to blame").
+  of common given names; any other capitalised word (a surname, a name not on the list)
+  counts only with phrases that only people earn ("forgot", "neglected", "was careless",
+  "is to blame", "should have known better", "made a mistake", "'s negligence", "blamed
+  on ..."), so "Kubernetes caused the outage" and "Aurora made a mistake" pass.
+- A person and the role set off beside them ("The shift lead, @mbeck, didn't bother")
+  are one finding, on the person.
 
 Fenced code blocks, `inline code` and HTML comments are skipped, so a quote can be kept
 in backticks; ``<!-- incidentops: allow blameless.<rule> -- reason -->`` silences one

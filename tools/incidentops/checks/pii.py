@@ -194,6 +194,11 @@ LIBRARY_LITERALS = (
     "eyJ", ":AA", "://", "PuTTY",
 )
 LONG_RUN_RE = re.compile(r"[A-Za-z0-9]{16,}")
+BASIC_AUTH_HINT_RE = re.compile(r"://[^\s/@:]+:[^\s/@]+@")
+_SHORT_RUN_LITERALS = (
+    "glpat-", "gldt-", "glft-", "glsoat-", "glrt-", "glcbt-", "glimt-", "glptt-", "glagent-", "gloas-",
+    "gr1348941", "xox", "sq0csp-", ":aa", "ibm",
+)
 
 
 @dataclass(frozen=True)
@@ -263,6 +268,17 @@ class _Text:
         self.numbers = NUMBERS_RE.search(text) is not None
 
     @functools.cached_property
+    def alnum_run(self) -> bool:
+        """Whether 16 letters and digits follow each other somewhere: every provider key and
+        random-looking token holds such a run (looked for in bytes, at memory speed)."""
+        return b"a" * 16 in self.text.encode("utf-8", "surrogatepass").translate(_ALNUM_TABLE)
+
+    @functools.cached_property
+    def word_run(self) -> bool:
+        """Whether 20 letters, digits, '_' or '-' follow each other somewhere."""
+        return b"a" * 20 in self.text.encode("utf-8", "surrogatepass").translate(_WORD_TABLE)
+
+    @functools.cached_property
     def long_tokens(self) -> set[str]:
         """The whitespace-separated tokens of 16 characters or more."""
         return {token for token in self.text.split() if len(token) >= 16}
@@ -271,6 +287,15 @@ class _Text:
     def long_text(self) -> str:
         """The long tokens joined by spaces: a short text to look for literals in."""
         return " ".join(self.long_tokens)
+
+
+def _byte_table(keep: bytes) -> bytes:
+    return bytes(ord("a") if byte in keep else ord(" ") for byte in range(256))
+
+
+_ALNUM = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+_ALNUM_TABLE = _byte_table(_ALNUM)
+_WORD_TABLE = _byte_table(_ALNUM + b"_-")
 
 
 def _occurrences(text: str, token: str) -> Iterator[int]:
@@ -308,11 +333,12 @@ def _present(text: str, literals: tuple[str, ...]) -> bool:
 def _api_keys(scan: _Text) -> Iterator[_Hit]:
     line, lower = scan.text, scan.lower
     for name, pattern in TOKEN_RES:
-        # a private key header has spaces; every other token is one long token
-        if name == "private key":
-            if "PRIVATE KEY" not in line:
+        # a private key header has spaces, a password in a URL may be short; every other
+        # token is one long token with a run of 16 letters and digits
+        if name in ("private key", "password in a URL"):
+            if not _present(line, _TOKEN_LITERALS[name]):
                 continue
-        elif not _present(scan.long_text, _TOKEN_LITERALS[name]):
+        elif not scan.alnum_run or not _present(scan.long_text, _TOKEN_LITERALS[name]):
             continue
         for match in pattern.finditer(line):
             group = 1 if pattern.groups else 0
@@ -332,7 +358,7 @@ def _api_keys(scan: _Text) -> Iterator[_Hit]:
             value = match.group(1)
             if _looks_secret(value, keyed=True):
                 yield _Hit("pii.api-key", match.start(1), match.end(1), f"bearer token {_mask(value)}")
-    for token in scan.long_tokens:
+    for token in scan.long_tokens if scan.alnum_run else ():
         if len(token) < 24:
             continue
         for match in RANDOM_RUN_RE.finditer(token):
@@ -345,8 +371,14 @@ def _api_keys(scan: _Text) -> Iterator[_Hit]:
 
 def _library_hint(scan: _Text) -> bool:
     """Whether the text holds something a detect-secrets pattern could match."""
-    if "PRIVATE KEY" in scan.text:
+    if "PRIVATE KEY" in scan.text or "PuTTY" in scan.text:
         return True
+    if "://" in scan.text and BASIC_AUTH_HINT_RE.search(scan.text):
+        return True  # a user and a password in a URL
+    if not scan.alnum_run:
+        # keys of [A-Za-z0-9_-] whose dashes may break every run of 16 (GitLab, Slack,
+        # Square, Telegram, IBM Cloud) hold a run of 20 and a literal
+        return scan.word_run and has_any(scan.lower, _SHORT_RUN_LITERALS)
     for token in scan.long_tokens:
         if has_any(token, LIBRARY_LITERALS):
             return True
