@@ -384,12 +384,14 @@ def _library_hint(scan: _Text) -> bool:
             return True
         for match in LONG_RUN_RE.finditer(token):
             run = match.group()
-            if not run.isdigit() and not run.isalpha() and not _COMPACT_TIME_RE.fullmatch(run):
-                return True
+            if run.isdigit() or run.isalpha() or _COMPACT_TIME_RE.fullmatch(run) or _GIT_ID_RE.fullmatch(run):
+                continue  # a number, a word, a compact time, a git commit or a sha256 digest
+            return True
     return False
 
 
 _COMPACT_TIME_RE = re.compile(r"\d{8}T\d{4,6}Z?")
+_GIT_ID_RE = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
 # detect-secrets plugins whose patterns are used; IPPublicDetector is left out (public IPs
