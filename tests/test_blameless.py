@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
-import time
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -239,16 +240,16 @@ def test_pii_allow_is_not_a_blameless_concern() -> None:
     assert lint_text(text, PATH) == []
 
 
-def test_large_document_is_fast() -> None:
-    paragraph = (
-        "The review process didn't flag this pattern, and the monitor threshold was high. "
-        * 20
-        + "\n"
+def test_a_large_document_never_backtracks_without_end() -> None:
+    """A 1 MB postmortem of near-miss text finishes (speed itself is measured in benchmarks/)."""
+    script = (
+        "from incidentops.checks.blameless import lint_text\n"
+        "paragraph = \"The review process didn't flag this pattern, and the monitor threshold was high. \" * 20\n"
+        "text = (paragraph + '\\n' + 'Alice Bob Carol Dave Eve ' * 50 + '\\n') * 100\n"
+        "print(len(lint_text(text, 'incidents/INC_001/postmortem.md')))\n"
     )
-    text = (paragraph + "Alice Bob Carol Dave Eve " * 50 + "\n") * 100
-    start = time.perf_counter()
-    lint_text(text, PATH)
-    assert time.perf_counter() - start < 3.0
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert (proc.returncode, proc.stdout.strip()) == (0, "0"), proc.stderr
 
 
 # --- named subjects in every form, next to blame phrases ------------------------------------
