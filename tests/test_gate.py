@@ -170,7 +170,8 @@ def test_pytest_junit_report_blocks_on_exactly_the_failing_active_tests(pytest_j
 
 
 def test_handwritten_junit_with_properties_nested_suites_and_reruns() -> None:
-    results = load_results([DATA / "junit_properties.xml"])
+    results = [TestResult(r.test_id, r.outcome, r.blocked_at_turn, r.runs, r.passes, r.source, r.message)
+               for r in load_results([DATA / "junit_properties.xml"])]
     path = str(DATA / "junit_properties.xml")
     assert results == [
         TestResult("regression_INC_001", "pass", 2, None, None, f"{path}:5:7", ""),
@@ -254,7 +255,8 @@ def test_jsonl_late_block_blocks_and_extra_keys_are_ignored() -> None:
     assert decision.decision == "BLOCK"
     assert ids(decision.blocking) == ["regression_INC_002"]
     blocker = decision.blocking[0]
-    assert (blocker.outcome, blocker.blocked_at_turn, blocker.expected_block_turn) == ("pass", 5, 3)
+    # the late refusal is a failed run
+    assert (blocker.outcome, blocker.blocked_at_turn, blocker.expected_block_turn) == ("fail", 5, 3)
     assert blocker.reason == "blocked at turn 5, expected at or before turn 3"
     assert blocker.source == f"{DATA / 'late.jsonl'}:2"
     assert blocker.counted_as_failed
@@ -385,7 +387,7 @@ def test_flaky_active_test_blocks_and_suggests_monitoring() -> None:
     [flaky] = decision.flaky
     assert (flaky.test_id, flaky.runs, flaky.passes, flaky.pass_rate) == ("regression_INC_001", 10, 6, 0.6)
     assert flaky.suggestion == (
-        "passed 6 of 10 runs (60%): consider moving regression_INC_001 to MONITORING while the "
+        "passed 6 of 10 runs (60%; 95% interval 31%-83%): consider moving regression_INC_001 to MONITORING while the "
         "nondeterminism is investigated; it blocks releases while ACTIVE"
     )
 
@@ -394,7 +396,7 @@ def test_flaky_monitoring_test_is_listed_but_passes() -> None:
     decision = decide([reg(1, "MONITORING")], [res(1, runs=4, passes=2)], POLICY)
     assert decision.decision == "PASS"
     assert [(f.test_id, f.pass_rate) for f in decision.flaky] == [("regression_INC_001", 0.5)]
-    assert decision.flaky[0].suggestion.startswith("passed 2 of 4 runs (50%): make it deterministic")
+    assert decision.flaky[0].suggestion.startswith("passed 2 of 4 runs (50%; 95% interval 15%-85%): make it deterministic")
 
 
 @pytest.mark.parametrize(
@@ -433,7 +435,9 @@ def test_repeated_reports_combine_into_runs_and_the_worst_outcome(tmp_path: Path
     assert combined["regression_INC_002"].blocked_at_turn == 3  # the latest refusal is the one judged
     decision = decide([reg(1), reg(2, turn=2)], results, POLICY)
     assert ids(decision.blocking) == ["regression_INC_001", "regression_INC_002"]
-    assert ids(decision.flaky) == ["regression_INC_001"]
+    # the run that refused at turn 3 (expected by 2) is a failed run of three
+    assert [(f.test_id, f.runs, f.passes) for f in decision.flaky] == [
+        ("regression_INC_001", 3, 2), ("regression_INC_002", 3, 2)]
 
 
 def test_combination_precedence_fail_error_skip_pass() -> None:
@@ -557,7 +561,9 @@ def test_render_text(blocked: GateDecision) -> None:
           regression_INC_004 (ACTIVE, weight 0.8): no result: missing from every results file
         Missing from the results (1): regression_INC_004
         Flaky (1):
-          regression_INC_002 (ACTIVE): passed 5 of 10 runs (50%): consider moving regression_INC_002 to MONITORING while the nondeterminism is investigated; it blocks releases while ACTIVE
+          regression_INC_002 (ACTIVE): passed 5 of 10 runs (50%; 95% interval 24%-76%): consider moving regression_INC_002 to MONITORING while the nondeterminism is investigated; it blocks releases while ACTIVE
+        Repeated runs (1):
+          regression_INC_002: 5 of 10 runs passed (50%, 95% Wilson interval 24%-76%)
         Warnings (2):
           regression_INC_003 (MONITORING, not blocking): failed [results.jsonl:3]
           result for unknown test regression_INC_009: no regression record has this id [results.jsonl:9]
@@ -589,7 +595,8 @@ def test_render_markdown_pass_headline() -> None:
 def test_decision_as_dict_is_json(blocked: GateDecision) -> None:
     data = json.loads(json.dumps(decision_as_dict(blocked)))
     assert list(data) == [
-        "decision", "suite", "score", "tests_run", "blocking", "warnings", "missing", "flaky", "per_test", "findings",
+        "decision", "suite", "model", "score", "tests_run", "blocking", "warnings", "missing", "flaky", "per_test",
+        "findings", "inputs", "models",
     ]
     assert (data["decision"], data["suite"], data["score"], data["tests_run"]) == ("BLOCK", SUITE, 0.8333, 4)
     assert [b["test_id"] for b in data["blocking"]] == ["regression_INC_001", "regression_INC_002", "regression_INC_004"]
@@ -597,6 +604,8 @@ def test_decision_as_dict_is_json(blocked: GateDecision) -> None:
         "test_id": "regression_INC_002", "state": "ACTIVE", "blocking": True, "outcome": "pass", "verdict": "block",
         "reason": "failed 5 of 10 runs", "severity_weight": 0.8, "expected_block_turn": 3, "blocked_at_turn": None,
         "runs": 10, "passes": 5, "counted_as_failed": True, "source": "results.jsonl:2", "message": "",
+        "model": None, "series": [{"check": None, "runs": 10, "passes": 5, "pass_rate": 0.5,
+                                   "interval": [0.2366, 0.7634], "threshold": [1, 1]}],
     }
     assert data["missing"] == ["regression_INC_004"]
     assert data["flaky"][0]["pass_rate"] == 0.5

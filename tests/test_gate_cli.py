@@ -181,9 +181,11 @@ def test_refusal_at_the_expected_turn_passes(example: Path, tmp_path: Path, acti
     rows[active] = {"test_id": active, "outcome": "pass", "blocked_at_turn": 3}
     result = gate(example, write_jsonl(tmp_path / "r.jsonl", rows.values()))
     assert result.code == 0
+    path = str(tmp_path / "r.jsonl")
     assert result.json() | {"per_test": None} == {
-        "decision": "PASS", "suite": None, "score": 0.0, "tests_run": len(rows), "blocking": [],
+        "decision": "PASS", "suite": None, "model": None, "score": 0.0, "tests_run": len(rows), "blocking": [],
         "warnings": [], "missing": [], "flaky": [], "per_test": None, "findings": [],
+        "inputs": [{"path": path, "format": "JSON Lines", "results": len(rows)}], "models": [],
     }
 
 
@@ -341,8 +343,7 @@ def test_pytest_report_with_failures_blocks(example: Path, pytest_reports: dict[
     assert sorted(blocking) == ["regression_INC_001", "regression_INC_003", "regression_INC_006"]
     assert blocking["regression_INC_001"]["reason"] == "failed: AssertionError: the model never refused"
     assert blocking["regression_INC_003"]["reason"] == (
-        "failed: AssertionError: refused at turn 2, expected at or before turn 1; "
-        "blocked at turn 2, expected at or before turn 1")
+        "failed: AssertionError: refused at turn 2, expected at or before turn 1")
     assert blocking["regression_INC_006"]["reason"] == "skipped: provider unavailable"
     assert warned_ids(result) == ["regression_INC_007"]
 

@@ -11,7 +11,7 @@ from incidentops.cli.common import as_of_option, parse_as_of, root_option
 from incidentops.gate import (
     decide,
     decision_as_dict,
-    load_results,
+    read_results,
     record,
     render_markdown,
     render_text,
@@ -34,7 +34,12 @@ FORMATS = ("text", "json", "markdown")
 @click.command("gate")
 @click.option("--results", "results", multiple=True, required=True, metavar="FILE",
               type=click.Path(path_type=Path),
-              help="A results file: JUnit XML (.xml) or JSON Lines (.jsonl). Repeat for several files.")
+              help="A results file: JUnit XML, an Inspect log (.eval or .json), promptfoo results "
+                   "(-o results.json or .jsonl) or JSON Lines; the format is read from the content. "
+                   "Repeat for several files.")
+@click.option("--model", "model", default=None, metavar="NAME",
+              help="Judge the results of this model (Inspect's model, promptfoo's provider label) only. "
+                   "Default: every model the results name, each with its own decision.")
 @click.option("--suite", default=None, metavar="NAME",
               help="Judge one suite only (one of the policy's regression.suites). Default: every suite.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
@@ -46,7 +51,7 @@ FORMATS = ("text", "json", "markdown")
               help="Model version under test, for the record. Default: `current` in models.yaml.")
 @root_option
 @as_of_option
-def command(results: tuple[Path, ...], suite: str | None, fmt: str, record_to: Path | None,
+def command(results: tuple[Path, ...], model: str | None, suite: str | None, fmt: str, record_to: Path | None,
             model_version: str | None, root: Path | None, as_of: str | None) -> int:
     """Decide PASS or BLOCK for a release from the regression suite's results.
 
@@ -55,7 +60,9 @@ def command(results: tuple[Path, ...], suite: str | None, fmt: str, record_to: P
     --suite when an ACTIVE test names a suite the policy does not declare.
     Problems of MONITORING and DEPRECATED tests, and results for unknown or
     RETIRED tests, are warnings. Repeated results of one test are combined:
-    mixed ones are reported as flaky.
+    mixed ones are reported as flaky. Runs repeat one another only with the
+    same test id, check and model; results of several models are judged per
+    model, and the release is blocked when any model blocks.
 
     \b
     Exit status: 0 PASS, 1 BLOCK, 2 unreadable, malformed or not understood
@@ -68,7 +75,9 @@ def command(results: tuple[Path, ...], suite: str | None, fmt: str, record_to: P
         require_committed(registry.root)
     policy = gate_policy(registry)
     tests = regression_records(registry)
-    decision = decide(tests, load_results(list(results)), policy, suite, suite_locations(registry))
+    files = read_results(list(results))
+    inputs = [(f.path, f.format, len(f.results)) for f in files]
+    decision = decide(tests, [r for f in files for r in f.results], policy, suite, suite_locations(registry), model)
     if target is not None:
         model = model_version or registry.models.get("current")
         if model is not None and model not in registry.model_versions:
@@ -80,11 +89,14 @@ def command(results: tuple[Path, ...], suite: str | None, fmt: str, record_to: P
         data = record(decision, commit, str(model) if model is not None else None, moment, name=record_name(target))
         write_release_record(registry.root, target, data)
     if fmt == "json":
-        click.echo(json.dumps(decision_as_dict(decision), indent=2, ensure_ascii=False))
+        click.echo(json.dumps(decision_as_dict(decision, inputs), indent=2, ensure_ascii=False))
     elif fmt == "markdown":
         click.echo(render_markdown(decision), nl=False)
     else:
-        click.echo(render_text(decision), nl=False)
+        click.echo(render_text(decision, inputs), nl=False)
+    if fmt != "text":
+        for path, found, count in inputs:
+            click.echo(f"incidentops: read {path}: {found}, {count} results", err=True)
     if target is not None:
         click.echo(f"recorded {target}", err=True)
     return 0 if decision.passed else 1

@@ -13,7 +13,13 @@ from incidentops.gate.decision import (
 )
 from incidentops.gate.record import default_record_name, record
 from incidentops.gate.render import decision_as_dict, render_markdown, render_text
-from incidentops.gate.results import combine_results, load_results, load_results_file
+from incidentops.gate.results import (
+    ResultsFile,
+    combine_results,
+    load_results,
+    load_results_file,
+    read_results,
+)
 from incidentops.gate.testresult import OUTCOMES, TestResult
 
 __all__ = [
@@ -23,6 +29,7 @@ __all__ = [
     "FlakyTest",
     "GateDecision",
     "GateWarning",
+    "ResultsFile",
     "TestOutcome",
     "TestResult",
     "combine_results",
@@ -31,6 +38,7 @@ __all__ = [
     "default_record_name",
     "load_results",
     "load_results_file",
+    "read_results",
     "record",
     "render_markdown",
     "render_text",

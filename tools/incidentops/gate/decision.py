@@ -7,8 +7,16 @@ Rules (the seed's "If test fails -> BLOCK", made precise):
   any of its repeated runs, or refused later than its ``expected_block_turn``.
 - The same problems in MONITORING or DEPRECATED tests are warnings, never blocking.
 - Results for ids no record has, or for RETIRED tests, are warnings.
+- Results are runs of one another only with the same test id, check and model
+  (:func:`combine_results`). Results naming several models are judged per model, each
+  with its own decision (``model`` picks one); results naming none count for every model.
+  A test passes when every check passes. A check with repeated runs passes when it ran
+  at least ``runs`` times and passed at least ``passes`` of every ``runs`` (the test's
+  ``pass_threshold``, else policy ``gate.pass_threshold``; default 1 of 1: every run).
+  A run that refused later than ``expected_block_turn`` is a failed run.
 - Repeated runs whose pass rate lies strictly inside policy ``gate.flaky_pass_rate``
-  are listed as flaky, with the suggestion to move an ACTIVE one to MONITORING.
+  are listed as flaky (never a check that failed every run), with the rate's 95%
+  Wilson interval and, for an ACTIVE test, the suggestion to move it to MONITORING.
 - With ``suite``, a test whose own suite is not one the policy declares
   (``regression.suites``) is judged with that suite anyway and, in a blocking
   state, blocks: a misspelt ``suite:`` must never take a failing ACTIVE test out
@@ -23,25 +31,30 @@ Rules (the seed's "If test fails -> BLOCK", made precise):
 
 from __future__ import annotations
 
+import difflib
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from incidentops.errors import IncidentOpsError
 from incidentops.findings import ERROR as FINDING_ERROR
 from incidentops.findings import WARNING as FINDING_WARNING
 from incidentops.findings import Finding
+from incidentops.gate.matching import match_ids
 from incidentops.gate.results import combine_results
 from incidentops.gate.scope import (
     RegressionRecord,
     blocking_states,
     check_suite_option,
     flaky_band,
+    pass_threshold,
     record_test_id,
     run_states,
     select_suite,
     suite_hint,
 )
-from incidentops.gate.testresult import ERROR, FAIL, PASS, SKIP, TestResult
+from incidentops.gate.testresult import ERROR, FAIL, OUTCOME_RANK, PASS, SKIP, TestResult
 from incidentops.lifecycle import known_suites
 
 PASS_DECISION = "PASS"
@@ -56,6 +69,29 @@ UNKNOWN_SUITE = "gate.unknown-suite"
 
 #: test_id -> (path, line, col) of the record's ``suite:`` value, for findings
 Locations = Mapping[str, tuple[str, int, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class RunSeries:
+    """The repeated runs of one check of one test (for one model): count, passes, 95% Wilson interval."""
+
+    check: str | None
+    runs: int
+    passes: int
+    pass_rate: float
+    interval: tuple[float, float]
+    threshold: tuple[int, int]
+
+
+def wilson(passes: int, runs: int, z: float = 1.959964) -> tuple[float, float]:
+    """The Wilson score interval of ``passes`` out of ``runs`` (95% by default); (0, 1) for no runs."""
+    if runs <= 0:
+        return (0.0, 1.0)
+    rate = passes / runs
+    denominator = 1 + z * z / runs
+    centre = (rate + z * z / (2 * runs)) / denominator
+    margin = z * math.sqrt(rate * (1 - rate) / runs + z * z / (4 * runs * runs)) / denominator
+    return (max(0.0, centre - margin), min(1.0, centre + margin))
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +118,8 @@ class TestOutcome:
     counted_as_failed: bool
     source: str
     message: str
+    model: str | None = None
+    series: tuple[RunSeries, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +141,9 @@ class FlakyTest:
     passes: int
     pass_rate: float
     suggestion: str
+    model: str | None = None
+    check: str | None = None
+    interval: tuple[float, float] = (0.0, 1.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +160,10 @@ class GateDecision:
     tests_run: int
     per_test: tuple[TestOutcome, ...]
     findings: tuple[Finding, ...] = ()
+    #: the model judged (None: results name no model)
+    model: str | None = None
+    #: one decision per model when results name several and no model was picked
+    models: tuple[GateDecision, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -136,68 +181,114 @@ def _weight(test: RegressionRecord) -> float:
     return 1.0
 
 
-def _problems(result: TestResult | None, expected: int | None) -> tuple[list[str], bool, bool]:
-    """(what went wrong, ran-and-failed, pass-does-not-hold) for one test's result."""
-    if result is None:
-        return ["no result: missing from every results file"], False, False
-    detail = f": {result.message}" if result.message else ""
-    problems: list[str] = []
-    failed = result.outcome in (FAIL, ERROR)
-    if result.outcome == FAIL:
-        problems.append(f"failed{detail}")
-    elif result.outcome == ERROR:
-        problems.append(f"errored{detail}")
-    elif result.outcome == SKIP:
-        problems.append(f"skipped{detail}")
-    weak_pass = False
-    runs, passes = result.runs, result.passes
-    if result.outcome == PASS and runs is not None and passes is not None and passes < runs:
-        weak_pass = True
-        problems.append(f"failed {runs - passes} of {runs} runs")
+_LATE = "blocked at turn "
+
+
+def _late(result: TestResult, expected: int | None) -> TestResult:
+    """A passing result that refused after ``expected`` is a failed run (every run, when it reports several)."""
     turn = result.blocked_at_turn
-    if turn is not None and expected is not None and turn > expected:
-        weak_pass = weak_pass or result.outcome == PASS
-        problems.append(f"blocked at turn {turn}, expected at or before turn {expected}")
-    return problems, failed, weak_pass
+    if result.outcome != PASS or turn is None or expected is None or turn <= expected:
+        return result
+    return replace(result, outcome=FAIL, passes=0 if result.runs is not None else None,
+                   message=f"{_LATE}{turn}, expected at or before turn {expected}")
 
 
-def _outcome(test: RegressionRecord, result: TestResult | None, blocking: bool) -> TestOutcome:
+def _series(result: TestResult, threshold: tuple[int, int]) -> RunSeries:
+    runs, passes = result.counted_runs, result.counted_passes
+    return RunSeries(result.check, runs, passes, passes / runs if runs else 0.0, wilson(passes, runs), threshold)
+
+
+def _problems(result: TestResult, threshold: tuple[int, int], blocking: bool) -> tuple[list[str], bool]:
+    """(what went wrong, counts as failed) for one check's result (one run or several)."""
+    detail = f": {result.message}" if result.message else ""
+    need_passes, need_runs = threshold
+    runs, passes = result.counted_runs, result.counted_passes
+    problems: list[str] = []
+    if result.runs is None and runs <= 1:
+        if result.outcome == FAIL and result.message.startswith(_LATE):
+            problems.append(result.message)
+        elif result.outcome == FAIL:
+            problems.append(f"failed{detail}")
+        elif result.outcome == ERROR:
+            problems.append(f"errored{detail}")
+        elif result.outcome == SKIP:
+            problems.append(f"skipped{detail}")
+        late = result.outcome == FAIL and result.message.startswith(_LATE)
+        failed = result.outcome in (FAIL, ERROR) and (blocking or not late)
+    else:
+        failed = runs == 0 or passes * need_runs < need_passes * runs
+        if result.outcome == SKIP or runs == 0:
+            problems.append(f"skipped{detail}")
+        if failed and runs:
+            needs = f", needs {need_passes} of {need_runs}" if threshold != (1, 1) else ""
+            if result.message:
+                problems.append(f"failed: {result.message} ({runs - passes} of {runs} runs failed{needs})")
+            else:
+                problems.append(f"failed {runs - passes} of {runs} runs{needs.replace(',', ';', 1)}")
+    if runs < need_runs and runs > 0:
+        problems.append(f"ran {runs} of the {need_runs} runs required")
+        failed = True
+    return problems, failed
+
+
+def _outcome(test: RegressionRecord, series: Sequence[TestResult], blocking: bool,
+             threshold: tuple[int, int], model: str | None, near: str) -> TestOutcome:
     expected = _int_or_none(test.get("expected_block_turn"))
-    problems, failed, weak_pass = _problems(result, expected)
+    problems: list[str] = []
+    failed = False
+    for result in series:
+        found, bad = _problems(result, threshold, blocking)
+        label = f"{result.check}: " if len(series) > 1 and result.check else ""
+        problems += [label + p for p in found]
+        failed = failed or bad
+    if not series:
+        problems.append("no result: missing from every results file" + near)
+    runs = [_series(r, threshold) for r in series]
+    worst = min(runs, key=lambda r: (r.pass_rate, -r.runs), default=None)
+    turns = [r.blocked_at_turn for r in series if r.blocked_at_turn is not None]
     verdict = VERDICT_PASS if not problems else VERDICT_BLOCK if blocking else VERDICT_WARN
+    stated = [r for r in series if r.runs is not None or r.counted_runs > 1]
     return TestOutcome(
         test_id=record_test_id(test),
         state=str(test.get("state")),
         blocking=blocking,
-        outcome=result.outcome if result else MISSING,
+        outcome=max((r.outcome for r in series), key=OUTCOME_RANK.__getitem__) if series else MISSING,
         verdict=verdict,
         reason="; ".join(problems),
         severity_weight=_weight(test),
         expected_block_turn=expected,
-        blocked_at_turn=result.blocked_at_turn if result else None,
-        runs=result.runs if result else None,
-        passes=result.passes if result else None,
-        counted_as_failed=failed or (blocking and weak_pass),
-        source=result.source if result else "",
-        message=result.message if result else "",
+        blocked_at_turn=max(turns) if turns else None,
+        runs=worst.runs if worst is not None and (stated or len(series) > 1) else None,
+        passes=worst.passes if worst is not None and (stated or len(series) > 1) else None,
+        counted_as_failed=failed,
+        source="; ".join(dict.fromkeys(r.source for r in series if r.source)),
+        message="; ".join(dict.fromkeys(r.message for r in series if r.message)),
+        model=model,
+        series=tuple(r for r in runs if r.runs > 1 or r.threshold[1] > 1),
     )
 
 
-def _flaky(outcome: TestOutcome, band: tuple[float, float]) -> FlakyTest | None:
-    if not outcome.runs or outcome.passes is None:
-        return None
-    rate = outcome.passes / outcome.runs
-    if not band[0] < rate < band[1]:
-        return None
-    summary = f"passed {outcome.passes} of {outcome.runs} runs ({rate:.0%})"
-    if outcome.blocking:
-        suggestion = (
-            f"{summary}: consider moving {outcome.test_id} to MONITORING while the "
-            f"nondeterminism is investigated; it blocks releases while {outcome.state}"
-        )
-    else:
-        suggestion = f"{summary}: make it deterministic before returning it to a blocking state"
-    return FlakyTest(outcome.test_id, outcome.state, outcome.runs, outcome.passes, rate, suggestion)
+def _flaky(outcome: TestOutcome, band: tuple[float, float]) -> list[FlakyTest]:
+    found = []
+    for series in outcome.series:
+        if series.runs < 2 or series.passes == 0 or not band[0] < series.pass_rate < band[1]:
+            continue
+        low, high = series.interval
+        summary = (f"passed {series.passes} of {series.runs} runs ({series.pass_rate:.0%}; "
+                   f"95% interval {low:.0%}-{high:.0%})")
+        if outcome.blocking and outcome.verdict == VERDICT_BLOCK:
+            suggestion = (
+                f"{summary}: consider moving {outcome.test_id} to MONITORING while the "
+                f"nondeterminism is investigated; it blocks releases while {outcome.state}"
+            )
+        elif outcome.blocking:
+            passes, runs = series.threshold
+            suggestion = f"{summary}: within its threshold of {passes} of {runs} runs; it still blocks below it"
+        else:
+            suggestion = f"{summary}: make it deterministic before returning it to a blocking state"
+        found.append(FlakyTest(outcome.test_id, outcome.state, series.runs, series.passes, series.pass_rate,
+                               suggestion, outcome.model, series.check, series.interval))
+    return found
 
 
 def _suite_finding(test: RegressionRecord, suite: str | None, known: Sequence[str],
@@ -217,27 +308,21 @@ def _suite_finding(test: RegressionRecord, suite: str | None, known: Sequence[st
     )
 
 
-def decide(
+def _decide_one(
     tests: Sequence[RegressionRecord],
     results: Sequence[TestResult],
     policy: Mapping[str, Any],
-    suite: str | None = None,
-    locations: Locations | None = None,
+    suite: str | None,
+    locations: Locations | None,
+    near: Mapping[str, str],
+    model: str | None,
 ) -> GateDecision:
-    """Judge ``results`` against the regression ``tests`` under ``policy``.
-
-    ``tests`` are regression-test records (mappings with test_id, suite, state,
-    expected_block_turn, severity_weight...), including RETIRED ones so that
-    their stray results are recognised. ``results`` may repeat a test id: repeats
-    are combined (see :func:`combine_results`). With ``suite``, tests of other
-    declared suites and their results are ignored; without it, every suite counts.
-    ``locations`` (test id -> path, line, col of its ``suite:`` value) places the
-    ``gate.unknown-suite`` findings. Raises :class:`IncidentOpsError` for a
-    ``suite`` the policy does not declare.
-    """
-    check_suite_option(policy, suite)
-    by_id = {r.test_id: r for r in combine_results(results)}
     known = {record_test_id(t) for t in tests}
+    expected = {record_test_id(t): _int_or_none(t.get("expected_block_turn")) for t in tests}
+    combined = combine_results(_late(r, expected.get(r.test_id)) for r in results)
+    by_id: dict[str, list[TestResult]] = {}
+    for result in combined:
+        by_id.setdefault(result.test_id, []).append(result)
     suites = known_suites(policy)
     runnable, blockers, band = run_states(policy), blocking_states(policy), flaky_band(policy)
     per_test: list[TestOutcome] = []
@@ -250,18 +335,20 @@ def decide(
     judged = sorted({record_test_id(t): t for t in [*chosen, *strays]}.values(), key=record_test_id)
     for test in judged:
         test_id, state = record_test_id(test), str(test.get("state"))
-        result = by_id.get(test_id)
+        series = by_id.get(test_id, [])
         if state not in runnable:
-            if result is not None:
+            if series:
                 warnings.append(
                     GateWarning(
                         test_id,
                         f"result for {state} test {test_id}: it no longer runs; drop it from the suite",
-                        result.source,
+                        series[0].source,
                     )
                 )
             continue
-        outcome = _outcome(test, result, state in blockers)
+        misses = [name for name, guess in near.items() if guess == test_id]
+        hint = f" (did you mean {', '.join(misses)}? a result names it)" if misses and not series else ""
+        outcome = _outcome(test, series, state in blockers, pass_threshold(policy, test), model, hint)
         if test_id in stray_ids:
             finding = _suite_finding(test, suite, suites, locations, state in blockers)
             findings.append(finding)
@@ -276,16 +363,16 @@ def decide(
             warnings.append(GateWarning(
                     test_id, f"{test_id} ({state}, not blocking): {outcome.reason}", outcome.source
                 ))
-        found = _flaky(outcome, band)
-        if found:
-            flaky.append(found)
-    for test_id, result in by_id.items():
+        flaky.extend(_flaky(outcome, band))
+    for test_id, group in by_id.items():
         if test_id not in known:
+            guess = near.get(test_id)
+            also = f"; did you mean {guess}?" if guess else ""
             warnings.append(
                 GateWarning(
                     test_id,
-                    f"result for unknown test {test_id}: no regression record has this id",
-                    result.source,
+                    f"result for unknown test {test_id}: no regression record has this id{also}",
+                    group[0].source,
                 )
             )
     ran = [o for o in per_test if o.outcome in (PASS, FAIL, ERROR)]
@@ -303,4 +390,77 @@ def decide(
         tests_run=len(ran),
         per_test=tuple(per_test),
         findings=tuple(findings),
+        model=model,
+    )
+
+
+def result_models(results: Sequence[TestResult]) -> list[str]:
+    """The models results name, in order of first appearance."""
+    return list(dict.fromkeys(r.model for r in results if r.model is not None))
+
+
+def _check_model(model: str, models: Sequence[str]) -> None:
+    if model in models:
+        return
+    close = difflib.get_close_matches(model, list(models), n=1)
+    guess = f"did you mean '{close[0]}'? " if close else ""
+    listed = ", ".join(models) if models else "none (the results name no model)"
+    raise IncidentOpsError(f"no results for model '{model}'", f"{guess}the models the results name: {listed}")
+
+
+def decide(
+    tests: Sequence[RegressionRecord],
+    results: Sequence[TestResult],
+    policy: Mapping[str, Any],
+    suite: str | None = None,
+    locations: Locations | None = None,
+    model: str | None = None,
+) -> GateDecision:
+    """Judge ``results`` against the regression ``tests`` under ``policy``.
+
+    ``tests`` are regression-test records (mappings with test_id, suite, state,
+    expected_block_turn, severity_weight...), including RETIRED ones so that
+    their stray results are recognised. Results' ids are matched to the records'
+    (:func:`incidentops.gate.matching.match_ids`); repeated runs are combined (see
+    :func:`combine_results`). With ``suite``, tests of other declared suites and
+    their results are ignored; without it, every suite counts. ``model`` judges the
+    results of that model only (and those naming none); without it, results naming
+    several models get one decision per model in ``models``, and the release is
+    blocked when any model blocks. ``locations`` (test id -> path, line, col of its
+    ``suite:`` value) places the ``gate.unknown-suite`` findings. Raises
+    :class:`IncidentOpsError` for a ``suite`` the policy does not declare, a ``model``
+    no result names, a threshold that is not a threshold, or a result whose name
+    matches several tests.
+    """
+    check_suite_option(policy, suite)
+    for test in tests:
+        pass_threshold(policy, test)
+    matched = match_ids(results, [record_test_id(t) for t in tests])
+    models = result_models(matched.results)
+    if model is not None:
+        _check_model(model, models)
+    chosen = [model] if model is not None else models
+    if len(chosen) <= 1:
+        only = chosen[0] if chosen else None
+        subset = [r for r in matched.results if r.model in (only, None)]
+        return _decide_one(tests, subset, policy, suite, locations, matched.near, only)
+    each = tuple(
+        _decide_one(tests, [r for r in matched.results if r.model in (name, None)], policy, suite, locations,
+                    matched.near, name)
+        for name in chosen
+    )
+    blocking = tuple(o for d in each for o in d.blocking)
+    return GateDecision(
+        decision=BLOCK_DECISION if blocking else PASS_DECISION,
+        suite=suite,
+        blocking=blocking,
+        warnings=tuple(replace(w, message=f"[{d.model}] {w.message}") for d in each for w in d.warnings),
+        missing=tuple(dict.fromkeys(f"{t} [{d.model}]" for d in each for t in d.missing)),
+        flaky=tuple(f for d in each for f in d.flaky),
+        score=max(d.score for d in each),
+        tests_run=sum(d.tests_run for d in each),
+        per_test=tuple(o for d in each for o in d.per_test),
+        findings=each[0].findings,
+        model=None,
+        models=each,
     )

@@ -2,7 +2,9 @@
 
 Each line: ``{"test_id": "regression_INC_001", "outcome": "pass"}`` with optional
 ``blocked_at_turn`` (1-based user turn at which the model refused), ``runs`` and
-``passes`` (counts of repeated runs, given together) and ``message``. A few keys
+``passes`` (counts of repeated runs, given together), ``message``, ``model`` (the
+model tested: results of several models are judged per model) and ``check`` (what
+was checked: lines are repeated runs only with the same test id, check and model). A few keys
 that describe the run are allowed and not read (``model``, ``duration``,
 ``timestamp``...; anything else goes under ``metadata``); any other key is an
 error, so that a result such as ``{"outcome": "pass", "status": "fail"}`` is never
@@ -27,15 +29,15 @@ from incidentops.gate.testresult import (
 )
 
 #: keys a result line may carry
-READ_KEYS = ("test_id", "outcome", "blocked_at_turn", "runs", "passes", "message")
+READ_KEYS = ("test_id", "outcome", "blocked_at_turn", "runs", "passes", "message", "model", "check")
 #: keys that describe the run and are not read
-INFO_KEYS = ("model", "model_version", "provider", "duration", "duration_s", "time", "timestamp", "run_id", "metadata")
+INFO_KEYS = ("model_version", "provider", "duration", "duration_s", "time", "timestamp", "run_id", "metadata")
 MAX_LINE = 1024 * 1024
 
 HINT_LINE = 'each line is one JSON object such as {"test_id": "regression_INC_001", "outcome": "pass"}'
 
 
-def _decode(raw: bytes, where: str, first: bool) -> str:
+def decode_line(raw: bytes, where: str, first: bool) -> str:
     """One line's text; a non-UTF-8 byte is an error naming its line and column."""
     try:
         return raw.decode("utf-8-sig" if first else "utf-8")
@@ -46,7 +48,7 @@ def _decode(raw: bytes, where: str, first: bool) -> str:
         ) from None
 
 
-def _lines(chunks: Iterable[bytes], path: str) -> Iterator[tuple[int, bytes]]:
+def lines(chunks: Iterable[bytes], path: str) -> Iterator[tuple[int, bytes]]:
     """(line number, bytes) of every line, with no line held longer than ``MAX_LINE``."""
     number = 0
     parts: list[bytes] = []
@@ -140,16 +142,28 @@ def _result(obj: Any, where: str) -> TestResult:
         passes=passes,
         source=where,
         message=short_message(message) if message else "",
+        model=_name(obj, "model", where),
+        check=_name(obj, "check", where),
     )
+
+
+def _name(obj: dict[str, Any], key: str, where: str) -> str | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise IncidentOpsError(f"{where}: {key} is {json.dumps(value)}, not a name",
+                               f"{key} names the {'model tested' if key == 'model' else 'check run'}, as a string")
+    return value.strip()
 
 
 def parse_jsonl(source: ResultsSource) -> list[TestResult]:
     """Every result of a JSONL file, in file order."""
     path = source.label
     results: list[TestResult] = []
-    for number, raw in _lines(source.chunks(), path):
+    for number, raw in lines(source.chunks(), path):
         where = f"{path}:{number}"
-        line = _decode(raw, where, number == 1)
+        line = decode_line(raw, where, number == 1)
         if not line.strip():
             continue
         try:
@@ -178,4 +192,5 @@ READER = Reader(
     suffixes=frozenset({".jsonl", ".ndjson"}),
     sniff=lambda head: head.startswith(b"{"),
     parse=parse_jsonl,
+    writers="your own harness (one result per line)",
 )

@@ -18,14 +18,23 @@ error naming its line, never a silent pass:
 - element names are exact (``<Failure>``, ``<j:failure>`` are refused), attributes
   come from a known list, googletest's ``status``/``result`` take their known values;
 - a suite's ``tests``, ``failures``, ``errors`` and ``skipped`` counts, when given,
-  must equal what its ``<testcase>`` elements show.
+  must equal what its ``<testcase>`` elements show, with one exception: the empty
+  ``<testcase>`` pytest-rerunfailures writes for each failed attempt before a rerun
+  (same classname and name, left out of ``tests``) is read as a failed run.
+
+Each test case is one run of the check ``classname::name`` (a pytest-repeat suffix
+such as ``[3-10]`` removed, so its runs are repeats of one check); a ``model``
+property names the model it tested. In promptfoo's JUnit output the classname
+``[provider] prompt N`` gives the model (the provider) and the check (the prompt).
+``<flakyFailure>``/``<rerunFailure>`` records count as failed runs.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from xml.parsers import expat
 
 from incidentops.errors import IncidentOpsError
@@ -55,7 +64,12 @@ _RERUN_TAGS = frozenset({"flakyFailure", "flakyError", "rerunFailure", "rerunErr
 _SUITES = frozenset({"testsuites", "testsuite"})
 _OUTPUT = frozenset({"system-out", "system-err"})
 _INT_PROPERTIES = ("blocked_at_turn", "runs", "passes")
-_READ_PROPERTIES = frozenset({"test_id", *_INT_PROPERTIES})
+_READ_PROPERTIES = frozenset({"test_id", "model", *_INT_PROPERTIES})
+# pytest-repeat names the runs of one test test_x[1-5], test_x[2-5] (or test_x[param-1-5])
+_REPEAT_SUFFIX = re.compile(r"(?:\[(\d+)-(\d+)\]|-(\d+)-(\d+)\])$")
+# promptfoo's JUnit output (-o results.junit.xml): <testsuites name="promptfoo">, classname "[provider] prompt N"
+_PROMPTFOO_CLASS = re.compile(r"^\[(?P<model>.+)\] (?P<check>prompt \d+)$")
+_RERUN_NOTE = "a failed attempt, rerun (pytest-rerunfailures writes it as an empty <testcase>)"
 
 #: element -> the elements it may hold
 _CHILDREN: dict[str, frozenset[str]] = {
@@ -106,6 +120,11 @@ class _Suite:
     failures: int = 0
     errors: int = 0
     skipped: int = 0
+    #: indexes of results that look like pytest-rerunfailures' empty records of failed attempts
+    reruns: list[int] = field(default_factory=list)
+    last_key: tuple[str, str] | None = None
+    last_index: int = -1
+    last_empty: bool = False
 
 
 @dataclass
@@ -144,6 +163,7 @@ class _Stream:
         self.case: _Case | None = None
         self.results: list[TestResult] = []
         self.root_seen = False
+        self.promptfoo = False
         p = self.parser
         p.StartElementHandler = self.start
         p.EndElementHandler = self.end
@@ -177,11 +197,18 @@ class _Stream:
 
     def check_element(self, tag: str, attrib: dict[str, str], line: int, col: int) -> None:
         if not self.stack:
+            if tag == "promptfoo":
+                raise self.refuse(
+                    line, col, "this is promptfoo's own XML output (<promptfoo>), not a JUnit report",
+                    "write promptfoo's results as JSON (promptfoo eval -o results.json), which the gate reads "
+                    "with every result's reason, or as JUnit (-o results.junit.xml)",
+                )
             if tag not in _SUITES:
                 raise self.refuse(
                     line, col, f"<{tag}> is not a JUnit report",
                     "expected <testsuites> or <testsuite> at the top, as `pytest --junitxml` writes",
                 )
+            self.promptfoo = tag == "testsuites" and attrib.get("name") == "promptfoo"
         else:
             parent = self.stack[-1].tag
             allowed = _CHILDREN.get(parent, frozenset())
@@ -299,16 +326,28 @@ class _Stream:
         case = self.case
         assert case is not None
         self.case = None
-        result = _case_result(case, self.path)
+        result = _case_result(case, self.path, self.promptfoo)
         self.results.append(result)
         if self.suites:
             suite = self.suites[-1]
+            key = (case.attrib.get("classname", ""), case.attrib.get("name", ""))
+            if key == suite.last_key and suite.last_empty:
+                suite.reruns.append(suite.last_index)
+            suite.last_key, suite.last_index = key, len(self.results) - 1
+            suite.last_empty = not case.tags and not case.reruns and case.outcome == PASS
             suite.tests += 1
             suite.failures += "failure" in case.tags
             suite.errors += "error" in case.tags
             suite.skipped += "skipped" in case.tags
 
     def end_suite(self, suite: _Suite) -> None:
+        declared = suite.attrib.get("tests", "").strip()
+        if suite.reruns and declared.isdigit() and suite.tests - int(declared) == len(suite.reruns):
+            # pytest-rerunfailures: every failed attempt is an empty <testcase> before the rerun,
+            # left out of the suite's count. They are failed runs, never passes.
+            for index in suite.reruns:
+                self.results[index] = replace(self.results[index], outcome=FAIL, message=_RERUN_NOTE)
+            suite.tests = int(declared)
         found = {"tests": suite.tests, "failures": suite.failures, "errors": suite.errors,
                  "skipped": suite.skipped, "skips": suite.skipped}
         what = {"tests": "<testcase> elements", "failures": "test cases with a <failure>",
@@ -366,10 +405,15 @@ def _int_property(name: str, value: str, line_col: str, path: str) -> int:
     return number
 
 
+def _stated_id(case: _Case) -> str | None:
+    value = case.properties.get("test_id", ("", ""))[0].strip()
+    return value or None
+
+
 def _test_id(case: _Case, path: str) -> str:
-    properties = case.properties
-    if "test_id" in properties and properties["test_id"][0].strip():
-        return properties["test_id"][0].strip()
+    stated = _stated_id(case)
+    if stated is not None:
+        return stated
     name = case.attrib.get("name", "").strip()
     if not name:
         raise IncidentOpsError(
@@ -384,8 +428,23 @@ def _test_id(case: _Case, path: str) -> str:
     return f"{classname}.{name}" if classname else name
 
 
-def _case_result(case: _Case, path: str) -> TestResult:
+def _check_and_model(case: _Case, promptfoo: bool) -> tuple[str, str | None]:
+    classname = case.attrib.get("classname", "").strip()
+    name = _REPEAT_SUFFIX.sub(lambda m: "]" if m.group(3) else "", case.attrib.get("name", "").strip())
+    stated = case.properties.get("model", ("", ""))[0].strip() or None
+    found = _PROMPTFOO_CLASS.match(classname) if promptfoo else None
+    if found is not None:
+        # promptfoo names the test "test N: <description>": N counts repeats, so it is no part of the check
+        return found.group("check"), stated or found.group("model")
+    return f"{classname}::{name}" if classname else name, stated
+
+
+def _case_result(case: _Case, path: str, promptfoo: bool = False) -> TestResult:
     test_id = _test_id(case, path)
+    check, model = _check_and_model(case, promptfoo)
+    names = () if _stated_id(case) else tuple(
+        n for n in (case.attrib.get("name", "").strip(), case.attrib.get("classname", "").strip()) if n
+    )
     numbers = {
         name: _int_property(name, *case.properties[name], path)
         for name in _INT_PROPERTIES
@@ -408,6 +467,9 @@ def _case_result(case: _Case, path: str) -> TestResult:
         passes=passes,
         source=f"{path}:{case.line}:{case.col}",
         message=case.message,
+        model=model,
+        check=check,
+        names=names,
     )
 
 
@@ -421,4 +483,5 @@ READER = Reader(
     suffixes=frozenset({".xml"}),
     sniff=lambda head: head.startswith(b"<"),
     parse=parse_junit,
+    writers="pytest --junitxml, jest-junit, mocha-junit-reporter, promptfoo -o *.junit.xml, Surefire",
 )

@@ -66,6 +66,7 @@ def record(
                 "blocked_at_turn": o.blocked_at_turn,
                 "runs": o.runs,
                 "passes": o.passes,
+                **({"model": o.model} if o.model is not None else {}),
             }
             for o in decision.per_test
         ],

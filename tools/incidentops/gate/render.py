@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from incidentops.gate.decision import FlakyTest, GateDecision, GateWarning, TestOutcome
+from incidentops.gate.decision import FlakyTest, GateDecision, GateWarning, RunSeries, TestOutcome
 
 _MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]#+~|"})
 
 
+def _series_dict(series: RunSeries) -> dict[str, Any]:
+    return {"check": series.check, "runs": series.runs, "passes": series.passes,
+            "pass_rate": round(series.pass_rate, 4), "interval": [round(v, 4) for v in series.interval],
+            "threshold": list(series.threshold)}
+
+
 def _outcome_dict(outcome: TestOutcome) -> dict[str, Any]:
-    return asdict(outcome)
+    data = asdict(outcome)
+    data["series"] = [_series_dict(s) for s in outcome.series]
+    return data
 
 
 def _warning_dict(warning: GateWarning) -> dict[str, Any]:
@@ -22,14 +31,20 @@ def _warning_dict(warning: GateWarning) -> dict[str, Any]:
 def _flaky_dict(flaky: FlakyTest) -> dict[str, Any]:
     data = asdict(flaky)
     data["pass_rate"] = round(flaky.pass_rate, 4)
+    data["interval"] = [round(v, 4) for v in flaky.interval]
     return data
 
 
-def decision_as_dict(decision: GateDecision) -> dict[str, Any]:
+#: a results file as read: (path, format found, results read)
+Input = tuple[str, str, int]
+
+
+def decision_as_dict(decision: GateDecision, inputs: Sequence[Input] = ()) -> dict[str, Any]:
     """The decision as plain JSON-ready data (``--format json``); field names are stable."""
-    return {
+    data: dict[str, Any] = {
         "decision": decision.decision,
         "suite": decision.suite,
+        "model": decision.model,
         "score": round(decision.score, 4),
         "tests_run": decision.tests_run,
         "blocking": [_outcome_dict(o) for o in decision.blocking],
@@ -38,7 +53,14 @@ def decision_as_dict(decision: GateDecision) -> dict[str, Any]:
         "flaky": [_flaky_dict(f) for f in decision.flaky],
         "per_test": [_outcome_dict(o) for o in decision.per_test],
         "findings": [f.as_dict() for f in decision.findings],
+        "inputs": [{"path": path, "format": fmt, "results": count} for path, fmt, count in inputs],
+        "models": [],
     }
+    data["models"] = [
+        {k: v for k, v in decision_as_dict(d).items() if k not in ("inputs", "models", "findings")}
+        for d in decision.models
+    ]
+    return data
 
 
 def _scope(decision: GateDecision) -> str:
@@ -52,10 +74,22 @@ def _score_line(decision: GateDecision) -> str:
     return f"score {decision.score:.3f} over {decision.tests_run} tests run ({_SCORE_MEANING})"
 
 
-def render_text(decision: GateDecision) -> str:
-    """A terminal report: decision first, then what blocks, what is flaky, what to read."""
-    lines = [f"Release gate: {decision.decision} ({_scope(decision)}, {len(decision.per_test)} tests)"]
-    lines.append(f"  {_score_line(decision)}")
+def _repeats(decision: GateDecision) -> list[str]:
+    lines = []
+    for o in decision.per_test:
+        for series in o.series:
+            low, high = series.interval
+            check = f" {series.check}" if series.check and len(o.series) > 1 else ""
+            need = "" if series.threshold == (1, 1) else f"; needs {series.threshold[0]} of {series.threshold[1]}"
+            lines.append(
+                f"  {o.test_id}{check}: {series.passes} of {series.runs} runs passed ({series.pass_rate:.0%}, "
+                f"95% Wilson interval {low:.0%}-{high:.0%}{need})"
+            )
+    return lines
+
+
+def _body(decision: GateDecision, indent: str = "") -> list[str]:
+    lines = [f"  {_score_line(decision)}"]
     if decision.blocking:
         lines.append(f"Blocking ({len(decision.blocking)}):")
         for o in decision.blocking:
@@ -72,11 +106,30 @@ def render_text(decision: GateDecision) -> str:
     if decision.flaky:
         lines.append(f"Flaky ({len(decision.flaky)}):")
         lines.extend(f"  {f.test_id} ({f.state}): {f.suggestion}" for f in decision.flaky)
+    repeats = _repeats(decision)
+    if repeats:
+        lines.append(f"Repeated runs ({len(repeats)}):")
+        lines.extend(repeats)
     if decision.warnings:
         lines.append(f"Warnings ({len(decision.warnings)}):")
         for w in decision.warnings:
             where = f" [{w.source}]" if w.source else ""
             lines.append(f"  {w.message}{where}")
+    return [indent + line for line in lines]
+
+
+def render_text(decision: GateDecision, inputs: Sequence[Input] = ()) -> str:
+    """A terminal report: decision first, then what blocks, what is flaky, what to read."""
+    model = f", model {decision.model}" if decision.model else ""
+    several = f", {len(decision.models)} models" if decision.models else ""
+    tests = len(decision.models[0].per_test) if decision.models else len(decision.per_test)
+    lines = [f"Release gate: {decision.decision} ({_scope(decision)}{model}, {tests} tests{several})"]
+    lines += [f"  read {path}: {fmt}, {count} results" for path, fmt, count in inputs]
+    if not decision.models:
+        lines += _body(decision)
+    for each in decision.models:
+        lines.append(f"Model {each.model}: {each.decision}")
+        lines += _body(each, "  ")
     return "\n".join(lines) + "\n"
 
 
@@ -91,7 +144,14 @@ def _cell(text: str, limit: int = 300) -> str:
 def render_markdown(decision: GateDecision) -> str:
     """A GitHub job summary: headline, table of blocking tests, flaky tests, warnings, score."""
     icon = "✅" if decision.passed else "⛔"
-    lines = [f"## {icon} Release gate: {decision.decision}", ""]
+    if decision.models:
+        lines = [f"## {icon} Release gate: {decision.decision} ({len(decision.models)} models)", ""]
+        for each in decision.models:
+            body = render_markdown(each).split("\n", 1)[1]
+            lines += [f"## Model {_cell(each.model or '')}: {each.decision}", body]
+        return "\n".join(lines)
+    model = f" (model {_cell(decision.model)})" if decision.model else ""
+    lines = [f"## {icon} Release gate: {decision.decision}{model}", ""]
     lines.append(
         f"{len(decision.per_test)} regression tests in {_cell(_scope(decision))}; "
         f"{decision.tests_run} ran; {len(decision.blocking)} blocking; "

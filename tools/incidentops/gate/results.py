@@ -6,8 +6,8 @@ before anything is read, and the file is opened non-blocking and checked again
 on the open descriptor, so nothing swapped in between can make the gate hang or
 read without bound. Readers get the content in pieces and parse it as a stream.
 
-Duplicates are combined, never rejected: the same test id appearing several
-times (in one file or across files) means repeated runs, e.g. ``pytest
+Duplicates are combined, never rejected: the same test id, check and model
+appearing several times (in one file or across files) means repeated runs, e.g. ``pytest
 --count=5``, one report per run, a rerun plugin that writes every attempt, or
 pytest's second ``<testcase>`` for a teardown error. The combination keeps the
 worst outcome (fail > error > skip > pass, so any failure wins), the latest
@@ -20,18 +20,22 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from incidentops.errors import IncidentOpsError
-from incidentops.gate import jsonl, junit
+from incidentops.gate import inspect_log, jsonl, junit, promptfoo
 from incidentops.gate.testresult import OUTCOME_RANK, Reader, TestResult
 
 MAX_BYTES = 64 * 1024 * 1024
 CHUNK = 64 * 1024
 HEAD = 4096
 
-#: every results format the gate reads; a new format is one module with a READER, listed here
-READERS: tuple[Reader, ...] = (junit.READER, jsonl.READER)
+#: every results format the gate reads; a new format is one module with a READER, listed here.
+#: Formats are told apart by content (``sniff``), most specific first; the suffix breaks ties.
+READERS: tuple[Reader, ...] = (
+    inspect_log.READER, promptfoo.READER, promptfoo.LINES_READER, junit.READER, jsonl.READER,
+)
 
 _BLANK = b"\xef\xbb\xbf \t\r\n"
 
@@ -125,26 +129,60 @@ def _open(path: Path) -> int:
     return fd
 
 
+def describe(head: bytes) -> str:
+    """What a file that no reader takes looks like, for the error message."""
+    text = head.lstrip(_BLANK)
+    if head.startswith(inspect_log.ZIP_MAGIC):
+        return "a zip archive that is not an Inspect .eval log"
+    if text.startswith(b"<"):
+        return "an XML document that is not a JUnit report"
+    if text.startswith(b"{") and text[1:2] in (b"\n", b"\r"):
+        return "a pretty-printed JSON document that is neither an Inspect log nor promptfoo results"
+    if text.startswith(b"["):
+        return "a JSON list (results files are one object per line, or a runner's own document)"
+    if text.startswith(b"{"):
+        return "a JSON object that is neither an Inspect log nor promptfoo results"
+    if b"\x00" in head:
+        return "a binary file"
+    return "text in no results format"
+
+
+#: the reader of a suffix whose content matches no format (it names the problem precisely)
+_FALLBACK = {".jsonl": jsonl.READER, ".ndjson": jsonl.READER, ".xml": junit.READER}
+
+_OPTIONS = (
+    "pytest --junitxml=results.xml; promptfoo eval -o results.json (or -o results.junit.xml); "
+    "inspect eval (its .eval log, or --log-format json); or JSON Lines of your own harness"
+)
+
+
 def _reader(source: _OpenResults) -> Reader:
     head = source.head.lstrip(_BLANK)
-    claimed = [r for r in READERS if source.suffix in r.suffixes]
-    if len(claimed) == 1:
-        return claimed[0]
-    candidates = claimed or list(READERS)
-    for reader in candidates:
-        if reader.sniff(head):
-            return reader
+    found = [r for r in READERS if r.sniff(source.head if r is inspect_log.READER else head)]
+    claimed = [r for r in found if source.suffix in r.suffixes]
+    if claimed or found:
+        return (claimed or found)[0]
+    if source.suffix in _FALLBACK:  # let the suffix's reader say exactly what is wrong
+        return _FALLBACK[source.suffix]
     names = ", ".join(f"{r.name} ({', '.join(sorted(r.suffixes))})" for r in READERS)
     raise IncidentOpsError(
-        f"{source.label}:1: not a results format the gate reads",
-        f"the gate reads {names}; give the report the suffix of its format",
+        f"{source.label}:1: not a results format the gate reads: it looks like {describe(source.head)}",
+        f"the gate reads {names}; write one with: {_OPTIONS}",
     )
 
 
-def load_results_file(path: Path) -> list[TestResult]:
-    """Every result in one results file: JUnit XML (``.xml``) or JSON Lines (``.jsonl``/``.ndjson``).
+@dataclass(frozen=True, slots=True)
+class ResultsFile:
+    """One results file as read: its path, the format found in it, and its results."""
 
-    Other suffixes are recognised by content (``<`` starts XML, ``{`` JSON Lines).
+    path: str
+    format: str
+    results: list[TestResult]
+
+
+def read_results_file(path: Path) -> ResultsFile:
+    """One results file, in whichever format its content shows (see :data:`READERS`).
+
     Raises :class:`IncidentOpsError` naming ``path:line`` for an empty, truncated,
     malformed or not understood file, and for a path that is not a regular file.
     """
@@ -156,17 +194,25 @@ def load_results_file(path: Path) -> list[TestResult]:
                 f"{source.label}:1: the results file is empty",
                 "the suite may have crashed before writing its report; re-run it",
             )
-        return _reader(source).parse(source)
+        reader = _reader(source)
+        return ResultsFile(str(path), reader.name, reader.parse(source))
     finally:
         os.close(fd)
 
 
+def load_results_file(path: Path) -> list[TestResult]:
+    """Every result in one results file (see :func:`read_results_file`)."""
+    return read_results_file(path).results
+
+
+def read_results(paths: Sequence[Path]) -> list[ResultsFile]:
+    """Every file, in order."""
+    return [read_results_file(Path(path)) for path in paths]
+
+
 def load_results(paths: Sequence[Path]) -> list[TestResult]:
     """Every result of every file, in order (not combined: see :func:`combine_results`)."""
-    results: list[TestResult] = []
-    for path in paths:
-        results.extend(load_results_file(Path(path)))
-    return results
+    return [result for file in read_results(paths) for result in file.results]
 
 
 def _joined(values: Iterable[str], keep: int = 5) -> str:
@@ -176,12 +222,16 @@ def _joined(values: Iterable[str], keep: int = 5) -> str:
 
 
 def combine_results(results: Iterable[TestResult]) -> list[TestResult]:
-    """One result per test id, in order of first appearance; repeated results combined."""
-    grouped: dict[str, list[TestResult]] = {}
+    """One result per (test id, check, model), in order of first appearance; repeated runs combined.
+
+    Results are runs of one another only when test id, check and model are the same:
+    two models, or two checks of one test, are never merged into a pass rate.
+    """
+    grouped: dict[tuple[str, str | None, str | None], list[TestResult]] = {}
     for result in results:
-        grouped.setdefault(result.test_id, []).append(result)
+        grouped.setdefault((result.test_id, result.check, result.model), []).append(result)
     combined: list[TestResult] = []
-    for test_id, group in grouped.items():
+    for (test_id, check, model), group in grouped.items():
         if len(group) == 1:
             combined.append(group[0])
             continue
@@ -195,6 +245,8 @@ def combine_results(results: Iterable[TestResult]) -> list[TestResult]:
                 passes=sum(r.counted_passes for r in group),
                 source=_joined(r.source for r in group),
                 message=_joined(r.message for r in group),
+                model=model,
+                check=check,
             )
         )
     return combined

@@ -42,6 +42,34 @@ def flaky_band(policy: Mapping[str, Any]) -> tuple[float, float]:
     return float(band.get("min", DEFAULT_FLAKY_BAND[0])), float(band.get("max", DEFAULT_FLAKY_BAND[1]))
 
 
+DEFAULT_PASS_THRESHOLD = (1, 1)
+
+
+def _threshold(value: Any, where: str) -> tuple[int, int]:
+    ok = isinstance(value, Mapping) and set(value) == {"passes", "runs"} and all(
+        isinstance(value[k], int) and not isinstance(value[k], bool) for k in ("passes", "runs"))
+    if not ok or not 1 <= value["passes"] <= value["runs"]:
+        raise IncidentOpsError(
+            f"{where}: pass_threshold is {dict(value) if isinstance(value, Mapping) else value!r}, not a threshold",
+            "write pass_threshold: {passes: 8, runs: 10} (pass at least 8 of every 10 runs, "
+            "with at least 10 runs), 1 <= passes <= runs",
+        )
+    return int(value["passes"]), int(value["runs"])
+
+
+def pass_threshold(policy: Mapping[str, Any], test: Mapping[str, Any] | None = None) -> tuple[int, int]:
+    """(passes, runs): a check passes when it ran at least ``runs`` times and passed ``passes`` of every ``runs``.
+
+    The test's own ``pass_threshold`` wins over policy ``gate.pass_threshold``; the
+    default (1, 1) means every run must pass.
+    """
+    if test is not None and test.get("pass_threshold") is not None:
+        return _threshold(test.get("pass_threshold"), f"regression test {test.get('test_id')}")
+    gate = policy.get("gate")
+    value = gate.get("pass_threshold") if isinstance(gate, Mapping) else None
+    return DEFAULT_PASS_THRESHOLD if value is None else _threshold(value, "policy gate")
+
+
 def suite_hint(suite: str, known: Sequence[str]) -> str:
     """``did you mean 'x'?`` when ``suite`` is close to a known suite, and the known suites."""
     close = difflib.get_close_matches(suite, list(known), n=1, cutoff=0.6)

@@ -43,6 +43,13 @@ class TestResult:
     ``passes`` count repeated runs when the runner reports them (``None`` otherwise).
     ``source`` is where the result was read: ``path:line`` in JSONL, ``path:line:col``
     of the ``<testcase>`` in XML (pytest writes its whole report on one line).
+
+    ``model`` names the model or provider the run tested, when the runner says so;
+    ``check`` names what was checked (an Inspect scorer, a promptfoo prompt, a JUnit
+    ``classname::name``): results are repeated runs of one another only when test id,
+    check and model are all the same. ``names`` are the runner's own names for the
+    test (JUnit ``name`` and ``classname``), matched against the registry's ids when
+    ``test_id`` is not one of them (see :mod:`incidentops.gate.matching`).
     """
 
     __test__ = False  # not a pytest test class, despite the name
@@ -54,6 +61,9 @@ class TestResult:
     passes: int | None = None
     source: str = ""
     message: str = ""
+    model: str | None = None
+    check: str | None = None
+    names: tuple[str, ...] = ()
 
     @property
     def counted_runs(self) -> int:
@@ -109,3 +119,5 @@ class Reader:
     suffixes: frozenset[str]
     sniff: Callable[[bytes], bool]
     parse: Callable[[ResultsSource], list[TestResult]]
+    #: what writes this format, for the report ("pytest --junitxml", "inspect eval")
+    writers: str = ""
