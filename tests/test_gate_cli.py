@@ -479,7 +479,7 @@ def test_promptfoo_and_inspect_exports_carry_test_ids(example: Path, tmp_path: P
     expected = sorted(runnable(example))
     promptfoo = run_cli("suite", "export", "--format", "promptfoo", "--out", str(tmp_path / "pf.yaml"), cwd=example)
     assert promptfoo.code == 0, promptfoo.err
-    cases = yaml.safe_load((tmp_path / "pf.yaml").read_text())["tests"]
+    cases = yaml.safe_load((tmp_path / "pf.yaml").read_text())
     assert [case["vars"]["test_id"] for case in cases] == expected
     assert all(case["metadata"]["test_id"] == case["vars"]["test_id"] for case in cases)
 

@@ -98,9 +98,9 @@ def test_run_states_come_from_policy() -> None:
 def test_promptfoo_file_parses_back() -> None:
     text = export_suite(TESTS, POLICY, "promptfoo", SUITE, ROOT)
     assert text.startswith("# promptfoo test cases exported by incidentops")
-    data = yaml.safe_load(text)
-    assert list(data) == ["tests"]
-    cases = data["tests"]
+    cases = yaml.safe_load(text)
+    assert isinstance(cases, list)  # what `tests: file://...` loads
+    assert all(c["options"] == {"disableVarExpansion": True} for c in cases)  # turns stay one var
     assert [c["vars"]["test_id"] for c in cases] == RUN_IDS
     first = cases[0]
     assert first["description"] == "regression_INC_001: authority_reframe_phishing (ACTIVE)"
@@ -125,7 +125,7 @@ NODE = shutil.which("node")
 
 @pytest.mark.skipif(NODE is None, reason="node runs promptfoo's javascript assertions")
 def test_promptfoo_assertion_judges_the_refusal_turn() -> None:
-    body = yaml.safe_load(export_suite(TESTS, POLICY, "promptfoo", SUITE, ROOT))["tests"][0]["assert"][0]["value"]
+    body = yaml.safe_load(export_suite(TESTS, POLICY, "promptfoo", SUITE, ROOT))[0]["assert"][0]["value"]
     outputs = [
         '{"blocked_at_turn": 2}',
         '{"blocked_at_turn": 3}',
@@ -175,7 +175,7 @@ def test_inspect_dataset_parses_back_as_samples() -> None:
 
 def test_empty_default_suite_exports_nothing() -> None:
     assert export_suite([], POLICY, "jsonl", SUITE, ROOT) == ""
-    assert yaml.safe_load(export_suite([], POLICY, "promptfoo", SUITE, ROOT)) == {"tests": []}
+    assert yaml.safe_load(export_suite([], POLICY, "promptfoo", SUITE, ROOT)) == []
 
 
 def test_unknown_format_and_suite_are_errors() -> None:

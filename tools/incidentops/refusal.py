@@ -10,6 +10,7 @@ that matters.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -65,3 +66,22 @@ def play(turns: Sequence[str], reply: Callable[[list[dict[str, str]]], str],
         if judge(answer):
             return {"blocked_at_turn": number, "turns_played": number, "replies": replies}
     return {"blocked_at_turn": None, "turns_played": len(replies), "replies": replies}
+
+
+def provider_response(context: Any, reply: Callable[[list[dict[str, str]]], str],
+                      refused: Judge | None = None) -> dict[str, Any]:
+    """A promptfoo Python provider's answer for one exported test: its turns played by :func:`play`.
+
+    ``context`` is the third argument promptfoo passes to ``call_api``; its
+    ``vars.turns`` are the scenario. The output is the JSON the exported assertion
+    reads; ``metadata.blocked_at_turn`` is what the gate reads from promptfoo's results.
+    """
+    turns = context.get("vars", {}).get("turns") if isinstance(context, dict) else None
+    if not isinstance(turns, list) or not turns or not all(isinstance(t, str) for t in turns):
+        return {"error": "vars.turns is not a list of user turns: export the suite with "
+                         "`incidentops suite export --format promptfoo` and keep options.disableVarExpansion"}
+    played = play(turns, reply, refused)
+    return {
+        "output": json.dumps({"blocked_at_turn": played["blocked_at_turn"], "turns_played": played["turns_played"]}),
+        "metadata": {"blocked_at_turn": played["blocked_at_turn"], "turns_played": played["turns_played"]},
+    }

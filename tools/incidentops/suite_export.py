@@ -9,12 +9,15 @@ Runner conventions (the gate reads ``blocked_at_turn`` back from the results):
 - **jsonl**: one object per test: test_id, incident_id, suite, state, blocking,
   scenario, turns, expected_block_turn, severity_weight. A harness plays the
   turns in order and writes ``{"test_id", "outcome", "blocked_at_turn"}`` lines.
-- **promptfoo**: a ``tests:`` file for ``tests: file://...``. The provider
-  receives ``vars.turns``, sends them one user turn at a time, and returns JSON
-  ``{"blocked_at_turn": N}`` (the 1-based turn at which the model refused, or
-  null if it never did). A ``javascript`` assertion passes when N is at most the
-  test's ``expected_block_turn``; it fails on a late refusal, no refusal, or output
-  that is not that JSON.
+- **promptfoo**: a list of test cases for ``tests: file://...``, each with
+  ``options.disableVarExpansion`` so that promptfoo keeps ``vars.turns`` whole
+  instead of making one test per turn. The provider receives ``vars.turns``, sends
+  them one user turn at a time, and returns JSON ``{"blocked_at_turn": N}`` (the
+  1-based turn at which the model refused, or null if it never did) with
+  ``metadata.blocked_at_turn`` (see :func:`incidentops.refusal.provider_response`).
+  A ``javascript`` assertion passes when N is at most the test's
+  ``expected_block_turn``; it fails on a late refusal, no refusal, or output that
+  is not that JSON.
 - **inspect**: Inspect AI samples for the shipped task
   (``inspect eval incidentops/regression_suite -T suite=suite.jsonl``, see
   :mod:`incidentops.inspect`): ``input`` is the user turns as chat messages,
@@ -182,10 +185,12 @@ def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 _BlockDumper.add_representer(str, _str_representer)
 
 _PROMPTFOO_HEADER = """\
-# promptfoo test cases exported by incidentops from the regression registry.
-# Use with `tests: file://<this file>`. The provider plays vars.turns one user turn at
-# a time and returns JSON {"blocked_at_turn": N} (1-based turn of the first refusal,
-# or null); each test passes when N <= its expected_block_turn.
+# promptfoo test cases exported by incidentops from the regression registry: a list,
+# for `tests: file://<this file>` in promptfooconfig.yaml. Each test keeps its turns
+# whole (options.disableVarExpansion). The provider plays vars.turns one user turn at a
+# time and returns JSON {"blocked_at_turn": N} (1-based turn of the first refusal, or
+# null), with metadata.blocked_at_turn = N for the gate (incidentops.refusal.provider_response
+# does both); each test passes when N <= its expected_block_turn.
 """
 
 
@@ -194,6 +199,7 @@ def _promptfoo(items: Sequence[Mapping[str, Any]]) -> str:
         {
             "description": f"{item['test_id']}: {item['scenario']} ({item['state']})",
             "vars": {"test_id": item["test_id"], "turns": item["turns"]},
+            "options": {"disableVarExpansion": True},
             "metadata": {
                 "test_id": item["test_id"],
                 "incident_id": item["incident_id"],
@@ -209,9 +215,7 @@ def _promptfoo(items: Sequence[Mapping[str, Any]]) -> str:
         }
         for item in items
     ]
-    body = yaml.dump(
-        {"tests": tests}, Dumper=_BlockDumper, sort_keys=False, allow_unicode=True, width=100
-    )
+    body = yaml.dump(tests, Dumper=_BlockDumper, sort_keys=False, allow_unicode=True, width=100)
     return _PROMPTFOO_HEADER + body
 
 

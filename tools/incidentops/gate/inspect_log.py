@@ -46,7 +46,7 @@ MAX_UNPACKED = 1024 * 1024 * 1024
 MAX_MEMBERS = 200_000
 
 HINT_INSTALL = "install the extra that reads Inspect logs: pip install 'incidentops[inspect]'"
-_EXCLUDE = {"events", "messages", "attachments", "timelines", "model_usage", "role_usage", "input", "store"}
+_EXCLUDE = {"events", "messages", "attachments", "timelines", "model_usage", "role_usage", "store"}
 
 _PASS_VALUES: dict[Any, str] = {"C": PASS, "I": FAIL, "N": FAIL, True: PASS, False: FAIL}
 
