@@ -190,7 +190,8 @@ def parse_jsonl(source: ResultsSource) -> list[TestResult]:
 READER = Reader(
     name="JSON Lines",
     suffixes=frozenset({".jsonl", ".ndjson"}),
-    sniff=lambda head: head.startswith(b"{"),
+    # a JSON Lines object opens and goes on on its line; `{` then a line break is a pretty-printed document
+    sniff=lambda head: head.startswith(b"{") and head[1:].lstrip(b" \t")[:1] not in (b"\n", b"\r", b""),
     parse=parse_jsonl,
     writers="your own harness (one result per line)",
 )

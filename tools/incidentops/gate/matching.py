@@ -91,9 +91,9 @@ def match_ids(results: Sequence[TestResult], test_ids: Iterable[str]) -> Matched
     matched: list[TestResult] = []
     near: dict[str, str] = {}
     for result in results:
-        test_id = known.get(result.test_id.lower())
-        if test_id is None and result.names:
-            test_id = _from_names(result, known)
+        test_id = _from_names(result, known) if result.names else None
+        if test_id is None:
+            test_id = known.get(result.test_id.lower())
         if test_id is None:
             guess = _near_miss(result, known)
             if guess is not None:
