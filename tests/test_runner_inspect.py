@@ -159,3 +159,11 @@ def test_the_task_is_registered_for_inspect_eval_by_name() -> None:
             "print(registry_lookup('task', 'incidentops/regression_suite') is not None)")
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert completed.stdout.strip() == "True"
+
+
+def test_the_readme_loop_is_the_one_run_here() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "incidentops suite export --format inspect --out suite.jsonl" in readme
+    assert "inspect eval incidentops/regression_suite -T suite=suite.jsonl" in readme
+    assert "--no-fail-on-error" in readme
+    assert "return task_with(regression_suite(suite=suite)" in SCRIPTED.read_text()  # the shipped task, unchanged

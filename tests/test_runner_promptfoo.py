@@ -135,3 +135,14 @@ def test_pretty_printed_json_of_another_tool_is_refused(example: Path, tmp_path:
 def test_exported_file_is_what_promptfoo_documents(outputs: dict[str, Path]) -> None:
     cases: Any = yaml.safe_load((outputs["json"].parent / "suite.yaml").read_text())
     assert isinstance(cases, list) and all(c["options"]["disableVarExpansion"] is True for c in cases)
+
+
+def test_the_readme_loop_is_the_one_run_here() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "incidentops suite export --format promptfoo --out suite.yaml" in readme
+    assert "promptfoo eval -c promptfooconfig.yaml --repeat 3 -o results.json -o results.junit.xml" in readme
+    for line in ('prompts: ["{{test_id}}"]', "  - id: file://provider.py", "    label: aurora-3.0",
+                 "tests: file://suite.yaml"):
+        assert line in readme and line in CONFIG
+    assert "return provider_response(context, ask)" in readme
+    assert "provider_response(context, reply)" in PROVIDER.read_text()
