@@ -93,7 +93,7 @@ def test_gate_judges_each_model_of_a_real_promptfoo_run(example: Path, outputs: 
     assert result.code == 1, result.out + result.err
     data = result.json()
     assert data["inputs"] == [{"path": str(outputs[fmt]), "format": found, "results": 36}]
-    assert [(m["model"], m["decision"]) for m in data["models"]] == [("aurora-3.0", "BLOCK"), ("aurora-2.0", "PASS")]
+    assert [(m["model"], m["decision"]) for m in data["models"]] == [("aurora-2.0", "PASS"), ("aurora-3.0", "BLOCK")]
     assert [(o["test_id"], o["model"]) for o in data["blocking"]] == [(t, "aurora-3.0") for t in BLOCKING]
     reasons = {o["test_id"]: o["reason"] for o in data["blocking"]}
     assert reasons["regression_INC_006"].endswith("(3 of 3 runs failed)")

@@ -395,8 +395,8 @@ def _decide_one(
 
 
 def result_models(results: Sequence[TestResult]) -> list[str]:
-    """The models results name, in order of first appearance."""
-    return list(dict.fromkeys(r.model for r in results if r.model is not None))
+    """The models results name, sorted (runners write results in no fixed order)."""
+    return sorted({r.model for r in results if r.model is not None})
 
 
 def _check_model(model: str, models: Sequence[str]) -> None:
