@@ -45,7 +45,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "sla": ("incidentops sla --as-of 2026-11-27 --format json",),
     "status": ("incidentops status --format json",),
     "suite": ("incidentops suite export --format jsonl --out suite.jsonl",),
-    "suite export": ("incidentops suite export --suite model-safety-regression-suite --format promptfoo --out promptfooconfig.yaml",),
+    "suite export": ("incidentops suite export --suite model-safety-regression-suite --format promptfoo --out suite.yaml",),
 }
 
 

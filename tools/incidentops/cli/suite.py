@@ -22,7 +22,8 @@ def command() -> None:
 @command.command("export")
 @click.option("--suite", default=None, metavar="NAME", help="Export one suite only. Default: every suite.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="jsonl", show_default=True,
-              help="jsonl manifest, promptfoo tests file, or inspect (Inspect AI dataset).")
+              help="jsonl manifest; promptfoo test list (tests: file://...); or inspect, the dataset of "
+                   "the Inspect task incidentops/regression_suite.")
 @click.option("--out", default=None, metavar="FILE", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to FILE (replaced atomically). Default: standard output.")
 @root_option
