@@ -185,14 +185,14 @@ def test_a_fifo_a_device_and_a_symlinked_folder_finish_with_findings(example: Pa
     os.mkfifo(example / "audit" / "20261201T000000Z_RETIRE_REGRESSION_regression_INC_009.yaml")
     os.mkfifo(example / "incidents" / "INC_002" / "handoff.yaml")
     (example / "reviews").mkdir(exist_ok=True)
-    (example / "reviews" / "2026-Q4.yaml").symlink_to("/dev/zero")
+    (example / "reviews" / "2027-Q1.yaml").symlink_to("/dev/zero")
     (example / "scenarios").symlink_to(example / "regressions", target_is_directory=True)
     code, found = check_json(example)  # a hang fails the test through the timeout
     assert code == 1
     assert fs_findings(found) == [
         ("audit/20261201T000000Z_RETIRE_REGRESSION_regression_INC_009.yaml", 1, 1, "fs.special"),
         ("incidents/INC_002/handoff.yaml", 1, 1, "fs.special"),
-        ("reviews/2026-Q4.yaml", 1, 1, "fs.symlink"),
+        ("reviews/2027-Q1.yaml", 1, 1, "fs.symlink"),
         ("scenarios", 1, 1, "fs.symlink"),
     ]
     fifo = next(f for f in found if f["path"] == "incidents/INC_002/handoff.yaml")
