@@ -46,7 +46,7 @@ RULE_MODULES = (
 #: history, ruamel.yaml and the site templates). A module not named here is always imported;
 #: tests/test_check_cache.py keeps this table equal to the modules' ``RULES``.
 RULE_KINDS: dict[str, frozenset[str]] = {
-    "incidentops.checks.lifecycle_rules": frozenset({"review", "audit", "regression"}),
+    "incidentops.checks.lifecycle_rules": frozenset({"review", "regression"}),
     "incidentops.checks.ceremony_rules": frozenset({"regression", "audit"}),
     "incidentops.checks.gate_rules": frozenset({"regression", "handoff", "release"}),
 }

@@ -92,6 +92,13 @@ def audit_rules(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding
     test_id = data.get("test_id")
     if not isinstance(test_id, str):
         return
+    test_path = ctx.registry.test_path(test_id)
+    test = ctx.registry.data(test_path) if test_path else None
+    if test is not None and test.get("state") != "RETIRED":
+        yield doc.finding(("test_id",), ERROR, "lifecycle.audit-without-retirement",
+                          f"this audit entry retires {test_id}, but {test_path} is {test.get('state')}",
+                          f"finish the ceremony with `incidentops lifecycle retire --resume {test_id}`, or take"
+                          f" it back with `incidentops lifecycle retire --undo {test_id}`")
     entries = _entries(ctx).get(test_id, [])
     if len(entries) > 1 and path != entries[0]:
         yield doc.finding(("test_id",), ERROR, "ceremony.duplicate-audit",

@@ -1,4 +1,6 @@
-"""Rules of the regression lifecycle: decision histories, quarterly review records, half-done retirements.
+"""Rules of the regression lifecycle: decision histories and quarterly review records.
+
+A retirement left half done is the ceremony rules' (checks/ceremony_rules.py).
 
 A test's decisions (``lifecycle.*``) are read for their effect
 (:mod:`incidentops.decisions`): each is named after its from_state -> to_state,
@@ -23,7 +25,7 @@ from incidentops.decay import parse_time
 from incidentops.decisions import future_problem, label_problem, order_problem, read_chain
 from incidentops.errors import IncidentOpsError
 from incidentops.findings import ERROR, Finding
-from incidentops.lifecycle import AUDIT_ACTION, reason_codes
+from incidentops.lifecycle import reason_codes
 from incidentops.review import APPLIED_STATES, DECISIONS, QUARTER, parse_quarter
 from incidentops.yamlio import Document
 
@@ -181,24 +183,6 @@ def _superseded(
     return False
 
 
-def audit_rules(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
-    """A retirement audit entry whose test is not RETIRED: a ceremony left half done."""
-    data = doc.data
-    if not isinstance(data, dict) or data.get("action") != AUDIT_ACTION:
-        return
-    test_id = data.get("test_id")
-    if not isinstance(test_id, str):
-        return
-    test_path = ctx.registry.test_path(test_id)
-    test = ctx.registry.data(test_path) if test_path else None
-    if test is None or test.get("state") == "RETIRED":
-        return
-    yield doc.finding(("test_id",), ERROR, "lifecycle.audit-without-retirement",
-                      f"this audit entry retires {test_id}, but {test_path} is {test.get('state')}",
-                      f"finish the ceremony with `incidentops lifecycle retire --resume {test_id}`, or take"
-                      f" it back with `incidentops lifecycle retire --undo {test_id}`")
-
-
 def decision_rules(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
     """A test's decision history, read for the state changes it records."""
     data = doc.data
@@ -230,4 +214,4 @@ def decision_rules(ctx: CheckContext, path: str, doc: Document) -> Iterator[Find
                           "change a state with `incidentops lifecycle`, which records the decision with it")
 
 
-RULES = {"review": [review_rules], "audit": [audit_rules], "regression": [decision_rules]}
+RULES = {"review": [review_rules], "regression": [decision_rules]}
