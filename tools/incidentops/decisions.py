@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+
+from incidentops.decay import parse_time
 
 CREATE, KEEP, MONITOR, ACTIVATE, DEPRECATE, RETIRE = "CREATE", "KEEP", "MONITOR", "ACTIVATE", "DEPRECATE", "RETIRE"
 #: label -> the state it leads to (KEEP and CREATE: see :func:`label_problem`)
@@ -41,16 +43,6 @@ class Step:
         return self.from_state is not None and self.to_state is not None and self.from_state != self.to_state
 
 
-def _when(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-
-
 def _text(value: object) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
@@ -72,7 +64,7 @@ def read_chain(decisions: object, start: str | None = None, offset: int = 0) -> 
         recorded = _text(entry.get("from_state"))
         to_state = _text(entry.get("to_state"))
         from_state = recorded if recorded is not None else state
-        at = _when(entry.get("at"))
+        at = parse_time(entry.get("at"))
         steps.append(Step(number, label, from_state, to_state, at, _text(entry.get("by")),
                           _text(entry.get("approver")), _text(entry.get("reason")) or ""))
         state = to_state
