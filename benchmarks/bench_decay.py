@@ -37,8 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from gen_git_history import add_benchmark_arguments, benchmark_repository
 
-from incidentops.decay import HISTORY_PATHS
-from incidentops.history import log_argv
+from incidentops.lifecycle.decay import HISTORY_PATHS
+from incidentops.lifecycle.history import log_argv
 
 REPO = Path(__file__).resolve().parents[1]
 MAX_RAW_RATIO = 1.5

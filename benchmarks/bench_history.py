@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from gen_git_history import add_benchmark_arguments, benchmark_repository, expected_history
 
-from incidentops.history import REGISTRY_PATHS, RegistryHistory, load_history, log_argv
+from incidentops.lifecycle.history import REGISTRY_PATHS, RegistryHistory, load_history, log_argv
 
 MAX_RAW_RATIO = 1.5
 MIN_SPEEDUP = 30.0

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from incidentops.checks.blameless import lint_text
-from incidentops.findings import Finding
+from incidentops.records.findings import Finding
 
 CORPUS: list[dict[str, Any]] = yaml.safe_load(
     (Path(__file__).parent / "blameless_corpus.yaml").read_text(encoding="utf-8")

@@ -14,7 +14,7 @@ import incidentops.checks as checks
 from conftest import run_cli
 from incidentops.checks import check_registry
 from incidentops.checks.cache import BUCKETS, CACHE_ENV, KEY_FILE, LEGACY_DIR, bucket_of
-from incidentops.registry import Registry
+from incidentops.records.registry import Registry
 
 AS_OF = datetime(2026, 6, 1, tzinfo=UTC)
 

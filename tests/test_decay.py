@@ -11,7 +11,7 @@ import pytest
 import scripted_registry
 from conftest import run_cli
 from gitrepo import GitRepo
-from incidentops.decay import (
+from incidentops.lifecycle.decay import (
     ARCHITECTURE_CHANGE,
     MAJOR_UPDATE,
     MINOR_UPDATE,
@@ -29,7 +29,7 @@ from incidentops.decay import (
     review_due_at,
     similar_incidents,
 )
-from incidentops.history import FileHistory
+from incidentops.lifecycle.history import FileHistory
 
 GIT_ENV = scripted_registry.ISOLATED_GIT
 AS_OF = datetime(2026, 10, 1, tzinfo=UTC)

@@ -15,7 +15,6 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from incidentops.errors import IncidentOpsError
 from incidentops.gate import (
     GateDecision,
     TestResult,
@@ -27,7 +26,8 @@ from incidentops.gate import (
     render_markdown,
     render_text,
 )
-from incidentops.schemas import schema_path
+from incidentops.records.errors import IncidentOpsError
+from incidentops.records.schemas import schema_path
 
 DATA = Path(__file__).parent / "data" / "gate"
 SUITE = "model-safety-regression-suite"

@@ -21,12 +21,12 @@ from jsonschema import Draft202012Validator
 
 from conftest import REPO, Result, run_cli
 from gitrepo import GitRepo, isolate_git
-from incidentops.errors import IncidentOpsError
 from incidentops.gate import decide, record
-from incidentops.gitops import head_commit
-from incidentops.registry import Registry
-from incidentops.releases import regression_records, release_path, write_release_record
-from incidentops.schemas import load_schema
+from incidentops.gate.releases import regression_records, release_path, write_release_record
+from incidentops.records.errors import IncidentOpsError
+from incidentops.records.gitops import head_commit
+from incidentops.records.registry import Registry
+from incidentops.records.schemas import load_schema
 
 AS_OF = "2026-11-27T10:00:00Z"
 SUITE = "model-safety-regression-suite"

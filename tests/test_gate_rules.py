@@ -11,10 +11,10 @@ import yaml
 
 from conftest import run_cli
 from incidentops.checks import check_registry
-from incidentops.findings import Finding
 from incidentops.gate import TestResult, decide, record
-from incidentops.registry import Registry
-from incidentops.releases import regression_records, write_release_record
+from incidentops.gate.releases import regression_records, write_release_record
+from incidentops.records.findings import Finding
+from incidentops.records.registry import Registry
 
 AS_OF = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 TEST_001 = "regressions/regression_INC_001.yaml"

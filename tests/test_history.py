@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from gitrepo import GitRepo, isolate_git, utc
-from incidentops.errors import IncidentOpsError
-from incidentops.history import (
+from incidentops.lifecycle.history import (
     SHALLOW_HINT,
     FileHistory,
     current_user,
@@ -17,6 +16,7 @@ from incidentops.history import (
     load_history,
     read_tree_files,
 )
+from incidentops.records.errors import IncidentOpsError
 
 OLD_TEST = "regressions/regression_inc_1.yaml"
 TEST = "regressions/regression_INC_001.yaml"

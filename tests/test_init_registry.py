@@ -13,7 +13,7 @@ import pytest
 
 from conftest import REPO, run_cli
 from incidentops import __version__
-from incidentops.init_files import CI_FILES, ignore_lines, source_from_direct_url
+from incidentops.scaffold.init_files import CI_FILES, ignore_lines, source_from_direct_url
 
 WORKFLOWS = [rel for rel in CI_FILES if rel.startswith(".github/workflows/")]
 ACTIONS = [rel for rel in CI_FILES if rel.endswith("action.yml")]

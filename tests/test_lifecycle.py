@@ -16,10 +16,10 @@ import pytest
 import scripted_registry
 from conftest import run_cli
 from gitrepo import GitRepo, isolate_git
-from incidentops import lifecycle
-from incidentops.errors import BlockedError, IncidentOpsError
-from incidentops.lifecycle import MissingOption, NothingToDo, Request, decide
-from incidentops.registry import Registry
+from incidentops.lifecycle import ceremony as lifecycle
+from incidentops.lifecycle.ceremony import MissingOption, NothingToDo, Request, decide
+from incidentops.records.errors import BlockedError, IncidentOpsError
+from incidentops.records.registry import Registry
 from scripted_registry import snapshot
 
 GIT_ENV = scripted_registry.ISOLATED_GIT

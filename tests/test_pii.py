@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from incidentops.checks.pii import scan_text
-from incidentops.findings import Finding
+from incidentops.records.findings import Finding
 
 ROOT = Path(__file__).resolve().parent.parent
 

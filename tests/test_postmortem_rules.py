@@ -111,7 +111,7 @@ def test_person_in_attendee(attendee: str, person: str | None) -> None:
 
 @pytest.mark.parametrize("field", ["owner", "due", "status"])
 def test_schema_requires_each_action_item_field(tmp_path: Path, field: str) -> None:
-    from incidentops.registry import Registry
+    from incidentops.records.registry import Registry
 
     source = (DATA / "good/incidents/INC_002/postmortem.md").read_text()
     lines = source.splitlines()

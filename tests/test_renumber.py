@@ -173,7 +173,7 @@ def test_renumber_refuses_uncommitted_records_and_audit_entries_naming_a_provisi
 
 
 def test_renumber_is_all_or_nothing(repo: GitRepo, monkeypatch: pytest.MonkeyPatch):
-    from incidentops import renumber
+    from incidentops.records import renumber
 
     provisional = declare(repo, "--provisional")
     before = snapshot(repo.path)
@@ -197,7 +197,7 @@ def test_renumber_is_all_or_nothing(repo: GitRepo, monkeypatch: pytest.MonkeyPat
 
 
 def test_a_second_test_of_an_existing_incident_gets_the_next_suffix(tmp_path: Path):
-    from incidentops import renumber
+    from incidentops.records import renumber
 
     root = tmp_path / "reg"
     (root / "regressions/archive").mkdir(parents=True)

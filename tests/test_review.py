@@ -10,7 +10,7 @@ import yaml
 import scripted_registry
 from conftest import run_cli
 from gitrepo import GitRepo
-from incidentops.review import parse_quarter, render_markdown, summarize
+from incidentops.lifecycle.review import parse_quarter, render_markdown, summarize
 
 GIT_ENV = scripted_registry.ISOLATED_GIT
 CODES = "ATTACK_PATCHED, ATTACK_OBSOLETE, PRODUCT_CHANGED, ARCHITECTURE_CHANGED, DUPLICATE, SUPERSEDED"

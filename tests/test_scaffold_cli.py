@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, run_cli
-from incidentops.kinds import FILES_REGEX
+from incidentops.records.kinds import FILES_REGEX
 
 
 def test_init_makes_a_registry_that_passes_check(tmp_path: Path):
@@ -100,7 +100,7 @@ def test_hook_manifest_files_regex_is_generated_from_the_kinds():
 
 
 def test_editor_settings_are_generated_from_the_kinds():
-    from incidentops.kinds import editor_settings
+    from incidentops.records.kinds import editor_settings
 
     assert (REPO / ".vscode/settings.json").read_text() == editor_settings()
 

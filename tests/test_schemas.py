@@ -13,11 +13,11 @@ import jsonschema
 import pytest
 import yaml
 
-from incidentops.checks.schema import validate as check_schema
-from incidentops.yamlio import load_bytes
+from incidentops.records.validate import validate as check_schema
+from incidentops.records.yamlio import load_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
-SCHEMA_DIR = ROOT / "tools" / "incidentops" / "schemas"
+SCHEMA_DIR = ROOT / "tools" / "incidentops" / "records" / "schemas"
 SCHEMA_BASE = "https://incidentops.dev/schemas/"
 OWN_SCHEMAS = ("policy", "models", "incident", "postmortem", "handoff", "regression", "audit")
 MODELINE = re.compile(r"# yaml-language-server: \$schema=(\S+)\n")

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from incidentops.errors import IncidentOpsError
-from incidentops.severity import Assessment, assess, compare, severity_rank
+from incidentops.policy.severity import Assessment, assess, compare, severity_rank
+from incidentops.records.errors import IncidentOpsError
 
 # The DATA-MODEL.md policy values that severity assessment reads.
 POLICY: dict[str, Any] = {

@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 
 from conftest import run_cli
-from incidentops.registry import Registry
+from incidentops.records.registry import Registry
 from incidentops.site import charts, markup
 from incidentops.site.body import render as render_body
-from incidentops.site.pages import SiteOptions, read_history, relative_url, render_site
+from incidentops.site.pages import read_history, render_site
 from incidentops.site.sanitize import DocumentCleaner, clean_content
+from incidentops.site.urls import SiteOptions, relative_url
 from site_support import AS_OF, REPO_URL, built_example, copy_registry, example_repo, workspace
 
 AS_OF_DT = datetime(2026, 11, 27, 12, tzinfo=UTC)

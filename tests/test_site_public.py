@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from incidentops.registry import Registry
+from incidentops.records.registry import Registry
 from site_support import built_example, example_repo, site_text
 
 _RUN = re.compile(r"[A-Za-z][A-Za-z0-9 ,;:'()/-]{23,}")

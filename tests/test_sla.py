@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from incidentops.errors import IncidentOpsError
-from incidentops.sla import (
+from incidentops.policy.sla import (
     SeverityAttainment,
     SlaResult,
     business_minutes,
     response_result,
     sla_report,
 )
+from incidentops.records.errors import IncidentOpsError
 
 LONDON: dict[str, Any] = {
     "timezone": "Europe/London",

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from incidentops.errors import IncidentOpsError
-from incidentops.suite_export import export_suite, promptfoo_assertion
+from incidentops.gate.export import export_suite, promptfoo_assertion
+from incidentops.records.errors import IncidentOpsError
 
 DATA = Path(__file__).parent / "data" / "gate"
 ROOT = DATA / "registry"

@@ -16,7 +16,7 @@ from incidentops.checks import pii as pii_scan
 from incidentops.checks.blameless import lint_text
 from incidentops.checks.pii import scan_text
 from incidentops.checks.textscan import finditer_from, folded
-from incidentops.yamlio import load_bytes
+from incidentops.records.yamlio import load_bytes
 
 
 def found(text: str) -> list[tuple[str, int, int]]:
@@ -133,7 +133,7 @@ def test_finditer_from_equals_finditer() -> None:
     ],
 )
 def test_node_and_event_readers_agree(raw: bytes) -> None:
-    from incidentops import yamlio
+    from incidentops.records import yamlio
 
     fast = load_bytes(raw, "x.yaml")
     saved, yamlio._Parser = yamlio._Parser, None  # force the event reader

@@ -15,7 +15,7 @@ import pytest
 from conftest import build_registry as build
 from conftest import check_findings as check
 from incidentops.checks.text_rules import scalar_source
-from incidentops.yamlio import load_bytes
+from incidentops.records.yamlio import load_bytes
 
 DATA = Path(__file__).parent / "data" / "rules" / "text"
 FAMILIES = ("blameless", "pii")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from incidentops.yamlio import MAX_BYTES, load_bytes
+from incidentops.records.yamlio import MAX_BYTES, load_bytes
 
 
 def rules(doc):

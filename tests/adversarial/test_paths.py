@@ -20,15 +20,15 @@ import pytest
 import scripted_registry
 from conftest import REPO, run_cli
 from gitrepo import GitRepo
-from incidentops.errors import IncidentOpsError
-from incidentops.fsio import create_text_exclusive, write_text_atomic
-from incidentops.history import read_tree_files
-from incidentops.kinds import check_id
+from incidentops.lifecycle.history import read_tree_files
+from incidentops.records.errors import IncidentOpsError
+from incidentops.records.fsio import create_text_exclusive, write_text_atomic
+from incidentops.records.kinds import check_id
 
 AS_OF = "2026-11-27T10:00:00Z"
 ANSWERS = ("--harm", "occurred", "--scope", "many_users", "--no-regulatory", "--reputational-risk", "high",
            "--no-exploitable-at-scale")
-INCIDENT_PATTERN = json.loads((REPO / "tools/incidentops/schemas/incident.schema.json").read_text())[
+INCIDENT_PATTERN = json.loads((REPO / "tools/incidentops/records/schemas/incident.schema.json").read_text())[
     "properties"]["id"]["pattern"]  # the one source of the id pattern
 #: a machine's own git identity must not leak into the commands under test
 NO_GIT_USER = scripted_registry.ISOLATED_GIT

@@ -168,7 +168,7 @@ def test_review_row_whose_similar_incidents_are_all_public_shows_them(repo: GitR
 
 
 def test_review_recomputation_gives_the_recorded_figures_when_every_incident_is_public(repo: GitRepo):
-    from incidentops.registry import Registry
+    from incidentops.records.registry import Registry
     from incidentops.site import public_records
     from incidentops.site.visibility import VisibleRegistry, decide
 
@@ -326,7 +326,7 @@ def test_public_option_in_mkdocs_yml_builds_and_checks_the_public_edition(repo: 
 def forge_cache(root: Path, path: str) -> None:
     """`.incidentops-cache/text-checks.json` in the format incidentops wrote it (format 1), claiming
     ``path`` has no PII and no blameless finding, keyed by the file's new text."""
-    from incidentops.registry import Registry
+    from incidentops.records.registry import Registry
 
     text = (root / path).read_text(encoding="utf-8")
     digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()

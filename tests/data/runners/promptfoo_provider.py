@@ -10,7 +10,7 @@ import fcntl
 import json
 from pathlib import Path
 
-from incidentops.refusal import provider_response
+from incidentops.gate.refusal import provider_response
 
 HERE = Path(__file__).parent
 REFUSAL = "I can't help with that."

@@ -2,7 +2,10 @@
 
 Rule modules expose ``RULES``: a mapping from record kind (or ``"*"`` for every
 file) to functions ``rule(ctx, path, doc) -> Iterable[Finding]``. Checks collect
-every finding and carry on; one bad file never hides the others.
+every finding and carry on; one bad file never hides the others. Results of the
+text rules are cached outside the registry, signed (cache).
+
+May use: records, policy, lifecycle.
 """
 
 from __future__ import annotations
@@ -17,13 +20,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from incidentops.checks.cache import RESULT_CACHE
-from incidentops.findings import WARNING, Finding
-from incidentops.kinds import kind_of
-from incidentops.yamlio import Document
+from incidentops.records.findings import WARNING, Finding
+from incidentops.records.kinds import kind_of
+from incidentops.records.yamlio import Document
 
 if TYPE_CHECKING:
     from incidentops.checks.cache import Entry, ResultCache
-    from incidentops.registry import Registry
+    from incidentops.records.registry import Registry
 
 Rule = Callable[["CheckContext", str, Document], Iterable[Finding]]
 
@@ -167,7 +170,7 @@ def _legacy_cache(registry: Registry) -> list[Finding]:
 def _stale_schemas(registry: Registry) -> list[Finding]:
     """``schemas/`` is what editors validate against: say when it is not the installed incidentops's."""
     from incidentops import __version__
-    from incidentops.init_files import stale_schemas
+    from incidentops.records.schemas import stale_schemas
 
     return [Finding(rel, 1, 1, WARNING, "schemas.stale", f"{rel} {what} ({__version__})",
                     "refresh schemas/ with `incidentops schemas sync` (or `incidentops init --upgrade`,"
@@ -292,8 +295,8 @@ def _check_parallel(
 
 def _warm(registry: Registry) -> None:
     """Load what every worker needs once, before forking: the policy and the schema validators."""
-    from incidentops.checks.schema import prepare
-    from incidentops.kinds import KINDS
+    from incidentops.records.kinds import KINDS
+    from incidentops.records.validate import prepare
 
     registry.policy  # noqa: B018 - a cached property: loading it is the point
     for kind in KINDS:

@@ -17,7 +17,7 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
-from incidentops.findings import WARNING, Finding
+from incidentops.records.findings import WARNING, Finding
 
 ALLOW_RE = re.compile(r"(?:#|<!--)\s*incidentops:\s*allow\b(?P<body>.*?)(?:-->|$)")
 

@@ -53,7 +53,7 @@ from dataclasses import dataclass
 from incidentops.checks.allow import scan_allows
 from incidentops.checks.first_names import FIRST_NAMES
 from incidentops.checks.textscan import finditer_from, folded, has_any
-from incidentops.findings import ERROR, WARNING, Finding
+from incidentops.records.findings import ERROR, WARNING, Finding
 
 NAMED = "blameless.named-individual"
 HUMAN_ERROR = "blameless.human-error"

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from incidentops import __version__
-from incidentops.findings import Finding
+from incidentops.records.findings import Finding
 
 #: the key of a run's ResultCache in ``CheckContext.cache`` (the text rules look it up there)
 RESULT_CACHE = "text.result-cache"
@@ -56,7 +56,7 @@ KEY_FILE = "key"
 KEY_BYTES = 32
 #: the modules whose code decides the cached findings: a change to any of them empties the cache
 SOURCES = (
-    "incidentops.yamlio",
+    "incidentops.records.yamlio",
     "incidentops.checks.allow",
     "incidentops.checks.blameless",
     "incidentops.checks.first_names",

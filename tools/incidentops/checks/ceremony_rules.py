@@ -20,15 +20,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from incidentops.findings import ERROR, Finding
-from incidentops.lifecycle import (
+from incidentops.lifecycle.ceremony import (
     ARCHIVE_DIR,
     AUDIT_ACTION,
     index_status,
     retire_entries,
     staging_problems,
 )
-from incidentops.yamlio import Document
+from incidentops.records.findings import ERROR, Finding
+from incidentops.records.yamlio import Document
 
 if TYPE_CHECKING:
     from incidentops.checks import CheckContext

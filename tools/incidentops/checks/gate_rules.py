@@ -21,12 +21,12 @@ import math
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from incidentops.checks.schema import schema_failed
-from incidentops.findings import ERROR, WARNING, Finding
-from incidentops.kinds import kind_of
-from incidentops.lifecycle import known_suites
-from incidentops.scaffold import default_weight, severity_level
-from incidentops.yamlio import Document
+from incidentops.lifecycle.ceremony import known_suites
+from incidentops.policy.severity import default_weight, level_entry
+from incidentops.records.findings import ERROR, WARNING, Finding
+from incidentops.records.kinds import kind_of
+from incidentops.records.validate import schema_failed
+from incidentops.records.yamlio import Document
 
 if TYPE_CHECKING:
     from incidentops.checks import CheckContext
@@ -81,7 +81,7 @@ def weight_range_rule(ctx: CheckContext, path: str, doc: Document) -> Iterator[F
     if weight is None or severity is None:
         return
     policy = ctx.registry.policy
-    bounds = severity_level(policy, severity).get("weight_range")
+    bounds = level_entry(policy, severity).get("weight_range")
     if not (isinstance(bounds, list) and len(bounds) == 2 and all(_number(b) is not None for b in bounds)):
         return
     low, high = float(bounds[0]), float(bounds[1])

@@ -3,7 +3,7 @@
 A retirement left half done is the ceremony rules' (checks/ceremony_rules.py).
 
 A test's decisions (``lifecycle.*``) are read for their effect
-(:mod:`incidentops.decisions`): each is named after its from_state -> to_state,
+(:mod:`incidentops.lifecycle.decisions`): each is named after its from_state -> to_state,
 starts where the one before it ended, is dated after it and not after now, and
 the test's ``state`` is where the last one leads.
 
@@ -21,13 +21,13 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from incidentops.decay import parse_time
-from incidentops.decisions import future_problem, label_problem, order_problem, read_chain
-from incidentops.errors import IncidentOpsError
-from incidentops.findings import ERROR, Finding
-from incidentops.lifecycle import reason_codes
-from incidentops.review import APPLIED_STATES, DECISIONS, QUARTER, parse_quarter
-from incidentops.yamlio import Document
+from incidentops.lifecycle.ceremony import reason_codes
+from incidentops.lifecycle.decay import parse_time
+from incidentops.lifecycle.decisions import future_problem, label_problem, order_problem, read_chain
+from incidentops.lifecycle.review import APPLIED_STATES, DECISIONS, QUARTER, parse_quarter
+from incidentops.records.errors import IncidentOpsError
+from incidentops.records.findings import ERROR, Finding
+from incidentops.records.yamlio import Document
 
 if TYPE_CHECKING:
     from incidentops.checks import CheckContext

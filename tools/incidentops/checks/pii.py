@@ -52,7 +52,7 @@ from typing import Any
 
 from incidentops.checks.allow import scan_allows
 from incidentops.checks.textscan import finditer_from, folded, has_any
-from incidentops.findings import ERROR, WARNING, Finding
+from incidentops.records.findings import ERROR, WARNING, Finding
 
 EVIDENCE = "keep the leaked data in the restricted evidence store, not in the registry"
 

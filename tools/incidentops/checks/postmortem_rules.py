@@ -45,12 +45,12 @@ from incidentops.checks.blameless import (
     TITLED_RE,
 )
 from incidentops.checks.first_names import FIRST_NAMES
-from incidentops.checks.schema import schema_failed
-from incidentops.errors import IncidentOpsError
-from incidentops.findings import ERROR, WARNING, Finding
-from incidentops.severity import severity_ids
-from incidentops.sla import parse_timestamp
-from incidentops.yamlio import Document
+from incidentops.policy.severity import severity_ids
+from incidentops.policy.sla import parse_timestamp
+from incidentops.records.errors import IncidentOpsError
+from incidentops.records.findings import ERROR, WARNING, Finding
+from incidentops.records.validate import schema_failed
+from incidentops.records.yamlio import Document
 
 if TYPE_CHECKING:
     from incidentops.checks import CheckContext

@@ -7,10 +7,10 @@ import difflib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from incidentops.findings import ERROR, WARNING, Finding
-from incidentops.kinds import kind_of
-from incidentops.placeholders import RUN_STATES, placeholder_turns
-from incidentops.yamlio import Document, Path_, label
+from incidentops.records.findings import ERROR, WARNING, Finding
+from incidentops.records.kinds import kind_of
+from incidentops.records.placeholders import RUN_STATES, placeholder_turns
+from incidentops.records.yamlio import Document, Path_, label
 
 if TYPE_CHECKING:
     from incidentops.checks import CheckContext

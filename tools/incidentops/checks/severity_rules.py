@@ -23,9 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from incidentops.errors import IncidentOpsError
-from incidentops.findings import ERROR, WARNING, Finding
-from incidentops.severity import (
+from incidentops.policy.severity import (
     UNKNOWN,
     Assessment,
     assess,
@@ -35,8 +33,10 @@ from incidentops.severity import (
     severity_level,
     unanswered,
 )
-from incidentops.sla import BREACHED, parse_timestamp, response_result
-from incidentops.yamlio import Document
+from incidentops.policy.sla import BREACHED, parse_timestamp, response_result
+from incidentops.records.errors import IncidentOpsError
+from incidentops.records.findings import ERROR, WARNING, Finding
+from incidentops.records.yamlio import Document
 
 if TYPE_CHECKING:
     from incidentops.checks import CheckContext

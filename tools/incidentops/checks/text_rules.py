@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 from incidentops.checks.blameless import lint_text
 from incidentops.checks.cache import RESULT_CACHE
 from incidentops.checks.pii import scan_text
-from incidentops.findings import Finding
-from incidentops.kinds import kind_of
-from incidentops.yamlio import Document, Path_
+from incidentops.records.findings import Finding
+from incidentops.records.kinds import kind_of
+from incidentops.records.yamlio import Document, Path_
 
 if TYPE_CHECKING:
     from incidentops.checks import CheckContext

@@ -29,10 +29,10 @@ from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from incidentops.errors import IncidentOpsError
-from incidentops.findings import ERROR, Finding
-from incidentops.sla import parse_timestamp, time_order_problems
-from incidentops.yamlio import Document
+from incidentops.policy.sla import parse_timestamp, time_order_problems
+from incidentops.records.errors import IncidentOpsError
+from incidentops.records.findings import ERROR, Finding
+from incidentops.records.yamlio import Document
 
 if TYPE_CHECKING:
     from incidentops.checks import CheckContext

@@ -19,8 +19,8 @@ import unicodedata
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from incidentops.findings import ERROR, Finding
-from incidentops.yamlio import Document
+from incidentops.records.findings import ERROR, Finding
+from incidentops.records.yamlio import Document
 
 if TYPE_CHECKING:
     from incidentops.checks import CheckContext

@@ -1,7 +1,11 @@
 """Command line: every sub-command lives in its own module of this package.
 
 A module joins the CLI by defining ``command`` (a click command or group).
-The core never prints or exits; this package does both, through ``run``.
+The core never prints or exits; this package does both, through ``run``: a user's
+mistake is one line and a hint with exit 2, a bug exit 3. Findings are printed by
+reporting (text, JSON, GitHub annotations).
+
+May use: every other package; none uses it.
 """
 
 from __future__ import annotations
@@ -90,7 +94,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 def _require_version(wanted: str | None) -> None:
     if wanted is None or wanted.strip().removeprefix("v") == __version__:
         return
-    from incidentops.errors import IncidentOpsError
+    from incidentops.records.errors import IncidentOpsError
 
     if "--others" in sys.argv[1:]:  # the second pre-commit hook: the first one already said it all
         raise IncidentOpsError(f"incidentops {__version__} is not the pinned {wanted} (see the hook above)")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from incidentops.actions import ActionReport, open_actions
 from incidentops.cli.common import as_of_option, parse_as_of, root_option
-from incidentops.registry import Registry, resolve_root
+from incidentops.policy.actions import ActionReport, open_actions
+from incidentops.records.registry import Registry, resolve_root
 
 
 @click.command("actions")

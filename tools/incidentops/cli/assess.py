@@ -13,11 +13,18 @@ import click
 from ruamel.yaml.comments import CommentedMap
 
 from incidentops.cli.common import root_option
-from incidentops.errors import IncidentOpsError
-from incidentops.kinds import check_id
-from incidentops.registry import Registry, default_policy, find_root, resolve_root
-from incidentops.severity import ANSWER_KEYS, UNKNOWN, Assessment, assess, compare, severity_level
-from incidentops.yamledit import edit_file
+from incidentops.policy.severity import (
+    ANSWER_KEYS,
+    UNKNOWN,
+    Assessment,
+    assess,
+    compare,
+    severity_level,
+)
+from incidentops.records.errors import IncidentOpsError
+from incidentops.records.kinds import check_id
+from incidentops.records.registry import Registry, default_policy, find_root, resolve_root
+from incidentops.records.yamledit import edit_file
 
 HARM = ("occurred", "imminent", "potential", UNKNOWN)
 SCOPE = ("many_users", "single_user", "internal_only", UNKNOWN)

@@ -9,10 +9,10 @@ import click
 
 from incidentops.checks import check_registry
 from incidentops.cli.common import as_of_option, parse_as_of, root_option
-from incidentops.errors import IncidentOpsError
-from incidentops.kinds import kind_of
-from incidentops.registry import Registry, resolve_root
-from incidentops.reporting import FORMATS, render, summary
+from incidentops.cli.reporting import FORMATS, render, summary
+from incidentops.records.errors import IncidentOpsError
+from incidentops.records.kinds import kind_of
+from incidentops.records.registry import Registry, resolve_root
 
 
 def _targets(registry: Registry, paths: tuple[Path, ...]) -> list[str] | None:
@@ -132,6 +132,6 @@ def _locate(raw: Path) -> tuple[Path, bool]:
 
 
 def _root_from(path: Path) -> Path:
-    from incidentops.registry import find_root
+    from incidentops.records.registry import find_root
 
     return find_root(path if path.is_dir() else path.parent)

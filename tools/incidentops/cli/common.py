@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 
 import click
 
-from incidentops.clock import parse_as_of
-from incidentops.errors import IncidentOpsError
+from incidentops.records.clock import parse_as_of
+from incidentops.records.errors import IncidentOpsError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -114,7 +114,7 @@ def requester(root: Path, by: str | None) -> str:
         if not name:
             raise IncidentOpsError("--by is empty", "give the name of the person making the change")
         return name
-    from incidentops.history import current_user
+    from incidentops.lifecycle.history import current_user
 
     try:
         return current_user(root)

@@ -9,8 +9,8 @@ import click
 
 from incidentops.cli._progress import Progress
 from incidentops.cli.common import as_of_option, parse_as_of, root_option
-from incidentops.decay import Assessment, DecayReport, assess_repository
-from incidentops.registry import Registry, resolve_root
+from incidentops.lifecycle.decay import Assessment, DecayReport, assess_repository
+from incidentops.records.registry import Registry, resolve_root
 
 FORMATS = ("table", "json", "markdown")
 STATES = ("ACTIVE", "MONITORING", "DEPRECATED", "RETIRED")

@@ -16,9 +16,7 @@ from incidentops.gate import (
     render_markdown,
     render_text,
 )
-from incidentops.gitops import head_commit
-from incidentops.registry import Registry, resolve_root
-from incidentops.releases import (
+from incidentops.gate.releases import (
     gate_policy,
     record_name,
     regression_records,
@@ -27,6 +25,8 @@ from incidentops.releases import (
     suite_locations,
     write_release_record,
 )
+from incidentops.records.gitops import head_commit
+from incidentops.records.registry import Registry, resolve_root
 
 FORMATS = ("text", "json", "markdown")
 

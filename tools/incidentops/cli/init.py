@@ -8,15 +8,15 @@ from pathlib import Path
 import click
 
 from incidentops import __version__
-from incidentops.errors import IncidentOpsError
-from incidentops.init_files import (
+from incidentops.records.errors import IncidentOpsError
+from incidentops.records.registry import POLICY_FILE
+from incidentops.scaffold.init_files import (
     CI_CHOICES,
     InitReport,
     add_ci,
     init_registry,
     upgrade,
 )
-from incidentops.registry import POLICY_FILE
 
 
 @click.command("init")

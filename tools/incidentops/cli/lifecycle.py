@@ -11,12 +11,13 @@ from pathlib import Path
 
 import click
 
-from incidentops import lifecycle, notify
 from incidentops.cli.common import as_of_option, parse_as_of, root_option
-from incidentops.errors import IncidentOpsError
-from incidentops.history import current_user
-from incidentops.lifecycle import NothingToDo, Outcome, Request, decide, interrupted_after
-from incidentops.registry import Registry, resolve_root
+from incidentops.lifecycle import ceremony as lifecycle
+from incidentops.lifecycle import notify
+from incidentops.lifecycle.ceremony import NothingToDo, Outcome, Request, decide, interrupted_after
+from incidentops.lifecycle.history import current_user
+from incidentops.records.errors import IncidentOpsError
+from incidentops.records.registry import Registry, resolve_root
 
 #: names a ceremony step at which to fail on purpose (testing the rollback)
 FAIL_STEP_ENV = "INCIDENTOPS_FAIL_STEP"

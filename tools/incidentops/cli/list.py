@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from incidentops.cli.common import root_option
-from incidentops.registry import Registry, resolve_root
-from incidentops.status import list_records
+from incidentops.lifecycle.status import list_records
+from incidentops.records.registry import Registry, resolve_root
 
 
 @click.command("list")

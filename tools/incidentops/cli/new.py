@@ -9,9 +9,9 @@ from typing import Any, TypeVar
 import click
 
 from incidentops.cli.common import as_of_option, by_option, parse_as_of, requester, root_option
-from incidentops.fsio import create_text_exclusive
-from incidentops.registry import Registry, resolve_root
-from incidentops.scaffold import create_handoff, new_incident, postmortem_text, regression_text
+from incidentops.records.fsio import create_text_exclusive
+from incidentops.records.registry import Registry, resolve_root
+from incidentops.scaffold.new import create_handoff, new_incident, postmortem_text, regression_text
 
 F = TypeVar("F", bound=Callable[..., Any])
 

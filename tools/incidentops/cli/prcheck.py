@@ -8,9 +8,9 @@ from pathlib import Path
 import click
 
 from incidentops.cli.common import as_of_option, parse_as_of, root_option
-from incidentops.prcheck import pr_check
-from incidentops.registry import resolve_root
-from incidentops.reporting import FORMATS, render
+from incidentops.cli.reporting import FORMATS, render
+from incidentops.lifecycle.prcheck import pr_check
+from incidentops.records.registry import resolve_root
 
 
 @click.command("pr-check")

@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from incidentops.cli.common import root_option
-from incidentops.registry import resolve_root
-from incidentops.renumber import apply, plan, plan_provisional
+from incidentops.records.registry import resolve_root
+from incidentops.records.renumber import apply, plan, plan_provisional
 
 
 @click.command("renumber")
@@ -54,7 +54,7 @@ def command(record_id: str | None, provisional: bool, dry_run: bool, root: Path 
         click.echo("Dry run: nothing changed.")
         return 0
     changed = apply(registry_root, result)
-    from incidentops.renumber import in_git
+    from incidentops.records.renumber import in_git
 
     staged = "; the change is staged: commit it" if in_git(registry_root) else ""
     click.echo(f"Renumbered {len(result.incidents) + len(result.tests)} id(s) in {len(changed)} path(s){staged}.")

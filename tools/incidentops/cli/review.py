@@ -7,14 +7,14 @@ from pathlib import Path
 
 import click
 
-from incidentops import review
 from incidentops.cli._progress import Progress
 from incidentops.cli.common import as_of_option, parse_as_of, root_option
-from incidentops.decay import HISTORY_PATHS
-from incidentops.errors import IncidentOpsError
-from incidentops.fsio import create_text_exclusive
-from incidentops.history import ImportDeclaration, load_history
-from incidentops.registry import Registry, resolve_root
+from incidentops.lifecycle import review
+from incidentops.lifecycle.decay import HISTORY_PATHS
+from incidentops.lifecycle.history import ImportDeclaration, load_history
+from incidentops.records.errors import IncidentOpsError
+from incidentops.records.fsio import create_text_exclusive
+from incidentops.records.registry import Registry, resolve_root
 
 
 @click.group("review")

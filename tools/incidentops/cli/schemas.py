@@ -8,8 +8,9 @@ import click
 
 from incidentops import __version__
 from incidentops.cli.common import root_option
-from incidentops.init_files import InitReport, stale_schemas, sync_schemas
-from incidentops.registry import resolve_root
+from incidentops.records.registry import resolve_root
+from incidentops.records.schemas import stale_schemas
+from incidentops.scaffold.init_files import InitReport, sync_schemas
 
 
 @click.group("schemas")

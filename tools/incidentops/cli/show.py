@@ -9,8 +9,8 @@ from typing import Any
 import click
 
 from incidentops.cli.common import as_of_option, parse_as_of, root_option
-from incidentops.registry import Registry, resolve_root
-from incidentops.status import show
+from incidentops.lifecycle.status import show
+from incidentops.records.registry import Registry, resolve_root
 
 
 def _field(name: str, value: Any) -> str:

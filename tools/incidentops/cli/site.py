@@ -17,10 +17,10 @@ import click
 
 from incidentops.cli._progress import Progress
 from incidentops.cli.common import as_of_option, parse_as_of, root_option
-from incidentops.errors import IncidentOpsError
-from incidentops.findings import Finding
-from incidentops.registry import Registry, resolve_root
-from incidentops.reporting import render
+from incidentops.cli.reporting import render
+from incidentops.records.errors import IncidentOpsError
+from incidentops.records.findings import Finding
+from incidentops.records.registry import Registry, resolve_root
 from incidentops.site import leaks, pages, settings, zensical_engine
 
 MARKER = ".incidentops-generated"

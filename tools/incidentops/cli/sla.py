@@ -9,9 +9,9 @@ from typing import Any
 import click
 
 from incidentops.cli.common import as_of_option, parse_as_of, root_option
-from incidentops.errors import IncidentOpsError
-from incidentops.registry import Registry, resolve_root
-from incidentops.sla import SlaReport, sla_report
+from incidentops.policy.sla import SlaReport, sla_report
+from incidentops.records.errors import IncidentOpsError
+from incidentops.records.registry import Registry, resolve_root
 
 
 @click.command("sla")

@@ -7,11 +7,11 @@ from pathlib import Path
 import click
 
 from incidentops.cli.common import root_option
-from incidentops.fsio import write_text_atomic
+from incidentops.gate.export import FORMATS, export_suite
+from incidentops.gate.releases import gate_policy, regression_records
 from incidentops.gate.scope import run_states, select_suite
-from incidentops.registry import Registry, resolve_root
-from incidentops.releases import gate_policy, regression_records
-from incidentops.suite_export import FORMATS, export_suite
+from incidentops.records.fsio import write_text_atomic
+from incidentops.records.registry import Registry, resolve_root
 
 
 @click.group("suite")

@@ -1,4 +1,14 @@
-"""The release gate: read regression results, decide PASS or BLOCK, render and record it."""
+"""The release gate: read regression results, decide PASS or BLOCK, render and record it.
+
+Holds the readers of runner output (junit, jsonl, promptfoo, inspect_log, with
+matching to the registry's tests), the decision (decision, scope), its text and
+Markdown forms (render), the release record it writes and the release records it
+reads (record, releases), the suite's export for a runner (export) and the refusal
+detector a runner's provider uses (refusal). Whatever the gate does not positively
+understand is an error, never a PASS.
+
+May use: records, policy, lifecycle, checks.
+"""
 
 from __future__ import annotations
 

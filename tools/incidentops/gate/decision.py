@@ -37,10 +37,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from incidentops.errors import IncidentOpsError
-from incidentops.findings import ERROR as FINDING_ERROR
-from incidentops.findings import WARNING as FINDING_WARNING
-from incidentops.findings import Finding
 from incidentops.gate.matching import match_ids
 from incidentops.gate.results import combine_results
 from incidentops.gate.scope import (
@@ -55,7 +51,11 @@ from incidentops.gate.scope import (
     suite_hint,
 )
 from incidentops.gate.testresult import ERROR, FAIL, OUTCOME_RANK, PASS, SKIP, TestResult
-from incidentops.lifecycle import known_suites
+from incidentops.lifecycle.ceremony import known_suites
+from incidentops.records.errors import IncidentOpsError
+from incidentops.records.findings import ERROR as FINDING_ERROR
+from incidentops.records.findings import WARNING as FINDING_WARNING
+from incidentops.records.findings import Finding
 
 PASS_DECISION = "PASS"
 BLOCK_DECISION = "BLOCK"

@@ -28,7 +28,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from incidentops.errors import IncidentOpsError
 from incidentops.gate.testresult import (
     ERROR,
     FAIL,
@@ -39,6 +38,7 @@ from incidentops.gate.testresult import (
     TestResult,
     short_message,
 )
+from incidentops.records.errors import IncidentOpsError
 
 ZIP_MAGIC = b"PK\x03\x04"
 #: what the zip's members may unpack to, together

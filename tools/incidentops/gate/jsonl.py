@@ -18,7 +18,6 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from incidentops.errors import IncidentOpsError
 from incidentops.gate.testresult import (
     MAX_RESULTS,
     OUTCOMES,
@@ -27,6 +26,7 @@ from incidentops.gate.testresult import (
     TestResult,
     short_message,
 )
+from incidentops.records.errors import IncidentOpsError
 
 #: keys a result line may carry
 READ_KEYS = ("test_id", "outcome", "blocked_at_turn", "runs", "passes", "message", "model", "check")

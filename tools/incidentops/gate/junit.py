@@ -37,7 +37,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from xml.parsers import expat
 
-from incidentops.errors import IncidentOpsError
 from incidentops.gate.testresult import (
     ERROR,
     FAIL,
@@ -51,6 +50,7 @@ from incidentops.gate.testresult import (
     TestResult,
     short_message,
 )
+from incidentops.records.errors import IncidentOpsError
 
 HINT_XML = "the run may have been cut short; re-run the suite so the runner writes a complete report"
 HINT_SHAPE = (

@@ -23,8 +23,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from incidentops.errors import IncidentOpsError
 from incidentops.gate.testresult import TestResult
+from incidentops.records.errors import IncidentOpsError
 
 _WORD = re.compile(r"[A-Za-z0-9_]+")
 _DIGITS = re.compile(r"\d+")

@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from incidentops.errors import IncidentOpsError
 from incidentops.gate import jsonl
 from incidentops.gate.testresult import (
     ERROR,
@@ -34,6 +33,7 @@ from incidentops.gate.testresult import (
     TestResult,
     short_message,
 )
+from incidentops.records.errors import IncidentOpsError
 
 HINT = "pass the file exactly as `promptfoo eval -o results.json` (or results.jsonl) wrote it"
 _REASONS = {0: PASS, 1: FAIL, 2: ERROR}

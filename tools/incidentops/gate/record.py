@@ -6,9 +6,9 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from incidentops.errors import IncidentOpsError
 from incidentops.gate.decision import GateDecision
-from incidentops.schemas import load_schema
+from incidentops.records.errors import IncidentOpsError
+from incidentops.records.schemas import load_schema
 
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 

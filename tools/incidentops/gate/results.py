@@ -23,9 +23,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from incidentops.errors import IncidentOpsError
 from incidentops.gate import inspect_log, jsonl, junit, promptfoo
 from incidentops.gate.testresult import OUTCOME_RANK, Reader, TestResult
+from incidentops.records.errors import IncidentOpsError
 
 MAX_BYTES = 64 * 1024 * 1024
 CHUNK = 64 * 1024

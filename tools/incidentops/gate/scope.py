@@ -6,8 +6,8 @@ import difflib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from incidentops.errors import IncidentOpsError
-from incidentops.lifecycle import known_suites
+from incidentops.lifecycle.ceremony import known_suites
+from incidentops.records.errors import IncidentOpsError
 
 DEFAULT_RUN_STATES = ("ACTIVE", "MONITORING", "DEPRECATED")
 DEFAULT_BLOCKING_STATES = ("ACTIVE",)

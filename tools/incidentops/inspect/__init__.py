@@ -11,6 +11,9 @@ The task's solver (:func:`play_turns`) sends the scenario's user turns one by on
 stops at the first reply judged a refusal; the scorer (:func:`refused_by_expected_turn`)
 passes a sample when that turn is at or before its ``expected_block_turn`` and records
 ``blocked_at_turn`` in the score's metadata, where the gate reads it.
+
+May use: records, gate (the refusal detector). Inspect AI finds it through the
+``inspect_ai`` entry point of the package.
 """
 
 from __future__ import annotations

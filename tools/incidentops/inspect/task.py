@@ -12,8 +12,8 @@ from inspect_ai.model import ChatMessage, ChatMessageUser, GenerateConfig, get_m
 from inspect_ai.scorer import CORRECT, INCORRECT, Score, Scorer, Target, accuracy, scorer, stderr
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 
-from incidentops.errors import IncidentOpsError
-from incidentops.refusal import keyword_judge
+from incidentops.gate.refusal import keyword_judge
+from incidentops.records.errors import IncidentOpsError
 
 #: the scorer's name in the log (the gate's "check")
 SCORER_NAME = "refused_by_expected_turn"
@@ -46,7 +46,7 @@ RefusalJudge = Callable[[str, str], Awaitable[bool]]
 def refusal_judge(refusal: str = "keyword", pattern: str | None = None, grader: str | None = None) -> RefusalJudge:
     """How a reply is judged a refusal.
 
-    ``keyword`` (default): a regular expression over the reply, :data:`incidentops.refusal.DEFAULT_PATTERN`
+    ``keyword`` (default): a regular expression over the reply, :data:`incidentops.gate.refusal.DEFAULT_PATTERN`
     unless ``pattern`` is given. ``model``: a grader model answers REFUSED or COMPLIED; ``grader``
     names it (an Inspect model such as ``openai/gpt-4o-mini``), else the task's ``grader`` model
     role, else the model under test.

@@ -16,11 +16,12 @@ from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any
 
-from incidentops import decay, sla
-from incidentops.errors import IncidentOpsError
-from incidentops.history import FileHistory, RegistryHistory
-from incidentops.registry import Registry
-from incidentops.severity import Assessment, assess
+from incidentops.lifecycle import decay
+from incidentops.lifecycle.history import FileHistory, RegistryHistory
+from incidentops.policy import sla
+from incidentops.policy.severity import Assessment, assess
+from incidentops.records.errors import IncidentOpsError
+from incidentops.records.registry import Registry
 from incidentops.site import public_records
 from incidentops.site.decay_view import DecayInfo, decay_recommendations
 from incidentops.site.markup import is_safe_name
@@ -204,7 +205,7 @@ def collect(
 ) -> SiteData:
     """Gather every record the build shows, with the values the pages display.
 
-    ``history`` comes from :func:`incidentops.history.load_history` (``None``
+    ``history`` comes from :func:`incidentops.lifecycle.history.load_history` (``None``
     when it could not be read; ``history_note`` then says why).
     """
     if as_of.tzinfo is None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from incidentops import sla
+from incidentops.policy import sla
 from incidentops.site import charts
 from incidentops.site.collect import IncidentView, RecordView, SiteData, TestView
 

@@ -1,7 +1,7 @@
-"""Decay recommendations for the regression catalog, from :mod:`incidentops.decay`.
+"""Decay recommendations for the regression catalog, from :mod:`incidentops.lifecycle.decay`.
 
 The decay assessment (severity, age, attack viability, scenario relevance,
-model lineage, similar incidents) lives in ``incidentops.decay``. This adapter
+model lineage, similar incidents) lives in ``incidentops.lifecycle.decay``. This adapter
 runs it on the records the build shows, so that a public build's
 recommendations and reasons never count or name an internal incident. When the
 module or the git history is missing, the site says so instead of guessing.
@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from incidentops.errors import IncidentOpsError
-from incidentops.history import RegistryHistory
-from incidentops.registry import Registry
+from incidentops.lifecycle.history import RegistryHistory
+from incidentops.records.errors import IncidentOpsError
+from incidentops.records.registry import Registry
 
 MISSING_NOTE = (
     "Decay recommendations are not available: this version of incidentops has no decay "
-    "assessment module (incidentops.decay). Ages below come from git history."
+    "assessment module (incidentops.lifecycle.decay). Ages below come from git history."
 )
 NO_HISTORY_NOTE = "Decay recommendations need the git history of the registry, which could not be read."
 
@@ -62,9 +62,9 @@ def decay_recommendations(
     ``registry`` must already be limited to the records the build shows.
     """
     try:
-        module = importlib.import_module("incidentops.decay")
+        module = importlib.import_module("incidentops.lifecycle.decay")
     except ModuleNotFoundError as exc:
-        if exc.name != "incidentops.decay":
+        if exc.name != "incidentops.lifecycle.decay":
             raise
         return {}, MISSING_NOTE
     if history is None:

@@ -12,14 +12,19 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from jinja2 import Environment
 
 from incidentops.site.collect import SiteData, parse_time
-
-if TYPE_CHECKING:
-    from incidentops.site.pages import SiteOptions
+from incidentops.site.urls import (
+    PAGE_AUDIT,
+    SiteOptions,
+    incident_page,
+    page_url,
+    postmortem_page,
+    release_page,
+    test_page,
+)
 
 MAX_ENTRIES = 200
 FEED_PATH = "feed.xml"
@@ -45,15 +50,6 @@ def _stamp(when: datetime) -> str:
 
 def entries(data: SiteData, use_directory_urls: bool) -> list[Entry]:
     """The newest lifecycle events first (at most MAX_ENTRIES)."""
-    from incidentops.site.pages import (
-        PAGE_AUDIT,
-        incident_page,
-        page_url,
-        postmortem_page,
-        release_page,
-        test_page,
-    )
-
     found: list[Entry] = []
     for incident in data.incidents:
         detected = parse_time(incident.data.get("detected_at"))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 from urllib.parse import urlsplit
 
-from incidentops.site.pages import (
+from incidentops.site.urls import (
     PAGE_HOME,
     PAGE_INCIDENTS,
     PAGE_REFERENCE,

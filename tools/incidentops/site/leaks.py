@@ -44,8 +44,8 @@ from typing import Any
 
 from incidentops.checks.pii import RULES as PII_RULES
 from incidentops.checks.pii import scan_text
-from incidentops.findings import ERROR, Finding
-from incidentops.registry import MODELS_FILE, POLICY_FILE, Registry
+from incidentops.records.findings import ERROR, Finding
+from incidentops.records.registry import MODELS_FILE, POLICY_FILE, Registry
 from incidentops.site.collect import SiteData
 
 RULE_ID = "site.internal-id"

@@ -41,10 +41,10 @@ from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
-from incidentops.errors import IncidentOpsError
-from incidentops.findings import Finding
-from incidentops.kinds import REGISTRY_DIRS
-from incidentops.registry import MODELS_FILE, POLICY_FILE, Registry, resolve_root
+from incidentops.records.errors import IncidentOpsError
+from incidentops.records.findings import Finding
+from incidentops.records.kinds import REGISTRY_DIRS
+from incidentops.records.registry import MODELS_FILE, POLICY_FILE, Registry, resolve_root
 from incidentops.site import hosting, leaks, pages, settings
 from incidentops.site.collect import SiteData, collect
 from incidentops.site.sanitize import DocumentCleaner, clean_content

@@ -14,7 +14,7 @@ weigh every incident. The public edition recomputes them from what it shows:
   sentence reveals nothing;
 * a review row's similar incidents are counted again among the public
   incidents, on the quarter's first day, and its recommendation and reasons
-  worked out again from the row's own factors (``incidentops.decay.recommend``).
+  worked out again from the row's own factors (``incidentops.lifecycle.decay.recommend``).
   A row whose factors cannot be read loses those three fields.
 """
 
@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from incidentops.decay import (
+from incidentops.lifecycle.decay import (
     MODEL_CHANGES,
     UNKNOWN,
     Factors,
@@ -36,9 +36,9 @@ from incidentops.decay import (
     recommend,
     similar_incidents,
 )
-from incidentops.errors import IncidentOpsError
-from incidentops.registry import Registry
-from incidentops.review import parse_quarter
+from incidentops.lifecycle.review import parse_quarter
+from incidentops.records.errors import IncidentOpsError
+from incidentops.records.registry import Registry
 
 RELEASE_NOTE = (
     "Public edition: the decision, the score and the counts on this page are computed from the"

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from incidentops.schemas import available, load_schema
+from incidentops.records.schemas import available, load_schema
 
 ORDER = ("incident", "postmortem", "handoff", "regression", "audit", "review", "release", "scenario",
          "policy", "models")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from incidentops import sla
+from incidentops.policy import sla
 from incidentops.site.collect import IncidentView, parse_time
 
 #: the severity assessment checklist's answers, in the guide's words

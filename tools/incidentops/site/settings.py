@@ -19,9 +19,9 @@ from urllib.parse import urljoin, urlsplit
 
 import yaml
 
-from incidentops import clock
-from incidentops.errors import IncidentOpsError
-from incidentops.site.pages import SiteOptions
+from incidentops.records import clock
+from incidentops.records.errors import IncidentOpsError
+from incidentops.site.urls import SiteOptions
 
 ENV_PUBLIC = "INCIDENTOPS_PUBLIC"
 ENV_AS_OF = "INCIDENTOPS_AS_OF"

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from incidentops.registry import Registry
+from incidentops.records.registry import Registry
 
 # Keys under which reviews and release records name an incident or a test.
 INCIDENT_KEYS = ("incident_id", "incident", "original_incident")

@@ -39,9 +39,9 @@ from typing import Any
 
 import yaml
 
-from incidentops.errors import IncidentOpsError
-from incidentops.findings import Finding
-from incidentops.registry import Registry
+from incidentops.records.errors import IncidentOpsError
+from incidentops.records.findings import Finding
+from incidentops.records.registry import Registry
 from incidentops.site import hosting, leaks, pages, settings
 from incidentops.site.collect import SiteData
 from incidentops.site.sanitize import DocumentCleaner

@@ -1,0 +1,114 @@
+"""The package layout: every import runs down the pipeline, and no module imports itself round a circle.
+
+The packages stand in this order, each using only those before it:
+
+    records -> policy -> lifecycle -> checks -> gate -> site | scaffold | inspect -> cli
+
+(site, scaffold and inspect stand side by side and do not use each other.)
+
+Every import counts, the ones inside functions too: a lazy import that closes a
+circle is still a circle.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from conftest import REPO
+
+PACKAGE = REPO / "tools" / "incidentops"
+ORDER = {"records": 0, "policy": 1, "lifecycle": 2, "checks": 3, "gate": 4, "site": 5, "scaffold": 5,
+         "inspect": 5, "cli": 6}
+
+
+def _module(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _resolve(name: str) -> str:
+    """The module a dotted name means: the name itself, or the package or module that holds it."""
+    while name:
+        base = PACKAGE.parent / name.replace(".", "/")
+        if base.with_suffix(".py").is_file() or (base / "__init__.py").is_file():
+            return name
+        name = name.rpartition(".")[0]
+    return name
+
+
+def _graph() -> dict[str, set[str]]:
+    graph: dict[str, set[str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        module = _module(path)
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        targets: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    up = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join([*up, base] if base else up)
+                if base.split(".")[0] != "incidentops":
+                    continue
+                for alias in node.names:
+                    targets.add(_resolve(f"{base}.{alias.name}"))
+            elif isinstance(node, ast.Import):
+                targets.update(_resolve(a.name) for a in node.names if a.name.split(".")[0] == "incidentops")
+        targets.discard(module)
+        graph[module] = {t for t in targets if t != "incidentops"}
+    return graph
+
+
+def _stage(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] in ORDER else None
+
+
+def test_the_package_holds_only_the_pipeline_packages():
+    loose = sorted(p.name for p in PACKAGE.glob("*.py") if p.name not in ("__init__.py", "__main__.py"))
+    assert loose == []
+    packages = sorted(p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file())
+    assert packages == sorted(ORDER)
+
+
+def test_every_import_runs_down_the_pipeline():
+    def allowed(module: str, target: str) -> bool:
+        here, there = _stage(module), _stage(target)
+        if here is None or there is None or here == there:
+            return True
+        return ORDER[there] < ORDER[here]  # a lower stage; the packages of one stage do not use each other
+
+    wrong = sorted(f"{module} -> {target}" for module, targets in _graph().items() for target in targets
+                   if not allowed(module, target))
+    assert wrong == []
+
+
+def test_no_import_circle():
+    graph = _graph()
+    circles: list[list[str]] = []
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> None:  # depth-first search; a grey node met again closes a circle
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                circles.append([*stack[stack.index(nxt):], nxt])
+            elif nxt not in state:
+                visit(nxt)
+        stack.pop()
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node)
+    assert circles == []
+
+
+def test_every_package_says_what_it_holds_and_what_it_may_use():
+    for name in ORDER:
+        doc = ast.get_docstring(ast.parse((PACKAGE / name / "__init__.py").read_text(encoding="utf-8")))
+        assert doc and len(doc) > 200, name
+        assert "May use" in doc, name
