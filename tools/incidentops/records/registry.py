@@ -9,10 +9,11 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterator
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from incidentops.records import model
 from incidentops.records.errors import IncidentOpsError
 from incidentops.records.findings import ERROR, Finding
 from incidentops.records.fsio import Entry, FsProblem, read_registry_file, scan_registry_dir
@@ -23,6 +24,8 @@ from incidentops.records.yamlio import MAX_BYTES, Document, load_bytes
 POLICY_FILE = "incidentops.yaml"
 MODELS_FILE = "models.yaml"
 SCAFFOLD_DIR = Path(__file__).resolve().parent.parent / "scaffold"
+
+T = TypeVar("T")
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -65,6 +68,7 @@ class Registry:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._docs: dict[str, Document] = {}
+        self._typed: dict[str, model.Record | None] = {}
         self._problems: dict[str, FsProblem] = {}
 
     # ---- index -------------------------------------------------------------
@@ -178,13 +182,86 @@ class Registry:
         """Drop parsed records from memory (they are parsed again if asked for); indexes stay."""
         for relpath in relpaths:
             self._docs.pop(relpath, None)
+            self._typed.pop(relpath, None)
 
     def forget(self, relpath: str) -> None:
         """Drop a cached record (after a command rewrote it)."""
         self._docs.pop(relpath, None)
+        self._typed.pop(relpath, None)
+        self.__dict__.pop("policy_record", None)
         for name in ("test_paths", "audit_paths", "incident_ids", "incident_id_set"):
             self.__dict__.pop(name, None)
         self._problems.clear()
+
+    # ---- typed records (records/model.py): only records that passed their schema ----
+    def record(self, relpath: str) -> model.Record | None:
+        """The typed record at ``relpath`` (cached); None if absent or if it failed validation."""
+        if relpath not in self._typed:
+            doc = self.doc(relpath)
+            kind = kind_of(relpath)
+            self._typed[relpath] = model.build(kind.name, doc) if doc is not None and kind else None
+        return self._typed[relpath]
+
+    def typed(self, cls: type[T], relpath: str | None) -> T | None:
+        """The record at ``relpath`` when it is a valid ``cls`` (``registry.typed(Incident, path)``)."""
+        found = self.record(relpath) if relpath else None
+        return found if isinstance(found, cls) else None
+
+    @cached_property
+    def policy_record(self) -> model.Policy:
+        """The policy in force, typed: incidentops.yaml when valid, else the built-in defaults."""
+        found = self.typed(model.Policy, POLICY_FILE)
+        return found if found is not None else default_policy_record()
+
+    @cached_property
+    def lineage(self) -> model.ModelLineage | None:
+        """models.yaml, typed; None when absent or invalid."""
+        return self.typed(model.ModelLineage, MODELS_FILE)
+
+    def incident_record(self, incident_id: str) -> model.Incident | None:
+        return self.typed(model.Incident, self._incident_file(incident_id, "incident.yaml"))
+
+    def postmortem_record(self, incident_id: str) -> model.Postmortem | None:
+        return self.typed(model.Postmortem, self._incident_file(incident_id, "postmortem.md"))
+
+    def handoff_record(self, incident_id: str) -> model.Handoff | None:
+        return self.typed(model.Handoff, self._incident_file(incident_id, "handoff.yaml"))
+
+    def test_record(self, test_id: str) -> model.RegressionTest | None:
+        return self.typed(model.RegressionTest, self.test_path(test_id))
+
+    def incident_records(self) -> Iterator[model.Incident]:
+        """Every valid incident, in id order."""
+        for incident_id in self.incident_ids:
+            found = self.incident_record(incident_id)
+            if found is not None:
+                yield found
+
+    def test_records(self) -> Iterator[model.RegressionTest]:
+        """Every valid regression test (archived ones included), in id order."""
+        for test_id in sorted(self.test_paths):
+            for path in self.test_paths[test_id]:
+                found = self.typed(model.RegressionTest, path)
+                if found is not None:
+                    yield found
+
+    def audit_records(self) -> Iterator[model.AuditEntry]:
+        for path in self.audit_paths:
+            found = self.typed(model.AuditEntry, path)
+            if found is not None:
+                yield found
+
+    def review_records(self) -> Iterator[model.Review]:
+        for path in self.files_in("reviews"):
+            found = self.typed(model.Review, path)
+            if found is not None:
+                yield found
+
+    def release_records(self) -> Iterator[model.Release]:
+        for path in self.files_in("releases"):
+            found = self.typed(model.Release, path)
+            if found is not None:
+                yield found
 
     @cached_property
     def policy(self) -> dict[str, Any]:
@@ -265,6 +342,17 @@ def default_policy() -> dict[str, Any]:
     if not isinstance(doc.data, dict):  # pragma: no cover - the packaged file is tested
         raise IncidentOpsError("the built-in policy is damaged; reinstall incidentops")
     return doc.data
+
+
+@cache
+def default_policy_record() -> model.Policy:
+    """The built-in defaults, typed."""
+    doc = load_bytes((SCAFFOLD_DIR / POLICY_FILE).read_bytes(), POLICY_FILE)
+    doc.findings.extend(validate(doc, "policy"))
+    found = model.build_as(model.Policy, doc)
+    if found is None:  # pragma: no cover - the packaged file is tested
+        raise IncidentOpsError("the built-in policy is damaged; reinstall incidentops")
+    return found
 
 
 def _present(path: Path) -> bool:

@@ -1,0 +1,91 @@
+"""Typed records: every schema-valid record becomes its frozen dataclass, built once, with its locations."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, datetime
+
+import pytest
+
+from conftest import REPO
+from incidentops.records import model
+from incidentops.records.kinds import kind_of
+from incidentops.records.registry import Registry
+
+
+def test_every_record_of_the_example_registry_has_its_typed_form():
+    registry = Registry(REPO)
+    built: dict[str, int] = {}
+    for path in registry.all_paths():
+        kind = kind_of(path)
+        if kind is None:
+            continue
+        record = registry.record(path)
+        assert isinstance(record, model.KINDS[kind.name]), path
+        built[kind.name] = built.get(kind.name, 0) + 1
+    assert set(built) == set(model.KINDS)
+
+
+def test_timestamps_enums_and_lists_are_typed_and_records_are_frozen():
+    registry = Registry(REPO)
+    test = registry.test_record("regression_INC_001")
+    assert test is not None
+    assert test.state is model.State.ACTIVE
+    assert isinstance(test.decisions, tuple)
+    assert test.decisions[0].decision is model.DecisionKind.CREATE
+    assert isinstance(test.decisions[0].at, datetime) and test.decisions[0].at.tzinfo is not None
+    incident = registry.incident_record("INC_001")
+    assert incident is not None and isinstance(incident.detected_at, datetime)
+    assert incident.status in set(model.Status)
+    postmortem = registry.postmortem_record("INC_001")
+    assert postmortem is not None and isinstance(postmortem.action_items[0].due, date)
+    assert "## " in postmortem.body
+    lineage = registry.lineage
+    assert lineage is not None and lineage.version(lineage.current) is not None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        test.state = model.State.RETIRED  # type: ignore[misc]
+    policy = registry.policy_record
+    assert model.State.RETIRED in policy.regression.transitions[model.State.DEPRECATED]
+    with pytest.raises(TypeError):
+        policy.regression.transitions[model.State.ACTIVE] = ()  # type: ignore[index]
+
+
+def test_every_field_keeps_its_location_for_findings():
+    registry = Registry(REPO)
+    path = registry.test_path("regression_INC_001")
+    assert path is not None
+    doc = registry.doc(path)
+    test = registry.test_record("regression_INC_001")
+    assert doc is not None and test is not None
+    assert test.source.where("state") == doc.where(("state",))
+    last = len(test.decisions) - 1
+    assert test.decisions[last].source.where("at") == doc.where(("decisions", last, "at"))
+    line = doc.text.splitlines()[test.decisions[last].source.where("at")[0] - 1]
+    assert line.lstrip().removeprefix("- ").startswith("at:")
+    finding = test.decisions[last].source.finding(("reason",), "error", "x.rule", "message")
+    assert (finding.path, finding.line) == (path, doc.where(("decisions", last, "reason"))[0])
+
+
+def test_a_record_that_failed_validation_has_no_typed_form(tmp_path):
+    from site_support import copy_registry
+
+    root = copy_registry(tmp_path / "registry")
+    path = root / "regressions" / "regression_INC_001.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("state: ACTIVE", "state: ACTIVATED", 1),
+                    encoding="utf-8")
+    registry = Registry(root)
+    assert registry.test("regression_INC_001") is not None  # the raw data is still there for `check`
+    assert registry.test_record("regression_INC_001") is None
+    assert "regression_INC_001" not in {t.test_id for t in registry.test_records()}
+    assert registry.test_record("regression_INC_003") is not None  # the others still build
+
+
+def test_an_invalid_policy_falls_back_to_the_built_in_one(tmp_path):
+    from site_support import copy_registry
+
+    root = copy_registry(tmp_path / "registry")
+    policy = root / "incidentops.yaml"
+    policy.write_text(policy.read_text(encoding="utf-8").replace("version: 1", "version: one", 1), encoding="utf-8")
+    registry = Registry(root)
+    assert registry.typed(model.Policy, "incidentops.yaml") is None
+    assert registry.policy_record.level("SEV-0") is not None
