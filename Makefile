@@ -21,7 +21,7 @@ test: $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
 	scripts/ensure-chromium
 	scripts/ensure-npm-tools
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadgroup
 
 lint: $(BIN)/python
 	$(BIN)/ruff check .

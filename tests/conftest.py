@@ -71,3 +71,16 @@ def check_findings(root: Path, as_of: str = RULES_AS_OF) -> list[dict]:
     result = run_cli("check", "--format", "json", "--as-of", as_of, cwd=root)
     assert result.code in (0, 1), result.err
     return result.json()
+
+
+# Tests run in parallel processes (pytest-xdist, `make test`). The site modules share the session's
+# built sites (site_support), so they run in one process; every other module keeps its module
+# fixtures in one process too.
+_SITE_MODULES = frozenset({"test_site.py", "test_site_browser.py", "test_site_engines.py", "test_site_public.py"})
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        name = item.path.name
+        group = "site" if name in _SITE_MODULES else str(item.path.relative_to(REPO))
+        item.add_marker(pytest.mark.xdist_group(group))
