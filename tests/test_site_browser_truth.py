@@ -26,6 +26,7 @@ import html
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -105,28 +106,55 @@ TRUTH = [
 ]
 
 
-@pytest.mark.parametrize(("test_id", "days", "since", "due", "recommendation", "reviewed"), TRUTH)
-def test_time_in_suite_review_due_and_recommendation_read_the_same_everywhere(
-        browser, test_id, days, since, due, recommendation, reviewed):
+@dataclass(frozen=True)
+class Views:
+    """What the catalog, the dashboard's decay queue and the 2026-Q4 review page show, read once."""
+
+    catalog: list[dict[str, str]]
+    queue: list[dict[str, str]]
+    reviewed: dict[str, str]  # test -> its decision entry on the review page
+    factors_note: str
+
+
+@pytest.fixture(scope="module")
+def views(browser) -> Views:
     site = built_example().site
+    assert built_example().result.code == 0, built_example().result.err
     tab = open_tab(browser, 1366)
     page = tab.page
+    page.goto(file_url(site, "regressions/index.html"))
+    catalog = _read(page)[1]
+    page.goto(file_url(site, "index.html"))
+    queue = _read(page)[1]
+    page.goto(file_url(site, "reviews/2026-Q4.html"))
+    entries = page.locator(".io-entries > li")
+    reviewed = {}
+    for i in range(entries.count()):
+        entry = entries.nth(i)
+        reviewed[entry.locator("a[href*='regressions/']").first.inner_text()] = _normal(entry.inner_text())
+    note = page.locator("article h2#decay-factors + p").inner_text()
+    tab.close()
+    return Views(catalog, queue, reviewed, _normal(note))
 
-    page.goto(file_url(site, f"regressions/{test_id}.html"))
-    facts, _, text = _read(page)
+
+@pytest.mark.parametrize(("test_id", "days", "since", "due", "recommendation", "reviewed"), TRUTH)
+def test_time_in_suite_review_due_and_recommendation_read_the_same_everywhere(
+        browser, views, test_id, days, since, due, recommendation, reviewed):
+    tab = open_tab(browser, 1366)
+    tab.page.goto(file_url(built_example().site, f"regressions/{test_id}.html"))
+    facts, _, text = _read(tab.page)
+    tab.close()
     # the test's facts and its decay assessment: the same figure, the second says where it starts
     assert facts["Time in suite"][0] == f"{days} days (since {since})"
     assert [f.split(",")[0].rstrip(")") for f in facts["Time in suite"]] == [f"{days} days (since {since}"] * 2
     assert facts["Review due"] == [due]
     assert re.findall(r"Recommendation: (\w+)", text) == [recommendation]
 
-    page.goto(file_url(site, "regressions/index.html"))
-    row = _row(_read(page)[1], test_id)
+    row = _row(views.catalog, test_id)
     assert row is not None
     assert (row["Days in suite"], row["Review due"], row["Decay"]) == (str(days), due, recommendation)
 
-    page.goto(file_url(site, "index.html"))
-    queue = _row(_read(page)[1], test_id)
+    queue = _row(views.queue, test_id)
     if recommendation != "KEEP":  # the decay queue: review due, or a recommendation other than KEEP
         assert queue is not None
         assert (queue["Days in suite"], queue["Review due"], queue["Recommendation"]) == (str(days), due,
@@ -134,37 +162,30 @@ def test_time_in_suite_review_due_and_recommendation_read_the_same_everywhere(
     else:
         assert queue is None
 
-    page.goto(file_url(site, "reviews/2026-Q4.html"))
-    entries = page.locator(".io-entries > li", has=page.locator(f"a:text-is('{test_id}')"))
     if reviewed is None:
-        assert entries.count() == 0
+        assert test_id not in views.reviewed
     else:  # a record of its day, and the page says which day: not a second truth for today
         then, recommended = reviewed
-        entry = _normal(entries.inner_text())
+        entry = views.reviewed[test_id]
         assert f"{then} days in suite on 2026-10-01" in entry
         assert f"(recommended on 2026-10-01: {recommended})" in entry
         assert f"{days} days" not in entry
-        factors = page.locator("article h2#decay-factors + p").inner_text()
-        assert "2026-10-01" in factors and "the test's page" in factors
-    tab.close()
+        assert "2026-10-01" in views.factors_note and "the test's page" in views.factors_note
 
 
-def test_a_retired_test_shows_its_real_time_in_the_suite_on_its_page_and_in_the_catalog(browser):
-    site = built_example().site
+def test_a_retired_test_shows_its_real_time_in_the_suite_on_its_page_and_in_the_catalog(browser, views):
     tab = open_tab(browser, 1366)
-    page = tab.page
-    page.goto(file_url(site, "regressions/regression_INC_004.html"))
-    facts, _, text = _read(page)
+    tab.page.goto(file_url(built_example().site, "regressions/regression_INC_004.html"))
+    facts, _, text = _read(tab.page)
+    tab.close()
     # from its CREATE decision of 2025-06-19 to its RETIRE decision of 2026-09-01, not to today
     assert facts["Time in suite"] == ["438 days (since 2025-06-19)"]
     assert "Review due" not in facts and "Recommendation:" not in text
-    page.goto(file_url(site, "regressions/index.html"))
-    row = _row(_read(page)[1], "regression_INC_004")
+    row = _row(views.catalog, "regression_INC_004")
     assert row is not None
     assert (row["State"], row["Days in suite"], row["Review due"], row["Decay"]) == ("RETIRED", "438", "-", "-")
-    page.goto(file_url(site, "index.html"))
-    assert _row(_read(page)[1], "regression_INC_004") is None
-    tab.close()
+    assert _row(views.queue, "regression_INC_004") is None
+    assert "regression_INC_004" not in views.reviewed
 
 
 @pytest.fixture(scope="module")
@@ -397,7 +418,7 @@ def test_the_public_search_finds_no_redacted_turn_but_the_public_summary_that_lo
     page.goto(file_url(public, "index.html"))
     assert _found(page, public, "sanctioned") == []
     assert _normal(page.locator(".md-search-result__meta").inner_text()) == "No matching documents"
-    for phrase in ("keep the payroll sender", "placeholder where the link to the sign-in page goes"):
+    for phrase in ("keep the payroll sender", "sign-in page goes"):
         found = _found(page, public, phrase)
         assert "regressions/regression_INC_001.html" not in found, (phrase, found)
         snippets = _normal(page.locator(".md-search-result").inner_text())
