@@ -1,19 +1,30 @@
-"""Sites built once per test session and shared by the site test modules.
+"""Sites built once per test session and shared by the site test modules, and their browser.
 
 The example registry of this repository is copied into a real git repository
 with fixed commit dates, then built for real with `incidentops site build`
-(internal and public editions). Builds are cached for the session: every
-test module that asks gets the same folders.
+(internal and public editions, and the internal one for a project Pages site
+on a sub-path). Builds are cached for the session: every test module that asks
+gets the same folders.
+
+The browser is Debian's headless Chromium (never a downloaded one), driven by
+Playwright: `chromium()` launches it, `Recorder` is a page that records every
+request and dialog.
 """
 
 from __future__ import annotations
 
 import atexit
+import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from conftest import REPO, Result, run_cli
 from gitrepo import GitRepo
@@ -24,6 +35,8 @@ COMMIT_DATE = "2026-11-20T09:30:00Z"
 LATER_DATE = "2026-11-25T16:45:00Z"
 REPO_URL = "https://github.com/example-org/safety-registry"
 RECORD_FOLDERS = ("incidents", "regressions", "audit", "reviews", "releases", "scenarios")
+# a project Pages site: https://<owner>.github.io/<repository>/
+PAGES_URL = "https://example-org.github.io/safety-registry/"
 
 
 @cache
@@ -87,6 +100,16 @@ def built_example(public: bool = False) -> Built:
     return Built(root, site, result)
 
 
+@cache
+def built_hosted() -> Built:
+    """The example built for a project Pages site (a sub-path), the URL given as the Pages workflow does."""
+    root = example_repo()
+    site = workspace() / "site-hosted"
+    result = run_cli("site", "build", "--strict", "--as-of", AS_OF, "--site-dir", str(site), cwd=root,
+                     env={"INCIDENTOPS_SITE_URL": PAGES_URL.rstrip("/")})
+    return Built(root, site, result)
+
+
 def site_text(site: Path) -> dict[str, str]:
     """Every file of a built site as text (gzip files decompressed)."""
     import gzip
@@ -100,3 +123,77 @@ def site_text(site: Path) -> dict[str, str]:
             raw = gzip.decompress(raw)
         out[path.relative_to(site).as_posix()] = raw.decode("utf-8", "replace")
     return out
+
+
+# --- the browser -------------------------------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = REPO / "test-artifacts"  # screenshots (git-ignored)
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+LOCAL_SCHEMES = ("file:", "data:", "about:", "blob:")
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's headless Chromium through Playwright (a module fixture opens one per module)."""
+    if not CHROMIUM.is_file():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing: CI must run the browser tests (scripts/ensure-chromium installs it)")
+        pytest.skip(f"{CHROMIUM} is not installed (scripts/ensure-chromium installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+class Recorder:
+    """A page that records every request and dialog."""
+
+    def __init__(self, browser: Any, scheme: str = "light") -> None:
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(10000)
+        self.requests: list[str] = []
+        self.dialogs: list[str] = []
+        self.page.on("request", lambda request: self.requests.append(request.url))
+
+        def dismiss(dialog: Any) -> None:
+            self.dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        self.page.on("dialog", dismiss)
+
+    def remote(self) -> list[str]:
+        return [url for url in self.requests if not url.startswith(LOCAL_SCHEMES)]
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def open_tab(browser: Any, width: int, scheme: str = "light") -> Recorder:
+    tab = Recorder(browser, scheme)
+    tab.page.set_viewport_size({"width": width, "height": 900})
+    return tab
+
+
+def file_url(site: Path, page: str) -> str:
+    return (site / page).as_uri()
+
+
+_SEARCHED = "() => /matching document/.test(document.querySelector('.md-search-result__meta')?.innerText || '')"
+
+
+def search(page: Any, query: str) -> Any:
+    """Type ``query`` into the site's search box; the links of its results (none: "No matching documents")."""
+    box = page.locator("input.md-search__input")
+    box.click()
+    box.fill("")
+    box.press_sequentially(query, delay=20)
+    page.wait_for_function(_SEARCHED, timeout=15000)  # the index is loaded and the query ran
+    page.wait_for_timeout(400)
+    return page.locator(".md-search-result__item > a")

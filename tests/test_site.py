@@ -20,7 +20,16 @@ from incidentops.site.body import render as render_body
 from incidentops.site.pages import read_history, render_site
 from incidentops.site.sanitize import DocumentCleaner, clean_content
 from incidentops.site.urls import SiteOptions, relative_url
-from site_support import AS_OF, REPO_URL, built_example, copy_registry, example_repo, workspace
+from site_support import (
+    AS_OF,
+    PAGES_URL,
+    REPO_URL,
+    built_example,
+    built_hosted,
+    copy_registry,
+    example_repo,
+    workspace,
+)
 
 AS_OF_DT = datetime(2026, 11, 27, 12, tzinfo=UTC)
 
@@ -448,17 +457,12 @@ def test_a_shallow_clone_says_so_on_stderr_and_on_every_page_with_git_figures(tm
 
 # --- hosting on a sub-path ------------------------------------------------------------------
 
-PAGES_URL = "https://example-org.github.io/safety-registry/"
-
-
 @pytest.fixture(scope="module")
 def hosted() -> Path:
-    """The example built for a project Pages site (a sub-path), the URL given as the Pages workflow does."""
-    site = workspace() / "site-hosted"
-    result = run_cli("site", "build", "--strict", "--as-of", AS_OF, "--site-dir", str(site), cwd=example_repo(),
-                     env={"INCIDENTOPS_SITE_URL": PAGES_URL.rstrip("/")})
-    assert result.code == 0, result.err
-    return site
+    """The example built for a project Pages site (a sub-path), shared with the browser tests."""
+    built = built_hosted()
+    assert built.result.code == 0, built.result.err
+    return built.site
 
 
 def test_the_404_page_is_styled_searchable_and_links_home_on_a_sub_path(hosted):

@@ -14,6 +14,11 @@
 * XSS: payloads in every text field of the records; no script runs, no dialog
   opens, no javascript: link or event handler attribute exists.
 
+tests/test_site_browser_truth.py proves three more in the browser: one truth
+for every figure (and the shallow clone's note), hosting on a sub-path (GitHub
+Pages simulated with request routing: 404 page, search, sitemap and feed), and
+the public edition's redaction of attack turns (pages and search).
+
 One browser for the module; screenshots at 390, 1024 and 1366 px go to
 test-artifacts/ (git-ignored).
 """
@@ -31,15 +36,20 @@ import pytest
 import yaml
 
 from conftest import REPO
-from site_support import AS_OF, built_example, copy_registry, workspace
+from site_support import (
+    ARTIFACTS,
+    AS_OF,
+    Recorder,
+    built_example,
+    chromium,
+    copy_registry,
+    file_url,
+    open_tab,
+    search,
+    workspace,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = REPO / "test-artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-LOCAL_SCHEMES = ("file:", "data:", "about:", "blob:")
 
 PAYLOAD = (
     '<script>window.__xss=1;alert(1)</script><img src=x onerror="window.__xss=2;alert(2)">'
@@ -49,50 +59,10 @@ PAYLOAD = (
 )
 
 
-def _launch(playwright):
-    if not CHROMIUM.is_file():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{CHROMIUM} is missing: CI must run the browser tests (scripts/ensure-chromium installs it)")
-        pytest.skip(f"{CHROMIUM} is not installed (scripts/ensure-chromium installs it)")
-    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = _launch(playwright)
-        yield chromium
-        chromium.close()
-
-
-class Recorder:
-    """A page that records every request and dialog."""
-
-    def __init__(self, browser, scheme: str = "light") -> None:
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
-        self.page = self.context.new_page()
-        self.page.set_default_timeout(10000)
-        self.requests: list[str] = []
-        self.dialogs: list[str] = []
-        self.page.on("request", lambda request: self.requests.append(request.url))
-
-        def dismiss(dialog) -> None:
-            self.dialogs.append(dialog.message)
-            dialog.dismiss()
-
-        self.page.on("dialog", dismiss)
-
-    def remote(self) -> list[str]:
-        return [url for url in self.requests if not url.startswith(LOCAL_SCHEMES)]
-
-    def close(self) -> None:
-        self.context.close()
-
-
-def _url(site: Path, page: str) -> str:
-    return (site / page).as_uri()
+    with chromium() as launched:
+        yield launched
 
 
 def test_browse_search_sort_and_filter_offline(browser):
@@ -101,7 +71,7 @@ def test_browse_search_sort_and_filter_offline(browser):
     ARTIFACTS.mkdir(exist_ok=True)
     tab = Recorder(browser)
     page = tab.page
-    page.goto(_url(built.site, "index.html"))
+    page.goto(file_url(built.site, "index.html"))
     page.wait_for_selector("text=Incident operations dashboard")
     assert page.locator(".io-card").count() == 5
     assert page.locator("svg.io-chart__svg").count() == 4
@@ -130,7 +100,7 @@ def test_browse_search_sort_and_filter_offline(browser):
     result.wait_for(timeout=15000)
     assert "INC_001" in page.locator(".md-search-result").inner_text()
 
-    page.goto(_url(built.site, "incidents/index.html"))
+    page.goto(file_url(built.site, "incidents/index.html"))
     page.locator(".io-filter input").fill("SEV-0")
     visible = page.locator(".io-sortable tbody tr:visible")
     assert visible.count() == 1 and "INC_006" in visible.first.inner_text()
@@ -143,7 +113,7 @@ def test_browse_search_sort_and_filter_offline(browser):
     tab.close()
 
     dark = Recorder(browser, "dark")
-    dark.page.goto(_url(built.site, "index.html"))
+    dark.page.goto(file_url(built.site, "index.html"))
     dark.page.wait_for_selector("text=Incident operations dashboard")
     assert dark.page.locator("body").get_attribute("data-md-color-scheme") == "slate"
     dark.page.screenshot(path=str(ARTIFACTS / "dashboard-dark.png"), full_page=True)
@@ -156,18 +126,12 @@ def test_browse_search_sort_and_filter_offline(browser):
 WIDTHS = (390, 1024, 1366)
 
 
-def _open(browser, width: int, scheme: str = "light") -> Recorder:
-    tab = Recorder(browser, scheme)
-    tab.page.set_viewport_size({"width": width, "height": 900})
-    return tab
-
-
 def test_menu_opens_on_phones_and_tablets_and_the_palette_toggle_switches_scheme(browser):
     built = built_example()
     for width in (390, 1024):
-        tab = _open(browser, width)
+        tab = open_tab(browser, width)
         page = tab.page
-        page.goto(_url(built.site, "regressions/index.html"))
+        page.goto(file_url(built.site, "regressions/index.html"))
         drawer = page.locator("nav.md-nav--primary")
         link = drawer.locator("a.md-nav__link", has_text="Incidents").first
         on_screen = "e => { const b = e.getBoundingClientRect(); return b.right > 0 && b.left < window.innerWidth; }"
@@ -182,14 +146,14 @@ def test_menu_opens_on_phones_and_tablets_and_the_palette_toggle_switches_scheme
         assert tab.remote() == []
         tab.close()
 
-    tab = _open(browser, 1366)
+    tab = open_tab(browser, 1366)
     page = tab.page
-    page.goto(_url(built.site, "index.html"))
+    page.goto(file_url(built.site, "index.html"))
     body = page.locator("body")
     assert body.get_attribute("data-md-color-scheme") == "default"
     page.locator('label[for="__palette_1"]:visible').click()
     assert body.get_attribute("data-md-color-scheme") == "slate"
-    page.goto(_url(built.site, "incidents/index.html"))  # the choice is remembered on the next page
+    page.goto(file_url(built.site, "incidents/index.html"))  # the choice is remembered on the next page
     assert page.locator("body").get_attribute("data-md-color-scheme") == "slate"
     page.locator('label[for="__palette_0"]:visible').click()
     assert page.locator("body").get_attribute("data-md-color-scheme") == "default"
@@ -223,19 +187,19 @@ def test_every_table_fits_at_1366_px_and_rows_become_cards_below_768_px(browser)
     ARTIFACTS.mkdir(exist_ok=True)
     pages = sorted(p.relative_to(built.site).as_posix() for p in built.site.rglob("*.html"))
     assert len(pages) > 30
-    tab = _open(browser, 1366)
+    tab = open_tab(browser, 1366)
     page = tab.page
     for name in pages:  # the theme's scripts run after its stylesheets: the layout is final here
-        page.goto(_url(built.site, name), wait_until="domcontentloaded")
+        page.goto(file_url(built.site, name), wait_until="domcontentloaded")
         assert page.evaluate(_TABLES_OVERFLOW) == [], name
         if name in INDEX_PAGES:  # an index page gives its width to the table, not to an empty TOC
             assert page.locator(".md-sidebar--secondary:visible").count() == 0, name
-    page.goto(_url(built.site, "audit.html"))  # the audit log: entries, the reason in full
+    page.goto(file_url(built.site, "audit.html"))  # the audit log: entries, the reason in full
     entry = page.locator(".io-entries > li").first
     reason = yaml.safe_load(next((built.root / "audit").glob("*.yaml")).read_text(encoding="utf-8"))["reason"]
     assert entry.locator(".io-entry__reason").inner_text() == reason
     assert entry.locator(".io-entry__reason").bounding_box()["width"] > 600
-    page.goto(_url(built.site, "reference/incident.html"))  # one record kind per page, names unbroken
+    page.goto(file_url(built.site, "reference/incident.html"))  # one record kind per page, names unbroken
     assert page.locator("h1").inner_text().startswith("Incident")
     assert page.evaluate("document.documentElement.scrollHeight") < 9000
     broken = page.evaluate("""() => [...document.querySelectorAll('.io-reference td:first-child code')]
@@ -244,14 +208,14 @@ def test_every_table_fits_at_1366_px_and_rows_become_cards_below_768_px(browser)
     tab.close()
 
     for width in WIDTHS:
-        tab = _open(browser, width)
+        tab = open_tab(browser, width)
         page = tab.page
         for label, name in SCREENSHOTS.items():
-            page.goto(_url(built.site, name))
+            page.goto(file_url(built.site, name))
             page.wait_for_load_state("load")
             page.screenshot(path=str(ARTIFACTS / f"{label}-{width}.png"), full_page=True)
             assert page.evaluate("document.documentElement.scrollWidth") <= width, (name, width)
-        page.goto(_url(built.site, "incidents/index.html"))
+        page.goto(file_url(built.site, "incidents/index.html"))
         row = page.locator(".io-sortable tbody tr").first
         display = row.evaluate("r => getComputedStyle(r).display")
         assert (display == "block") == (width < 768), (width, display)
@@ -285,11 +249,11 @@ def _axe_source() -> str:
 def test_axe_finds_no_serious_or_critical_violation(browser, scheme):
     source = _axe_source()
     built = built_example()
-    tab = _open(browser, 1366, scheme)
+    tab = open_tab(browser, 1366, scheme)
     page = tab.page
     found = {}
     for name in AXE_PAGES:
-        page.goto(_url(built.site, name))
+        page.goto(file_url(built.site, name))
         page.wait_for_load_state("load")
         want = "slate" if scheme == "dark" else "default"
         assert page.locator("body").get_attribute("data-md-color-scheme") == want
@@ -298,7 +262,7 @@ def test_axe_finds_no_serious_or_critical_violation(browser, scheme):
         if violations:
             found[name] = violations
     # colour means severity alone: every other badge is a neutral outline
-    page.goto(_url(built.site, "incidents/index.html"))
+    page.goto(file_url(built.site, "incidents/index.html"))
     backgrounds = page.evaluate("""() => [...document.querySelectorAll('.io-badge')].map(b =>
         [b.className.includes('io-c-sev'), getComputedStyle(b).backgroundColor])""")
     assert {bg for sev, bg in backgrounds if not sev} == {"rgba(0, 0, 0, 0)"}
@@ -312,9 +276,9 @@ def test_axe_finds_no_serious_or_critical_violation(browser, scheme):
 
 def test_incident_pages_lead_with_what_a_responder_needs(browser):
     built = built_example()
-    tab = _open(browser, 1366)
+    tab = open_tab(browser, 1366)
     page = tab.page
-    page.goto(_url(built.site, "incidents/INC_009/index.html"))  # open, SEV-2, no postmortem yet
+    page.goto(file_url(built.site, "incidents/INC_009/index.html"))  # open, SEV-2, no postmortem yet
     header = page.locator(".io-summary")
     assert header.bounding_box()["y"] < 900  # in the first screen
     text = " ".join(header.text_content().split())
@@ -328,7 +292,7 @@ def test_incident_pages_lead_with_what_a_responder_needs(browser):
     page.locator(".io-lede a.io-id-link", has_text="regression_INC_001").click()  # ids in text are links
     page.wait_for_selector("h1:has-text('regression_INC_001')")
 
-    page.goto(_url(built.site, "incidents/INC_001/postmortem.html"))  # each fact once
+    page.goto(file_url(built.site, "incidents/INC_001/postmortem.html"))  # each fact once
     assert "Lasted" in page.locator(".io-summary").text_content()
     assert page.locator("h2", has_text="Contributing factors").count() == 1
     assert page.locator("h2", has_text="Action items").count() == 1
@@ -337,27 +301,17 @@ def test_incident_pages_lead_with_what_a_responder_needs(browser):
     tab.close()
 
 
-def _search(page, query: str):
-    box = page.locator("input.md-search__input")
-    box.click()
-    box.fill("")
-    box.press_sequentially(query, delay=20)
-    page.locator(".md-search-result__item").first.wait_for(timeout=15000)
-    page.wait_for_timeout(400)
-    return page.locator(".md-search-result__item > a")
-
-
 def test_search_lists_the_record_first_and_shows_its_summary(browser):
     built = built_example()
-    tab = _open(browser, 1366)
+    tab = open_tab(browser, 1366)
     page = tab.page
-    page.goto(_url(built.site, "index.html"))
+    page.goto(file_url(built.site, "index.html"))
     for query, target in (("INC_007", "incidents/INC_007/index.html"),
                           ("regression_INC_001", "regressions/regression_INC_001.html"),
                           ("SEV-0", "incidents/INC_006/index.html")):
-        first = _search(page, query).first
+        first = search(page, query).first
         assert first.get_attribute("href").split("?")[0].endswith(target), query
-    first = _search(page, "INC_001").first
+    first = search(page, "INC_001").first
     snippet = first.inner_text()
     assert "Over five user turns" in snippet and "Detected2026" not in snippet.replace(" ", "")
     assert tab.remote() == []
@@ -366,9 +320,9 @@ def test_search_lists_the_record_first_and_shows_its_summary(browser):
 
 def test_charts_are_drawn_to_scale_with_titles_above(browser):
     built = built_example()
-    tab = _open(browser, 1366)
+    tab = open_tab(browser, 1366)
     page = tab.page
-    page.goto(_url(built.site, "index.html"))
+    page.goto(file_url(built.site, "index.html"))
     charts = page.evaluate("""() => [...document.querySelectorAll('figure.io-chart')].map(f => {
         const svg = f.querySelector('svg'), cap = f.querySelector('figcaption');
         return {id: f.id, captionAbove: cap.getBoundingClientRect().bottom <= svg.getBoundingClientRect().top + 1,
@@ -483,12 +437,12 @@ def test_xss_payloads_stay_text(browser, xss_site):
     tab = Recorder(browser)
     page = tab.page
     for name in XSS_PAGES:
-        page.goto(_url(xss_site, name))
+        page.goto(file_url(xss_site, name))
         page.wait_for_load_state("load")
         page.wait_for_timeout(100)
         found = page.evaluate(_AUDIT_DOM)
         assert found == {"bad": [], "xss": None}, name
-    page.goto(_url(xss_site, "incidents/INC_001/index.html"))
+    page.goto(file_url(xss_site, "incidents/INC_001/index.html"))
     heading = page.locator("h1").inner_text()
     assert "<script>window.__xss=1;alert(1)</script>" in heading  # shown as text, not run or dropped
     assert "</title>" not in page.title() or "<script>" not in page.content().split("</title>")[1][:20]
@@ -509,9 +463,9 @@ def test_artifacts_folder_is_ignored_by_git():
 
 
 def test_review_page_shows_decisions_first(browser, xss_site):
-    tab = _open(browser, 1366)
+    tab = open_tab(browser, 1366)
     page = tab.page
-    page.goto(_url(xss_site, "reviews/2026-Q4.html"))
+    page.goto(file_url(xss_site, "reviews/2026-Q4.html"))
     headings = page.locator("article h2").all_inner_texts()
     assert headings[0].startswith("Decisions"), headings
     lede = page.locator("article .io-lede").inner_text()

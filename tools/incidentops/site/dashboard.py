@@ -172,7 +172,9 @@ def _age_chart(data: SiteData) -> Markup:
     title = "Time in suite (from git history)"
     ages = [t.days_in_suite for t in data.tests if t.state != "RETIRED" and t.days_in_suite is not None]
     if not ages:
-        return charts.empty("chart-ages", title, "No committed regression tests in the suite yet.")
+        why = ("Not shown: the git history could not be read." if data.git_note and data.tests
+               else "No committed regression tests in the suite yet.")
+        return charts.empty("chart-ages", title, why)
     bars: list[charts.Bar] = []
     for label, low, high in AGE_BUCKETS:
         count = sum(1 for a in ages if a >= low and (high is None or a < high))

@@ -578,7 +578,9 @@ def read_history(root: Path, as_of: datetime, policy: Mapping[str, Any] | None =
         history = load_history(root, REGISTRY_PATHS, as_of, imported=declared)
     except IncidentOpsError as exc:
         what = "a shallow clone" if "shallow clone" in exc.message else "git history could not be read"
-        detail = f"{exc.message} ({exc.hint})" if exc.hint else exc.message
+        # the note is printed on pages: it names no folder of the machine that built them
+        message = exc.message.removeprefix(f"{root}: ")
+        detail = f"{message} ({exc.hint})" if exc.hint else message
         return None, (f"Figures from git (record dates, time in suite, decay, review due dates) are not shown:"
                       f" {what}. {detail}")
     if not history.available:

@@ -195,7 +195,10 @@ class IncidentOpsPlugin(BasePlugin[PluginConfig]):  # type: ignore[no-untyped-ca
         not_found = Path(config.site_dir) / hosting.NOT_FOUND
         if not_found.is_file():
             text = not_found.read_text(encoding="utf-8")
-            patched = hosting.patch_not_found(text, config.site_url, bool(config.use_directory_urls))
+            # MkDocs renders the 404 page without on_post_page: it is sanitized here, as every other page
+            # (the repository link then no longer makes the theme call the forge's API)
+            cleaned = self._cleaner.clean(text) if self.config.sanitize else text
+            patched = hosting.patch_not_found(cleaned, config.site_url, bool(config.use_directory_urls))
             if patched != text:
                 not_found.write_text(patched, encoding="utf-8")  # the built site, not a record
         if self._scan is None:
