@@ -299,6 +299,16 @@ class AuditEntry:
     source: Source = _source()
 
 
+@dataclass(frozen=True)
+class Scenario:
+    """A scenario file (``scenarios/*.yaml``): the user turns a test can point at."""
+
+    turns: tuple[str, ...]
+    scenario: str | None = None
+    description: str | None = None
+    source: Source = _source()
+
+
 # ---- reviews and releases ------------------------------------------------------------------
 
 
@@ -611,11 +621,13 @@ class Policy:
         return next((t for t in self.incident_types if t.id == type_id), None)
 
 
-Record = Incident | Postmortem | Handoff | RegressionTest | AuditEntry | Review | Release | Policy | ModelLineage
+Record = (Incident | Postmortem | Handoff | RegressionTest | AuditEntry | Review | Release | Policy | ModelLineage
+          | Scenario)
 
 KINDS: dict[str, type[Any]] = {
     "incident": Incident, "postmortem": Postmortem, "handoff": Handoff, "regression": RegressionTest,
     "audit": AuditEntry, "review": Review, "release": Release, "policy": Policy, "models": ModelLineage,
+    "scenario": Scenario,
 }
 
 
