@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import scripted_registry
+import typed_records
 from conftest import run_cli
 from gitrepo import GitRepo
 from incidentops.lifecycle.decay import (
@@ -30,11 +31,12 @@ from incidentops.lifecycle.decay import (
     similar_incidents,
 )
 from incidentops.lifecycle.history import FileHistory
+from incidentops.records.registry import default_policy
 
 GIT_ENV = scripted_registry.ISOLATED_GIT
 AS_OF = datetime(2026, 10, 1, tzinfo=UTC)
 
-LINEAGE = {
+LINEAGE_DATA = {
     "m-0.9": {"family": "legacy", "change": "initial", "predecessor": None},
     "m-1.0": {"family": "dense", "change": "architecture", "predecessor": "m-0.9"},
     "m-1.1": {"family": "dense", "change": "minor", "predecessor": "m-1.0"},
@@ -43,6 +45,7 @@ LINEAGE = {
     "m-2.0-lite": {"family": "dense", "change": "minor", "predecessor": "m-2.0"},
     "m-x": {"family": "moe", "change": "minor", "predecessor": "m-2.1"},  # family change, mislabelled
 }
+LINEAGE = typed_records.models(LINEAGE_DATA)
 
 
 @pytest.fixture(scope="module")
@@ -72,35 +75,34 @@ def test_model_change(version: str | None, current: str, kind: str, path: tuple[
 
 
 def test_model_change_survives_a_cycle() -> None:
-    looped = {"a": {"family": "f", "change": "minor", "predecessor": "b"},
-              "b": {"family": "f", "change": "minor", "predecessor": "a"},
-              "c": {"family": "f", "change": "initial", "predecessor": None}}
+    looped = typed_records.models({"a": {"family": "f", "change": "minor", "predecessor": "b"},
+                                   "b": {"family": "f", "change": "minor", "predecessor": "a"},
+                                   "c": {"family": "f", "change": "initial", "predecessor": None}})
     assert model_change(looped, "c", "a") == ModelChange(UNKNOWN)
 
 
 def test_similar_incidents_same_vector_or_type_within_the_window() -> None:
-    incidents = {
+    incidents = {incident_id: typed_records.incident(id=incident_id, **fields) for incident_id, fields in {
         "INC_001": {"attack_vector": "reframe", "type": "t1", "detected_at": "2026-03-01T00:00:00Z"},
         "INC_002": {"attack_vector": "reframe", "type": "t2", "detected_at": "2025-10-01T00:00:00Z"},  # window edge: out
         "INC_003": {"attack_vector": "other", "type": "t1", "detected_at": "2025-10-01T00:00:01Z"},
         "INC_004": {"attack_vector": "other", "type": "t9", "detected_at": "2026-09-01T00:00:00Z"},
         "INC_005": {"attack_vector": "reframe", "type": "t1", "detected_at": "2026-10-02T00:00:00Z"},  # after as_of
-        "INC_006": {"attack_vector": "reframe", "type": "t1", "detected_at": "not a date"},
-    }
+    }.items()}  # an incident whose detected_at is not a date has no typed form: it is never a candidate
     found = similar_incidents(incidents, "INC_001", "reframe", "t1", AS_OF, 365)
     assert found == ("INC_003",)
     assert similar_incidents(incidents, "INC_004", "other", "t9", AS_OF, 365) == ("INC_003",)
 
 
 def test_last_review_ignores_create_and_the_future() -> None:
-    decisions = [
+    decisions = typed_records.decisions(
         {"at": "2024-01-01T00:00:00Z", "decision": "CREATE"},
         {"at": "2025-05-01T00:00:00Z", "decision": "KEEP"},
-        {"at": "2026-11-01T00:00:00Z", "decision": "DEPRECATE"},
-    ]
+        {"at": "2026-11-01T00:00:00Z", "decision": "DEPRECATE", "to_state": "DEPRECATED"},
+    )
     assert last_review_at(decisions, AS_OF) == datetime(2025, 5, 1, tzinfo=UTC)
     assert last_review_at(decisions[:1], AS_OF) is None
-    assert last_review_at("garbage", AS_OF) is None
+    assert last_review_at((), AS_OF) is None
 
 
 # --- the recommendation ---------------------------------------------------------------
@@ -186,10 +188,11 @@ def test_model_changes_and_stale_reviews_ask_for_a_review() -> None:
 
 def test_a_keep_after_the_model_change_is_the_re_verification() -> None:
     major = ModelChange(MAJOR_UPDATE, ("m-2.0", "m-2.1"))
-    models = {**LINEAGE, "m-2.0": {**LINEAGE["m-2.0"], "released": "2026-01-10"},
-              "m-2.1": {**LINEAGE["m-2.1"], "released": "2026-05-01"}}
-    before = [{"decision": "CREATE", "at": "2025-01-01T00:00:00Z"}, {"decision": "KEEP", "at": "2026-01-09T00:00:00Z"}]
-    after = [*before, {"decision": "KEEP", "at": "2026-02-01T12:00:00Z"}]
+    models = typed_records.models({**LINEAGE_DATA, "m-2.0": {**LINEAGE_DATA["m-2.0"], "released": "2026-01-10"},
+                                   "m-2.1": {**LINEAGE_DATA["m-2.1"], "released": "2026-05-01"}})
+    before = typed_records.decisions({"decision": "CREATE", "at": "2025-01-01T00:00:00Z"},
+                                     {"decision": "KEEP", "at": "2026-01-09T00:00:00Z"})
+    after = (*before, *typed_records.decisions({"decision": "KEEP", "at": "2026-02-01T12:00:00Z"}))
     assert reverified_at(before, major, models, AS_OF) is None  # the KEEP came before m-2.0 was released
     when = reverified_at(after, major, models, AS_OF)
     assert when == datetime(2026, 2, 1, 12, tzinfo=UTC)  # m-2.1 is a minor step: m-2.0's release counts
@@ -197,23 +200,24 @@ def test_a_keep_after_the_model_change_is_the_re_verification() -> None:
     assert recommend(factors(change=major, version="m-1.1", reverified_at=when), T) == (
         "KEEP", ("attack still viable",
                  "re-verified after the major model update (m-2.0 -> m-2.1): KEEP decision of 2026-02-01"))
-    # a model without a release date cannot be shown to predate the KEEP: still a review
-    assert reverified_at(after, major, LINEAGE, AS_OF) is None
+    # a model released after the KEEP: that KEEP did not re-verify the test against it, still a review
+    assert reverified_at(after, major, typed_records.models(LINEAGE_DATA, released="2026-03-01"), AS_OF) is None
     assert reverified_at(after, ModelChange(MINOR_UPDATE, ("m-2.1",)), models, AS_OF) is None
 
 
 def test_time_in_suite_and_review_due_date_have_one_definition() -> None:
     imported = FileHistory("regressions/t.yaml", datetime(2026, 11, 27, tzinfo=UTC),
                            datetime(2026, 11, 27, tzinfo=UTC), 1, ("regressions/t.yaml",), imported=True)
-    data = {"state": "ACTIVE", "decisions": [{"decision": "CREATE", "at": "2025-10-17T09:00:00Z"}]}
+    create = {"decision": "CREATE", "at": "2025-10-17T09:00:00Z"}
+    data = typed_records.regression(state="ACTIVE", decisions=[create])
     assert entered_suite(data, imported) == datetime(2025, 10, 17, 9, tzinfo=UTC)
     assert days_in_suite(data, imported, datetime(2026, 11, 30, tzinfo=UTC)) == 408
     # without the declaration git is authoritative, and a CREATE later than git's date never makes a test younger
     assert entered_suite(data, replace(imported, imported=False)) == datetime(2026, 11, 27, tzinfo=UTC)
-    late = {"decisions": [{"decision": "CREATE", "at": "2026-11-29T00:00:00Z"}]}
+    late = typed_records.regression(decisions=[{"decision": "CREATE", "at": "2026-11-29T00:00:00Z"}])
     assert entered_suite(late, imported) == datetime(2026, 11, 27, tzinfo=UTC)
-    retired = {"state": "RETIRED", "decisions": [*data["decisions"],
-                                                 {"decision": "RETIRE", "to_state": "RETIRED", "at": "2026-09-01T10:00:00Z"}]}
+    retired = typed_records.regression(state="RETIRED", decisions=[
+        create, {"decision": "RETIRE", "to_state": "RETIRED", "at": "2026-09-01T10:00:00Z"}])
     assert days_in_suite(retired, imported, datetime(2026, 11, 30, tzinfo=UTC)) == 319  # until it retired
     entered = entered_suite(data, imported)
     assert review_due_at(entered, None, 365) == datetime(2026, 10, 17, 9, tzinfo=UTC)
@@ -221,14 +225,15 @@ def test_time_in_suite_and_review_due_date_have_one_definition() -> None:
 
 
 def test_thresholds_come_from_the_policy() -> None:
-    policy = {
+    regression = {**default_policy()["regression"], "protected_severities": ["SEV-0"]}
+    policy = typed_records.policy({
         "decay": {"keep_if_younger_than_days": 90, "consider_retiring_after_days": 180,
                   "similar_incidents_window_days": 30, "review_stale_after_days": 60,
                   "model_relevance": {"same_version": "Same", "minor_update": "Minor",
                                       "major_update": "Major", "architecture_change": "Arch"}},
-        "regression": {"protected_severities": ["SEV-0"]},
+        "regression": regression,
         "severity_levels": [{"id": "SEV-0"}, {"id": "SEV-1"}, {"id": "SEV-2"}],
-    }
+    })
     t = Thresholds.from_policy(policy)
     assert (t.keep_if_younger_than_days, t.consider_retiring_after_days, t.similar_incidents_window_days,
             t.review_stale_after_days) == (90, 180, 30, 60)

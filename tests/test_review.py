@@ -11,6 +11,7 @@ import scripted_registry
 from conftest import run_cli
 from gitrepo import GitRepo
 from incidentops.lifecycle.review import parse_quarter, render_markdown, summarize
+from incidentops.records.model import Review, from_data
 
 GIT_ENV = scripted_registry.ISOLATED_GIT
 CODES = "ATTACK_PATCHED, ATTACK_OBSOLETE, PRODUCT_CHANGED, ARCHITECTURE_CHANGED, DUPLICATE, SUPERSEDED"
@@ -251,10 +252,10 @@ tests:
 
 
 def test_summary_of_an_open_review_and_missing_reviews(repo: GitRepo) -> None:
-    summary = summarize({"quarter": "2027-Q1", "status": "open", "tests": [
+    summary = summarize(from_data(Review, {"quarter": "2027-Q1", "status": "open", "tests": [
         {"test_id": "regression_A", "recommendation": "KEEP", "decision": None},
         {"test_id": "regression_B", "recommendation": "REVIEW", "decision": "DEPRECATE", "reason": "a | b <c>"},
-    ]})
+    ]}))
     assert summary.counts() == {"KEEP": 0, "DEPRECATE": 1, "RETIRE": 0, "OPEN": 1}
     markdown = render_markdown(summary)
     assert "**Status:** open: 1 decision(s) still to take. 2 regression test(s)." in markdown

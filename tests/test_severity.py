@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 
+import typed_records
 from incidentops.policy.severity import Assessment, assess, compare, severity_rank
 from incidentops.records.errors import IncidentOpsError
 
 # The DATA-MODEL.md policy values that severity assessment reads.
-POLICY: dict[str, Any] = {
+POLICY_DATA: dict[str, Any] = {
     "version": 1,
     "severity_levels": [
         {"id": "SEV-0", "name": "Critical", "response_sla_minutes": 15, "clock": "wall",
@@ -43,6 +44,7 @@ POLICY: dict[str, Any] = {
         "reputational_risk_high": {"advisory": "High reputational risk: consider SEV-0"},
     },
 }
+POLICY = typed_records.policy(POLICY_DATA)
 
 
 def answers(harm: str = "occurred", scope: str = "single_user", exploitable: bool = False,
@@ -174,18 +176,19 @@ def test_reputational_risk_is_advisory_only() -> None:
 
 
 def test_changed_rules_in_policy_data_change_the_result() -> None:
-    policy = copy.deepcopy(POLICY)
-    policy["severity_levels"].append(
+    data = copy.deepcopy(POLICY_DATA)
+    data["severity_levels"].append(
         {"id": "SEV-4", "name": "Informational", "response_sla_minutes": 10080,
          "clock": "wall", "escalation_adds": ["Backlog"]}
     )
-    policy["checklist"] = {
+    data["checklist"] = {
         "harm": {"occurred": "SEV-0", "imminent": "SEV-2", "potential": "SEV-4"},
         "scope": {"many_users": 2, "single_user": 0, "internal_only": -1},
         "exploitable_at_scale": 2,
         "regulatory": {"minimum": "SEV-0", "escalate_to": ["Legal", "Compliance"]},
         "reputational_risk_high": {"advisory": "Brief the communications lead"},
     }
+    policy = typed_records.policy(data)
     assert assess(answers("potential", "single_user"), policy).severity == "SEV-4"
     assert assess(answers("potential", "many_users"), policy).severity == "SEV-2"
     assert assess(answers("potential", "many_users", True), policy).severity == "SEV-0"

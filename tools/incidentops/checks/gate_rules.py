@@ -80,11 +80,12 @@ def weight_range_rule(ctx: CheckContext, path: str, doc: Document) -> Iterator[F
     severity = _incident_severity(ctx, doc.data.get("incident_id"))
     if weight is None or severity is None:
         return
-    policy = ctx.registry.policy
-    bounds = level_entry(policy, severity).get("weight_range")
-    if not (isinstance(bounds, list) and len(bounds) == 2 and all(_number(b) is not None for b in bounds)):
+    policy = ctx.registry.policy_record
+    level = level_entry(policy, severity)
+    bounds = level.weight_range if level is not None else ()
+    if len(bounds) != 2:
         return
-    low, high = float(bounds[0]), float(bounds[1])
+    low, high = bounds
     if low - 1e-9 <= weight <= high + 1e-9:
         return
     yield doc.finding(

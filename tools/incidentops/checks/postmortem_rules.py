@@ -182,14 +182,14 @@ def _incident_severity(ctx: CheckContext, path: str) -> str | None:
     """The incident's severity; None when it failed the schema (no advice is reasoned from it)."""
     incident = ctx.registry.incident(_folder(path))
     severity = incident.get("severity") if incident else None
-    return severity if isinstance(severity, str) and severity in severity_ids(ctx.registry.policy) else None
+    return severity if isinstance(severity, str) and severity in severity_ids(ctx.registry.policy_record) else None
 
 
 def lightweight_not_allowed(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
     if doc.data.get("review_type") != "lightweight":
         return
     severity = _incident_severity(ctx, path)
-    least = severity_ids(ctx.registry.policy)[-1]
+    least = severity_ids(ctx.registry.policy_record)[-1]
     if severity is None or severity == least:
         return
     yield doc.finding(

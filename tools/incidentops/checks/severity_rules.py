@@ -33,9 +33,10 @@ from incidentops.policy.severity import (
     severity_level,
     unanswered,
 )
-from incidentops.policy.sla import BREACHED, parse_timestamp, response_result
+from incidentops.policy.sla import BREACHED, response_result
 from incidentops.records.errors import IncidentOpsError
 from incidentops.records.findings import ERROR, WARNING, Finding
+from incidentops.records.model import Incident, IncidentType
 from incidentops.records.yamlio import Document
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ def computed_assessment(ctx: CheckContext, path: str, data: Mapping[str, Any]) -
     answers = data.get("assessment")
     if isinstance(answers, Mapping):
         try:
-            result = assess(answers, ctx.registry.policy, None)
+            result = assess(answers, ctx.registry.policy_record, None)
         except IncidentOpsError:
             result = None
     ctx.cache[key] = result
@@ -65,17 +66,17 @@ def computed_assessment(ctx: CheckContext, path: str, data: Mapping[str, Any]) -
 
 def _declared(ctx: CheckContext, data: Mapping[str, Any]) -> str | None:
     severity = data.get("severity")
-    if isinstance(severity, str) and severity in severity_ids(ctx.registry.policy):
+    if isinstance(severity, str) and severity in severity_ids(ctx.registry.policy_record):
         return severity
     return None
 
 
-def _type_entry(ctx: CheckContext, data: Mapping[str, Any]) -> Mapping[str, Any] | None:
+def _type_entry(ctx: CheckContext, data: Mapping[str, Any]) -> IncidentType | None:
     type_id = data.get("type")
     if not isinstance(type_id, str):
         return None
     try:
-        return incident_type_entry(type_id, ctx.registry.policy)
+        return incident_type_entry(type_id, ctx.registry.policy_record)
     except IncidentOpsError:
         return None
 
@@ -124,8 +125,7 @@ def under_declared(ctx: CheckContext, path: str, doc: Document) -> Iterator[Find
     computed = computed_assessment(ctx, path, data)
     if declared is None or computed is None or _has_override(data):
         return
-    policy = ctx.registry.policy
-    if compare(declared, computed.severity, policy) <= 0:
+    if compare(declared, computed.severity, ctx.registry.policy_record) <= 0:
         return
     yield doc.finding(
         ("severity",), ERROR, "severity.under-declared",
@@ -148,13 +148,13 @@ def outside_type_range(ctx: CheckContext, path: str, doc: Document) -> Iterator[
     entry = _type_entry(ctx, data)
     if declared is None or entry is None:
         return
-    typical = [str(s) for s in entry.get("typical_severity") or []]
+    typical = list(entry.typical_severity)
     if not typical or declared in typical:
         return
     rationale = data.get("severity_rationale")
     if isinstance(rationale, str) and rationale.strip():
         return
-    name = entry.get("name") or entry.get("id")
+    name = entry.name or entry.id
     yield doc.finding(
         ("severity",), WARNING, "severity.outside-type-range",
         f"severity: {declared} is outside the typical severity of {name} ({'/'.join(typical)})",
@@ -168,7 +168,7 @@ def consider_sev0(ctx: CheckContext, path: str, doc: Document) -> Iterator[Findi
     computed = computed_assessment(ctx, path, data)
     if declared is None or computed is None or not computed.advisories:
         return
-    most_severe = severity_ids(ctx.registry.policy)[0]
+    most_severe = severity_ids(ctx.registry.policy_record)[0]
     rationale = data.get("severity_rationale")
     if declared == most_severe or (isinstance(rationale, str) and rationale.strip()):
         return
@@ -186,23 +186,22 @@ def _norm(team: str) -> str:
 
 def required_escalations(ctx: CheckContext, data: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(team, why) pairs an incident must escalate to, in policy order, without duplicates."""
-    policy = ctx.registry.policy
+    policy = ctx.registry.policy_record
     required: list[tuple[str, str]] = []
     entry = _type_entry(ctx, data)
     if entry is not None:
-        for team in entry.get("escalation_path") or []:
-            required.append((str(team), f"the escalation path of {entry.get('name') or entry.get('id')}"))
+        for team in entry.escalation_path:
+            required.append((team, f"the escalation path of {entry.name or entry.id}"))
     answers = data.get("assessment")
     if isinstance(answers, Mapping) and answers.get("regulatory") in (True, UNKNOWN):  # unknown counts as yes
-        rule = (policy.get("checklist") or {}).get("regulatory") or {}
-        for team in rule.get("escalate_to") or []:
-            required.append((str(team), "regulatory implications"))
+        for team in policy.checklist.regulatory.escalate_to:
+            required.append((team, "regulatory implications"))
     declared = _declared(ctx, data)
     if declared is not None:
         level = severity_level(declared, policy)
-        mode = level.get("response_mode")
-        for team in level.get("escalation_adds") or []:
-            required.append((str(team), f"{declared}{f' ({mode})' if mode else ''}"))
+        mode = level.response_mode
+        for team in level.escalation_adds:
+            required.append((team, f"{declared}{f' ({mode})' if mode else ''}"))
     unique: dict[str, tuple[str, list[str]]] = {}
     for team, why in required:
         unique.setdefault(_norm(team), (team, []))[1].append(why)
@@ -227,16 +226,15 @@ def missing_escalations(ctx: CheckContext, path: str, doc: Document) -> Iterator
 
 
 def sla_breached(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
-    data = doc.data
-    if _declared(ctx, data) is None:
+    incident = ctx.registry.typed(Incident, path)
+    if incident is None or _declared(ctx, doc.data) is None:
+        return  # a record that failed its schema: its findings say why
+    if incident.detected_at > ctx.as_of:
         return
     try:
-        detected = parse_timestamp(data.get("detected_at"), "detected_at")
-        if detected > ctx.as_of:
-            return
-        result = response_result(data, ctx.registry.policy, ctx.as_of)
-    except (IncidentOpsError, TypeError, ValueError):
-        return  # malformed timestamps are schema findings
+        result = response_result(incident, ctx.registry.policy_record, ctx.as_of)
+    except IncidentOpsError:
+        return  # timestamps out of order are incident.time-order findings
     if result.status != BREACHED:
         return
     unit = "business minutes" if result.clock == "business" else "minutes"
@@ -251,7 +249,7 @@ def sla_breached(ctx: CheckContext, path: str, doc: Document) -> Iterator[Findin
             f"{result.severity} has no first response after {result.elapsed_minutes} {unit};"
             f" the response SLA is {result.sla_minutes} minutes"
         )
-        where = ("first_response_at",) if "first_response_at" in data else ("detected_at",)
+        where = ("first_response_at",) if "first_response_at" in doc.data else ("detected_at",)
     yield doc.finding(
         where, WARNING, "sla.breached", message,
         "record `first_response_at` if someone responded; a breach stays on record:"

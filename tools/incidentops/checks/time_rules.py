@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from incidentops.policy.sla import parse_timestamp, time_order_problems
 from incidentops.records.errors import IncidentOpsError
 from incidentops.records.findings import ERROR, Finding
+from incidentops.records.model import Incident
 from incidentops.records.yamlio import Document
 
 if TYPE_CHECKING:
@@ -50,7 +51,10 @@ def _moment(value: Any) -> datetime | None:
 
 
 def incident_time_order(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
-    for field, problem in time_order_problems(doc.data):
+    incident = ctx.registry.typed(Incident, path)
+    if incident is None:
+        return  # a record that failed its schema: its findings say why
+    for field, problem in time_order_problems(incident):
         yield doc.finding(
             (field,), ERROR, "incident.time-order", problem,
             "an incident is detected, then responded to, then resolved: correct the timestamp (all are UTC,"

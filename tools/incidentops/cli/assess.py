@@ -23,7 +23,8 @@ from incidentops.policy.severity import (
 )
 from incidentops.records.errors import IncidentOpsError
 from incidentops.records.kinds import check_id
-from incidentops.records.registry import Registry, default_policy, find_root, resolve_root
+from incidentops.records.model import Policy
+from incidentops.records.registry import Registry, default_policy_record, find_root, resolve_root
 from incidentops.records.yamledit import edit_file
 
 HARM = ("occurred", "imminent", "potential", UNKNOWN)
@@ -196,17 +197,17 @@ def _negated(name: str, value: bool | str | None, negated: bool) -> bool | str |
     return False if negated else value
 
 
-def _policy(root: Path | None, write_id: str | None) -> tuple[Registry | None, Mapping[str, Any]]:
+def _policy(root: Path | None, write_id: str | None) -> tuple[Registry | None, Policy]:
     if root is None and write_id is None:
         try:
             found = find_root()
         except IncidentOpsError:
             click.echo("incidentops: no registry here: using the built-in policy (the seed's rubric)", err=True)
-            return None, default_policy()
+            return None, default_policy_record()
         registry = Registry(found)
-        return registry, registry.policy
+        return registry, registry.policy_record
     registry = Registry(resolve_root(root))
-    return registry, registry.policy
+    return registry, registry.policy_record
 
 
 def _incident(registry: Registry, incident_id: str) -> dict[str, Any]:
@@ -233,19 +234,19 @@ def _incident_type(incident: Mapping[str, Any], incident_id: str, given: str | N
     return given or recorded
 
 
-def _ask(missing: list[str], policy: Mapping[str, Any], previous: Mapping[str, Any]) -> dict[str, Any]:
+def _ask(missing: list[str], policy: Policy, previous: Mapping[str, Any]) -> dict[str, Any]:
     """Ask the missing checklist questions in the seed's order (prompts go to stderr)."""
-    checklist: Mapping[str, Any] = policy.get("checklist") or {}
-    harm_map: Mapping[str, Any] = checklist.get("harm") or {}
-    regulatory: Mapping[str, Any] = checklist.get("regulatory") or {}
-    legal = " + ".join(str(t) for t in regulatory.get("escalate_to") or []) or "no team"
+    harm = policy.checklist.harm
+    harm_map = {"occurred": harm.occurred, "imminent": harm.imminent, "potential": harm.potential}
+    regulatory = policy.checklist.regulatory
+    legal = " + ".join(regulatory.escalate_to) or "no team"
     questions: dict[str, tuple[str, list[str], tuple[str, ...]]] = {
         "harm": ("1. Harm occurred?", [f"{answer}: start at {sev}" for answer, sev in harm_map.items()], HARM),
         # every question also takes `unknown`: it counts as the most severe answer
         "scope": ("2. Scope of impact?", ["many_users: increase severity", "single_user: maintain severity",
                                          "internal_only: decrease severity"], SCOPE),
         "regulatory": ("3. Regulatory implications?",
-                       [f"yes: at least {regulatory.get('minimum', 'SEV-1')}, involve {legal}", "no"], YES_NO),
+                       [f"yes: at least {regulatory.minimum}, involve {legal}", "no"], YES_NO),
         "reputational_risk": ("4. Reputational risk?", ["high: consider SEV-0", "normal"], REPUTATIONAL),
         "exploitable_at_scale": ("5. Exploitable at scale?", ["yes: increase severity", "no"], YES_NO),
     }
@@ -270,8 +271,8 @@ def _ask(missing: list[str], policy: Mapping[str, Any], previous: Mapping[str, A
     return answers
 
 
-def _ask_type(policy: Mapping[str, Any]) -> str | None:
-    types = [str(t.get("id")) for t in policy.get("incident_types") or [] if isinstance(t, Mapping)]
+def _ask_type(policy: Policy) -> str | None:
+    types = [t.id for t in policy.incident_types]
     if not types:
         return None
     click.echo("Incident type (adds its escalation path; `none` to skip)?", err=True)
@@ -295,7 +296,7 @@ def _write(full: Path, display: str, answers: Mapping[str, Any], severity: str |
     edit_file(full, mutate, display)
 
 
-def _comparison(declared: str | None, computed: str, policy: Mapping[str, Any]) -> str | None:
+def _comparison(declared: str | None, computed: str, policy: Policy) -> str | None:
     if declared is None:
         return None
     try:
@@ -309,15 +310,15 @@ def _as_json(
     result: Assessment,
     answers: Mapping[str, Any],
     incident_type: str | None,
-    policy: Mapping[str, Any],
+    policy: Policy,
     write_id: str | None,
     declared: str | None,
 ) -> dict[str, Any]:
     level = severity_level(result.severity, policy)
     out: dict[str, Any] = {
         "severity": result.severity,
-        "name": level.get("name"),
-        "definition": level.get("definition"),
+        "name": level.name,
+        "definition": level.definition,
         "answers": dict(answers),
         "type": incident_type,
         "reasons": result.reasons,
@@ -325,7 +326,7 @@ def _as_json(
         "escalation_path": result.escalation_path,
         "response_sla_minutes": result.response_sla_minutes,
         "clock": result.clock,
-        "response_mode": level.get("response_mode"),
+        "response_mode": level.response_mode,
     }
     if write_id is not None:
         out["incident"] = {
@@ -340,7 +341,7 @@ def _as_json(
 def _as_text(
     result: Assessment,
     incident_type: str | None,
-    policy: Mapping[str, Any],
+    policy: Policy,
     write_id: str | None,
     declared: str | None,
     recorded: str | None = None,
@@ -349,13 +350,13 @@ def _as_text(
     lines = ["Severity assessment checklist:"]
     lines.extend(f"  - {reason}" for reason in result.reasons)
     lines.append("")
-    lines.append(f"Computed severity: {result.severity} ({level.get('name')}: {level.get('definition')})")
+    lines.append(f"Computed severity: {result.severity} ({level.name}: {level.definition})")
     for advisory in result.advisories:
         lines.append(f"Advisory: {advisory}")
     path = " -> ".join(result.escalation_path) or "none"
     lines.append(f"Escalation path: {path}" + ("" if incident_type else "  (give --type to add the type's path)"))
     clock = "business minutes" if result.clock == "business" else "minutes"
-    mode = f", {level.get('response_mode')}" if level.get("response_mode") else ""
+    mode = f", {level.response_mode}" if level.response_mode else ""
     lines.append(f"Response SLA: {result.response_sla_minutes} {clock} from detection{mode}")
     if write_id is not None:
         lines.append("")

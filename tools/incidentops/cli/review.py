@@ -14,6 +14,7 @@ from incidentops.lifecycle.decay import HISTORY_PATHS
 from incidentops.lifecycle.history import ImportDeclaration, load_history
 from incidentops.records.errors import IncidentOpsError
 from incidentops.records.fsio import create_text_exclusive
+from incidentops.records.model import Review
 from incidentops.records.registry import Registry, resolve_root
 
 
@@ -44,7 +45,7 @@ def start(quarter: str, root: Path | None, as_of: str | None) -> int:
     progress = Progress()
     try:
         history = load_history(registry.root, HISTORY_PATHS, moment,
-                               imported=ImportDeclaration.from_policy(registry.policy),
+                               imported=ImportDeclaration.from_policy(registry.policy_record),
                                progress=progress.commits("reading git history"))
     finally:
         progress.done()
@@ -71,12 +72,12 @@ def summary(quarter: str, root: Path | None, fmt: str) -> int:
     doc = registry.doc(path)
     if doc is None:
         raise IncidentOpsError(f"{path}: no such review", f"start it with `incidentops review start {quarter}`")
-    if not isinstance(doc.data, dict):
-        raise IncidentOpsError(f"{path}: unreadable review record", f"run `incidentops check {path}`")
-    errors = [f for f in doc.findings if f.is_error]
-    if errors:
-        click.echo(f"warning: {path} has {len(errors)} error(s); run `incidentops check {path}`", err=True)
-    result = review.summarize(doc.data)
+    record = registry.typed(Review, path)
+    if record is None:
+        errors = [f for f in doc.findings if f.is_error]
+        raise IncidentOpsError(f"{path}: the review record has {len(errors) or 'an'} error(s), so it has no summary",
+                               f"run `incidentops check {path}` and fix it first")
+    result = review.summarize(record)
     if fmt == "json":
         click.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
     else:

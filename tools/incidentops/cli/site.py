@@ -139,7 +139,7 @@ def generate(out: Path, public: bool, site_url: str | None, config_file: Path | 
     moment = parse_as_of(as_of)
     steps = _Steps()
     registry = Registry(root_dir)
-    history, note = pages.read_history(root_dir, moment, registry.policy)
+    history, note = pages.read_history(root_dir, moment, registry.policy_record)
     if note and history is None:
         click.echo(f"incidentops: warning: {note}", err=True)
     rendered = pages.render(

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import click
 
 from incidentops.cli.common import as_of_option, parse_as_of, root_option
 from incidentops.policy.sla import SlaReport, sla_report
 from incidentops.records.errors import IncidentOpsError
+from incidentops.records.model import Incident
 from incidentops.records.registry import Registry, resolve_root
 
 
@@ -30,25 +30,26 @@ def command(root: Path | None, as_of: str | None, fmt: str) -> int:
     """
     registry = Registry(resolve_root(root))
     moment = parse_as_of(as_of)
-    incidents: list[dict[str, Any]] = []
+    policy = registry.policy_record
+    incidents: list[Incident] = []
     skipped: list[str] = []
     for incident_id in registry.incident_ids:
         path = registry.incident_path(incident_id)
-        doc = registry.doc(path)
-        if doc is None:
+        if registry.doc(path) is None:
             continue
-        if doc.ok and isinstance(doc.data, dict):
+        incident = registry.incident_record(incident_id)
+        if incident is not None:
             try:  # one inconsistent record must not hide the others' results
-                sla_report([doc.data], registry.policy, moment)
+                sla_report([incident], policy, moment)
             except IncidentOpsError as exc:
                 click.echo(f"incidentops: skipped {path}: {exc.message}", err=True)
                 skipped.append(path)
                 continue
-            incidents.append(doc.data)
+            incidents.append(incident)
         else:
             click.echo(f"incidentops: skipped {path}: it has errors (run `incidentops check {path}`)", err=True)
             skipped.append(path)
-    report = sla_report(incidents, registry.policy, moment)
+    report = sla_report(incidents, policy, moment)
     click.echo(render_json(report, skipped) if fmt == "json" else render_text(report))
     return 0
 

@@ -55,6 +55,7 @@ from incidentops.lifecycle.notify import Interrupted
 from incidentops.records.errors import BlockedError, IncidentOpsError
 from incidentops.records.fsio import create_text_exclusive, write_text_atomic
 from incidentops.records.gitops import stage
+from incidentops.records.model import RegressionTest
 from incidentops.records.registry import Registry
 from incidentops.records.yamledit import append_item, edit_text
 from incidentops.records.yamlscalar import quoted, scalar
@@ -276,7 +277,8 @@ def plan(registry: Registry, request: Request, history: RegistryHistory | None =
             f"did you mean '{close[0]}'?" if close else "list the tests with `incidentops list tests`",
         )
     doc = registry.doc(path)
-    if doc is None or not doc.ok or not isinstance(doc.data, dict):
+    test = registry.typed(RegressionTest, path)
+    if doc is None or test is None:
         raise IncidentOpsError(
             f"{path}: the record has errors, so no decision can be recorded in it",
             f"run `incidentops check {path}` and fix it first",
@@ -353,13 +355,13 @@ def plan(registry: Registry, request: Request, history: RegistryHistory | None =
         minimum = minimum_age_days(policy)
         if history is None:
             history = load_history(registry.root, ("regressions",), request.as_of,
-                                   imported=ImportDeclaration.from_policy(policy))
+                                   imported=ImportDeclaration.from_policy(registry.policy_record))
         added = history.for_path(path, request.as_of)
         home = f"regressions/{test_id}.yaml"
         if added.uncommitted and resume_audit and path != home:  # moved by the ceremony, not committed yet
             before_move = history.for_path(home, request.as_of)
             added = added if before_move.uncommitted else before_move
-        entered = entered_suite(data, added)
+        entered = entered_suite(test, added)
         age = max(0, int((request.as_of - entered).total_seconds() // 86400))
         if age < minimum:
             since = "it has no git history yet" if added.uncommitted else f"in the suite since {entered:%Y-%m-%d}"

@@ -24,10 +24,10 @@ are computed here, once, and every page and report shows these figures.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from incidentops.lifecycle.history import (
@@ -36,9 +36,17 @@ from incidentops.lifecycle.history import (
     RegistryHistory,
     load_history,
 )
-from incidentops.records.fsio import FsProblem, read_registry_file
+from incidentops.records.model import (
+    Decision,
+    DecisionKind,
+    Incident,
+    Model,
+    ModelLineage,
+    Policy,
+    RegressionTest,
+    State,
+)
 from incidentops.records.registry import Registry
-from incidentops.records.yamlio import MAX_BYTES, load_bytes
 
 KEEP = "KEEP"
 REVIEW = "REVIEW"
@@ -56,13 +64,6 @@ MODEL_CHANGES = (SAME_VERSION, MINOR_UPDATE, MAJOR_UPDATE, ARCHITECTURE_CHANGE, 
 NOT_VIABLE = ("patched", "obsolete")
 #: decisions that count as a review of the test (CREATE does not)
 REVIEW_DECISIONS = ("KEEP", "MONITOR", "ACTIVATE", "DEPRECATE", "RETIRE")
-
-_DEFAULTS = {
-    "keep_if_younger_than_days": 365,
-    "consider_retiring_after_days": 730,
-    "similar_incidents_window_days": 365,
-    "review_stale_after_days": 365,
-}
 _RELEVANCE = {
     SAME_VERSION: "Definitely relevant",
     MINOR_UPDATE: "Likely relevant",
@@ -96,23 +97,22 @@ class Thresholds:
     lowest_severity: str | None = "SEV-3"
 
     @classmethod
-    def from_policy(cls, policy: Mapping[str, Any]) -> Thresholds:
-        decay = policy.get("decay") if isinstance(policy.get("decay"), dict) else {}
-        assert isinstance(decay, dict)
-        days = {name: _int(decay.get(name), default) for name, default in _DEFAULTS.items()}
+    def from_policy(cls, policy: Policy) -> Thresholds:
+        decay = policy.decay
+        table = decay.model_relevance
         relevance = dict(_RELEVANCE)
-        table = decay.get("model_relevance")
-        if isinstance(table, dict):
-            relevance.update({k: str(v) for k, v in table.items() if k in relevance and v})
-        regression = policy.get("regression") if isinstance(policy.get("regression"), dict) else {}
-        assert isinstance(regression, dict)
-        protected = regression.get("protected_severities", ["SEV-0", "SEV-1"])
-        levels = [str(s.get("id")) for s in policy.get("severity_levels", []) or [] if isinstance(s, dict)]
+        relevance.update({name: text for name, text in (
+            (SAME_VERSION, table.same_version), (MINOR_UPDATE, table.minor_update),
+            (MAJOR_UPDATE, table.major_update), (ARCHITECTURE_CHANGE, table.architecture_change)) if text})
+        levels = policy.severity_levels
         return cls(
+            keep_if_younger_than_days=decay.keep_if_younger_than_days,
+            consider_retiring_after_days=decay.consider_retiring_after_days,
+            similar_incidents_window_days=decay.similar_incidents_window_days,
+            review_stale_after_days=decay.review_stale_after_days,
             relevance=relevance,
-            protected_severities=tuple(str(s) for s in protected or []),
-            lowest_severity=levels[-1] if levels else "SEV-3",
-            **days,
+            protected_severities=policy.regression.protected_severities,
+            lowest_severity=levels[-1].id if levels else "SEV-3",
         )
 
 
@@ -234,7 +234,7 @@ def assess_repository(
     The one ``git log`` pass runs while the records are parsed, so the whole
     assessment takes about as long as git alone.
     """
-    declared = ImportDeclaration.from_policy(registry.policy)
+    declared = ImportDeclaration.from_policy(registry.policy_record)
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = pool.submit(
             load_history, registry.root, HISTORY_PATHS, as_of, progress=history_progress,
@@ -247,29 +247,27 @@ def assess_repository(
 
 def read_records(
     registry: Registry, progress: Callable[[int, int], None] | None = None
-) -> dict[str, dict[str, Any]]:
-    """Every test and incident record, parsed but not schema-validated: ``{path: data}``.
+) -> dict[str, Incident | RegressionTest]:
+    """Every valid test and incident record, typed: ``{path: record}``.
 
-    The assessment reads each field defensively, so a record with schema
-    errors (which `incidentops check` reports) is still assessed; skipping
-    validation keeps the run close to the time of the git log alone.
+    A record that failed its schema has no typed form and is not assessed
+    (`incidentops check` reports why); the records are read while git runs.
     """
     paths = [p for test_paths in registry.test_paths.values() for p in test_paths]
     paths += [registry.incident_path(i) for i in registry.incident_ids]
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, Incident | RegressionTest] = {}
     for number, path in enumerate(paths, start=1):
-        try:
-            raw = read_registry_file(registry.root, path, MAX_BYTES)
-        except (OSError, FsProblem):
-            continue  # a link, FIFO or unreadable file: `incidentops check` reports it
-        if raw is None:
-            continue
-        data = load_bytes(raw, path).data
-        if isinstance(data, dict):
-            out[path] = data
+        found = registry.record(path)
+        if isinstance(found, Incident | RegressionTest):
+            out[path] = found
         if progress is not None and number % 500 == 0:
             progress(number, len(paths))
     return out
+
+
+def model_versions(lineage: ModelLineage | None) -> dict[str, Model]:
+    """The models of models.yaml by version (none when it is absent or invalid)."""
+    return {m.version: m for m in lineage.models} if lineage is not None else {}
 
 
 def assess_registry(
@@ -278,42 +276,43 @@ def assess_registry(
     as_of: datetime,
     states: Iterable[str] | None = None,
     *,
-    records: Mapping[str, dict[str, Any]] | None = None,
+    records: Mapping[str, Incident | RegressionTest] | None = None,
 ) -> DecayReport:
-    """Assess every regression test of ``registry`` as of ``as_of``.
+    """Assess every valid regression test of ``registry`` as of ``as_of``.
 
     ``states`` limits the report to tests in those states; by default every
     test but the RETIRED ones. ``records`` (from :func:`read_records`) replaces
     reading the records through the registry.
     """
     wanted = set(states) if states is not None else None
-    policy = registry.policy
-    thresholds = Thresholds.from_policy(policy)
-    current = registry.models.get("current")
-    current_model = current if isinstance(current, str) else None
+    thresholds = Thresholds.from_policy(registry.policy_record)
+    lineage = registry.lineage
+    current_model = lineage.current if lineage is not None else None
+    models = model_versions(lineage)
 
-    def data_of(path: str) -> dict[str, Any] | None:
-        return records.get(path) if records is not None else registry.data(path)
+    def record_of(path: str) -> Incident | RegressionTest | None:
+        found = records.get(path) if records is not None else registry.record(path)
+        return found if isinstance(found, Incident | RegressionTest) else None
 
     incidents = IncidentTable(
-        (i, found) for i in registry.incident_ids if (found := data_of(registry.incident_path(i))) is not None
+        (i, found) for i in registry.incident_ids
+        if isinstance(found := record_of(registry.incident_path(i)), Incident)
     )
     paths = [(test_id, path) for test_id in sorted(registry.test_paths) for path in registry.test_paths[test_id]]
     out: list[Assessment] = []
     for test_id, path in paths:
-        data = data_of(path)
-        if data is None:
+        test = record_of(path)
+        if not isinstance(test, RegressionTest):
             continue
-        state = data.get("state") if isinstance(data.get("state"), str) else None
         if wanted is None:
-            if state == "RETIRED":
+            if test.state is State.RETIRED:
                 continue
-        elif state not in wanted:
+        elif test.state not in wanted:
             continue
         out.append(
             assess_test(
-                test_id, path, data, history, as_of, thresholds,
-                incidents, registry.model_versions, current_model,
+                test_id, path, test, history, as_of, thresholds,
+                incidents, models, current_model,
             )
         )  # fmt: skip
     return DecayReport(as_of, current_model, tuple(out))
@@ -322,40 +321,39 @@ def assess_registry(
 def assess_test(
     test_id: str,
     path: str,
-    data: Mapping[str, Any],
+    test: RegressionTest,
     history: RegistryHistory,
     as_of: datetime,
     thresholds: Thresholds,
-    incidents: Mapping[str, Mapping[str, Any]],
-    models: Mapping[str, Mapping[str, Any]],
+    incidents: Mapping[str, Incident],
+    models: Mapping[str, Model],
     current_model: str | None,
 ) -> Assessment:
-    """The decay factors and recommendation of one test (``data`` is its record)."""
+    """The decay factors and recommendation of one test."""
     file_history = history.for_path(path, as_of)
-    added_at = entered_suite(data, file_history)
-    age = days_in_suite(data, file_history, as_of)
-    state = data.get("state") if isinstance(data.get("state"), str) else None
-    incident_id = _str(data.get("incident_id"))
+    added_at = entered_suite(test, file_history)
+    age = days_in_suite(test, file_history, as_of)
+    state = str(test.state)
+    incident_id = test.incident_id or None
     incident = incidents.get(incident_id) if incident_id else None
-    severity = _str(incident.get("severity")) if incident else None
-    detected = parse_time(incident.get("detected_at")) if incident else None
+    severity = incident.severity if incident else None
+    detected = incident.detected_at if incident else None
     since_incident = days_between(detected, as_of) if detected else None
-    vector = _str(incident.get("attack_vector")) if incident else None
-    kind = _str(incident.get("type")) if incident else None
-    status = _str(data.get("attack_vector_status"))
-    relevant = data.get("scenario_still_relevant")
-    relevant = relevant if isinstance(relevant, bool) else None
-    version = _str(data.get("model_version"))
+    vector = (incident.attack_vector or None) if incident else None
+    kind = (incident.type or None) if incident else None
+    status = str(test.attack_vector_status)
+    relevant = test.scenario_still_relevant
+    version = test.model_version or None
     change = model_change(models, version, current_model)
     relevance = thresholds.relevance.get(change.kind, "Model version not in the current model's lineage, review")
     similar = similar_incidents(
         incidents, incident_id, vector, kind, as_of, thresholds.similar_incidents_window_days
     )
-    last_review = last_review_at(data.get("decisions"), as_of)
+    last_review = last_review_at(test.decisions, as_of)
     since_review = days_between(last_review, as_of) if last_review else None
     due_at = review_due_at(added_at, last_review, thresholds.review_stale_after_days)
     review_due = state != "RETIRED" and as_of >= due_at
-    reverified = reverified_at(data.get("decisions"), change, models, as_of)
+    reverified = reverified_at(test.decisions, change, models, as_of)
 
     factors = Factors(
         test_id=test_id, state=state, age=age, uncommitted=file_history.uncommitted,
@@ -399,7 +397,7 @@ def assess_test(
     )
 
 
-def entered_suite(data: Mapping[str, Any], file_history: FileHistory) -> datetime:
+def entered_suite(test: RegressionTest, file_history: FileHistory) -> datetime:
     """When the test entered the suite: git's date of the file, renames and the archive kept.
 
     For a file that came with the import the policy declares (``history`` in
@@ -408,30 +406,29 @@ def entered_suite(data: Mapping[str, Any], file_history: FileHistory) -> datetim
     authoritative for every file added after the import.
     """
     if file_history.imported and not file_history.uncommitted:
-        created = created_at(data.get("decisions"))
+        created = created_at(test.decisions)
         if created is not None and created < file_history.added_at:
             return created
     return file_history.added_at
 
 
-def left_suite(data: Mapping[str, Any]) -> datetime | None:
+def left_suite(test: RegressionTest) -> datetime | None:
     """When a RETIRED test left the suite (its RETIRE decision), else None."""
-    if data.get("state") != "RETIRED":
+    if test.state is not State.RETIRED:
         return None
-    stamps = [when for item in data.get("decisions") or [] if isinstance(item, dict)
-              and item.get("to_state") == "RETIRED" and (when := parse_time(item.get("at"))) is not None]
+    stamps = [d.at for d in test.decisions if d.to_state is State.RETIRED]
     return max(stamps) if stamps else None
 
 
-def days_in_suite(data: Mapping[str, Any], file_history: FileHistory, as_of: datetime) -> int:
+def days_in_suite(test: RegressionTest, file_history: FileHistory, as_of: datetime) -> int:
     """Whole days the test has been in the suite as of ``as_of`` (a RETIRED test: until it retired).
 
     The one definition of "time in suite": the decay assessment, the quarterly
     review, the lifecycle commands, pr-check and every page of the site use it.
     """
-    end = left_suite(data)
+    end = left_suite(test)
     end = as_of if end is None or end > as_of else end
-    return days_between(entered_suite(data, file_history), end)
+    return days_between(entered_suite(test, file_history), end)
 
 
 def review_due_at(entered: datetime, last_review: datetime | None, stale_after_days: int) -> datetime:
@@ -443,17 +440,14 @@ def review_due_at(entered: datetime, last_review: datetime | None, stale_after_d
     return due
 
 
-def created_at(decisions: object) -> datetime | None:
+def created_at(decisions: Sequence[Decision]) -> datetime | None:
     """The time of the test's CREATE decision (the earliest, if several), or None."""
-    if not isinstance(decisions, list):
-        return None
-    stamps = [when for item in decisions if isinstance(item, dict) and item.get("decision") == "CREATE"
-              and (when := parse_time(item.get("at"))) is not None]
+    stamps = [d.at for d in decisions if d.decision is DecisionKind.CREATE]
     return min(stamps) if stamps else None
 
 
 def reverified_at(
-    decisions: object, change: ModelChange, models: Mapping[str, Mapping[str, Any]], as_of: datetime
+    decisions: Sequence[Decision], change: ModelChange, models: Mapping[str, Model], as_of: datetime
 ) -> datetime | None:
     """The latest KEEP decision taken after the release of the model that asks for re-verification.
 
@@ -462,21 +456,19 @@ def reverified_at(
     decision recorded after that model was released is that re-verification.
     None when there is nothing to re-verify, no such KEEP, or the release date is unknown.
     """
-    if change.kind not in (MAJOR_UPDATE, ARCHITECTURE_CHANGE) or not isinstance(decisions, list):
+    if change.kind not in (MAJOR_UPDATE, ARCHITECTURE_CHANGE):
         return None
-    steps = [v for v in change.path if (models.get(v) or {}).get("change") in ("major", "architecture")]
+    steps = [v for v in change.path if (m := models.get(v)) is not None and m.change in ("major", "architecture")]
     asking = steps[-1] if steps else change.path[-1] if change.path else None  # the latest such step
-    released = parse_time((models.get(asking) or {}).get("released")) if asking else None
-    if released is None:
+    asked = models.get(asking) if asking else None
+    if asked is None:
         return None
-    keeps = [when for item in decisions if isinstance(item, dict) and item.get("decision") == "KEEP"
-             and (when := parse_time(item.get("at"))) is not None and released <= when <= as_of]
+    released = datetime.combine(asked.released, time(), UTC)
+    keeps = [d.at for d in decisions if d.decision is DecisionKind.KEEP and released <= d.at <= as_of]
     return max(keeps) if keeps else None
 
 
-def model_change(
-    models: Mapping[str, Mapping[str, Any]], version: str | None, current: str | None
-) -> ModelChange:
+def model_change(models: Mapping[str, Model], version: str | None, current: str | None) -> ModelChange:
     """Walk the lineage back from ``current`` to ``version`` and classify the change.
 
     A change of ``family`` or a ``change: architecture`` anywhere on the path is
@@ -499,27 +491,29 @@ def model_change(
             return ModelChange(UNKNOWN)
         seen.add(cursor)
         steps.append(cursor)
-        pred = models[cursor].get("predecessor")
-        cursor = pred if isinstance(pred, str) else None
+        cursor = models[cursor].predecessor
     if cursor is None:
         return ModelChange(UNKNOWN)
     steps.reverse()
-    family = start.get("family")
     entries = [models[v] for v in steps]
-    if any(e.get("change") == "architecture" or e.get("family") != family for e in entries):
+    if any(e.change == "architecture" or e.family != start.family for e in entries):
         kind = ARCHITECTURE_CHANGE
-    elif any(e.get("change") == "major" for e in entries):
+    elif any(e.change == "major" for e in entries):
         kind = MAJOR_UPDATE
     else:
         kind = MINOR_UPDATE
     return ModelChange(kind, tuple(steps))
 
 
-class IncidentTable(dict[str, Mapping[str, Any]]):
+class IncidentTable(dict[str, Incident]):
     """Incidents by id, indexed by attack vector and by type on first use, so that finding
     similar incidents for every test costs one pass over the incidents, not one per test."""
 
     _index: tuple[dict[str, list[tuple[datetime, str]]], dict[str, list[tuple[datetime, str]]]] | None = None
+
+    @classmethod
+    def of(cls, incidents: Iterable[Incident]) -> IncidentTable:
+        return cls((incident.id, incident) for incident in incidents)
 
     def by_vector_and_type(
         self,
@@ -527,20 +521,15 @@ class IncidentTable(dict[str, Mapping[str, Any]]):
         if self._index is None:
             by_vector: dict[str, list[tuple[datetime, str]]] = {}
             by_type: dict[str, list[tuple[datetime, str]]] = {}
-            for incident_id, data in self.items():
-                detected = parse_time(data.get("detected_at"))
-                if detected is None:
-                    continue
-                if isinstance(data.get("attack_vector"), str):
-                    by_vector.setdefault(data["attack_vector"], []).append((detected, incident_id))
-                if isinstance(data.get("type"), str):
-                    by_type.setdefault(data["type"], []).append((detected, incident_id))
+            for incident_id, incident in self.items():
+                by_vector.setdefault(incident.attack_vector, []).append((incident.detected_at, incident_id))
+                by_type.setdefault(incident.type, []).append((incident.detected_at, incident_id))
             self._index = (by_vector, by_type)
         return self._index
 
 
 def similar_incidents(
-    incidents: Mapping[str, Mapping[str, Any]],
+    incidents: Mapping[str, Incident],
     own: str | None,
     attack_vector: str | None,
     incident_type: str | None,
@@ -559,18 +548,10 @@ def similar_incidents(
     return tuple(sorted(found))
 
 
-def last_review_at(decisions: object, as_of: datetime) -> datetime | None:
+def last_review_at(decisions: Sequence[Decision], as_of: datetime) -> datetime | None:
     """When the latest review decision (anything but CREATE) up to ``as_of`` was taken."""
-    latest: datetime | None = None
-    if not isinstance(decisions, list):
-        return None
-    for item in decisions:
-        if not isinstance(item, dict) or item.get("decision") not in REVIEW_DECISIONS:
-            continue
-        when = parse_time(item.get("at"))
-        if when is not None and when <= as_of and (latest is None or when > latest):
-            latest = when
-    return latest
+    stamps = [d.at for d in decisions if d.decision in REVIEW_DECISIONS and d.at <= as_of]
+    return max(stamps) if stamps else None
 
 
 # --- the recommendation --------------------------------------------------------
@@ -731,10 +712,3 @@ def stamp(value: datetime | None) -> str | None:
 def _path(change: ModelChange) -> str:
     return " -> ".join(change.path) if change.path else "unknown lineage"
 
-
-def _str(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _int(value: object, default: int) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else default

@@ -45,6 +45,7 @@ from types import MappingProxyType
 from typing import IO, Any
 
 from incidentops.records.errors import IncidentOpsError
+from incidentops.records.model import Policy
 
 REGISTRY_PATHS: tuple[str, ...] = ("incidents", "regressions", "audit", "reviews", "releases")
 """The folders of a registry whose files have a history worth reading."""
@@ -216,25 +217,13 @@ class ImportDeclaration:
     import_commit: str | None = None
 
     @classmethod
-    def from_policy(cls, policy: Mapping[str, Any] | None) -> ImportDeclaration | None:
+    def from_policy(cls, policy: Policy | None) -> ImportDeclaration | None:
         """The declaration of a (validated) policy, or None when it declares no import."""
-        section = policy.get("history") if isinstance(policy, Mapping) else None
-        if not isinstance(section, Mapping):
+        section = policy.history if policy is not None else None
+        if section is None:
             return None
-        before, commit = section.get("imported_before"), section.get("import_commit")
-        when: datetime | None = None
-        if isinstance(before, str) and before:
-            try:
-                when = datetime.fromisoformat(before)
-            except ValueError as exc:
-                raise IncidentOpsError(
-                    f"incidentops.yaml: history.imported_before {before!r} is not a date-time",
-                    hint='write it as "2026-11-28T00:00:00Z"',
-                ) from exc
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=UTC)
-        if not (isinstance(commit, str) and commit):
-            commit = None
+        when = section.imported_before
+        commit = section.import_commit or None
         if when is None and commit is None:
             return None
         return cls(when, commit)

@@ -37,7 +37,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from incidentops.lifecycle.approvals import Approvals, accounts, load_approvals
 from incidentops.lifecycle.ceremony import (
@@ -67,12 +67,17 @@ from incidentops.lifecycle.history import (
     load_history,
     read_tree_files,
 )
+from incidentops.records import model
 from incidentops.records.findings import ERROR, Finding
 from incidentops.records.gitops import commit_dates, merge_base, resolve_commit, tree_paths
 from incidentops.records.kinds import kind_of
+from incidentops.records.model import Policy, RegressionTest
 from incidentops.records.placeholders import RUN_STATES, placeholder_turns
 from incidentops.records.registry import MODELS_FILE, POLICY_FILE, default_policy
+from incidentops.records.validate import validate
 from incidentops.records.yamlio import Document, load_bytes
+
+T = TypeVar("T")
 
 TREE_PATHS = (POLICY_FILE, MODELS_FILE, "incidents", "regressions", "audit", "reviews", "releases", "scenarios")
 ARCHIVE = "regressions/archive/"
@@ -90,6 +95,7 @@ class Snapshot:
     rev: str
     files: Mapping[str, bytes]
     _docs: dict[str, Document] = field(default_factory=dict)
+    _checked: set[str] = field(default_factory=set)
 
     def doc(self, path: str) -> Document | None:
         if path not in self.files:
@@ -118,6 +124,18 @@ class Snapshot:
 
     def policy(self) -> dict[str, Any] | None:
         return self.data(POLICY_FILE)
+
+    def typed(self, cls: type[T], path: str | None) -> T | None:
+        """The record at ``path`` at this revision when it passes its schema as a ``cls``, else None."""
+        if path is None:
+            return None
+        doc, kind = self.doc(path), kind_of(path)
+        if doc is None or kind is None or doc.data is None:
+            return None
+        if path not in self._checked:
+            self._checked.add(path)
+            doc.findings.extend(validate(doc, kind.schema))
+        return model.build_as(cls, doc)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +238,7 @@ def pr_check(
     before = Snapshot(base, read_tree_files(root, base, TREE_PATHS))
     after = Snapshot(head, read_tree_files(root, head, TREE_PATHS))
     # an import the policy declares counts as the base declares it: a pull request cannot move it
-    declared = ImportDeclaration.from_policy(before.policy() or {})
+    declared = ImportDeclaration.from_policy(before.typed(Policy, POLICY_FILE))
     history = load_history(root, ("regressions",), None, rev=base, imported=declared)
     reviews = load_approvals(approvals, resolve_commit(root, head)) if approvals is not None else None
     fork = merge_base(root, base, head)
@@ -493,7 +511,9 @@ class _Case:
             problems.append(f"it is a {severity} test (SEV-0/1 tests stay)")
         added = self.history.for_path(before_path, self.as_of) if before_path else None
         # the base's record and history: what the pull request writes never makes a test older
-        added_at = entered_suite(before, added) if added is not None else self.as_of
+        base_test = self.base.typed(RegressionTest, before_path)
+        added_at = (self.as_of if added is None else added.added_at if base_test is None
+                    else entered_suite(base_test, added))
         age = max(0, int((self.as_of - added_at).total_seconds() // 86400))
         source = ("its CREATE decision, the base's policy declaring the import" if added is not None
                   and added_at < added.added_at else "the base's git history")

@@ -12,7 +12,7 @@ agree. The record is the summary for the safety council.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,10 +24,12 @@ from incidentops.lifecycle.decay import (
     Thresholds,
     assess_test,
     entered_suite,
+    model_versions,
     stamp,
 )
 from incidentops.lifecycle.history import RegistryHistory
 from incidentops.records.errors import IncidentOpsError
+from incidentops.records.model import Review, State
 from incidentops.records.registry import Registry
 from incidentops.records.yamlscalar import quoted, scalar
 
@@ -66,25 +68,24 @@ def candidates(
     The decay factors are those of the quarter's first day.
     """
     start, _ = parse_quarter(quarter)
-    thresholds = Thresholds.from_policy(registry.policy)
+    thresholds = Thresholds.from_policy(registry.policy_record)
     minimum = thresholds.keep_if_younger_than_days
-    incidents = IncidentTable(registry.incidents())
-    current = registry.models.get("current")
+    incidents = IncidentTable.of(registry.incident_records())
+    lineage = registry.lineage
+    models = model_versions(lineage)
     out = []
-    for test_id in sorted(registry.test_paths):
-        for path in registry.test_paths[test_id]:
-            data = registry.data(path)
-            if data is None or data.get("state") == "RETIRED":
-                continue
-            known = history.get(path)
-            if known is None or entered_suite(data, known) > start:
-                continue  # not in the suite yet on the quarter's first day
-            item = assess_test(
-                test_id, path, data, history, start, thresholds, incidents,
-                registry.model_versions, current if isinstance(current, str) else None,
-            )  # fmt: skip
-            if item.age_days >= minimum:
-                out.append(item)
+    for test in registry.test_records():
+        if test.state is State.RETIRED:
+            continue
+        known = history.get(test.path)
+        if known is None or entered_suite(test, known) > start:
+            continue  # not in the suite yet on the quarter's first day
+        item = assess_test(
+            test.test_id, test.path, test, history, start, thresholds, incidents,
+            models, lineage.current if lineage is not None else None,
+        )  # fmt: skip
+        if item.age_days >= minimum:
+            out.append(item)
     return minimum, out
 
 
@@ -248,32 +249,29 @@ class ReviewSummary:
         }
 
 
-def summarize(data: Mapping[str, Any]) -> ReviewSummary:
-    """The summary of a review record (as loaded; tolerant of missing fields)."""
+def summarize(review: Review) -> ReviewSummary:
+    """The summary of a review record."""
     items = []
-    for raw in data.get("tests") or []:
-        if not isinstance(raw, dict):
-            continue
-        decision = raw.get("decision") if raw.get("decision") in DECISIONS else None
-        text = raw.get("justification") if decision == "KEEP" else raw.get("reason")
+    for row in review.tests:
+        decision = row.decision if row.decision in DECISIONS else None
+        text = row.justification if decision == "KEEP" else row.reason
         items.append(ReviewItem(
-            test_id=str(raw.get("test_id")),
-            incident_id=_text(raw.get("incident_id")),
-            incident_severity=_text(raw.get("incident_severity")),
-            recommendation=_text(raw.get("recommendation")),
+            test_id=row.test_id,
+            incident_id=_text(row.incident_id),
+            incident_severity=_text(row.incident_severity),
+            recommendation=_text(row.recommendation),
             decision=decision,
             text=_text(text),
-            reason_code=_text(raw.get("reason_code")),
-            approver=_text(raw.get("approver")),
+            reason_code=_text(row.reason_code),
+            approver=_text(row.approver),
         ))  # fmt: skip
-    minimum = data.get("minimum_age_days")
     return ReviewSummary(
-        quarter=str(data.get("quarter")),
-        status=str(data.get("status") or "open"),
-        quarter_start=_text(data.get("quarter_start")),
-        completed_at=_text(data.get("completed_at")),
-        minimum_age_days=minimum if isinstance(minimum, int) and not isinstance(minimum, bool) else None,
-        notes=_text(data.get("notes")),
+        quarter=review.quarter,
+        status=review.status or "open",
+        quarter_start=review.quarter_start.isoformat() if review.quarter_start is not None else None,
+        completed_at=stamp(review.completed_at),
+        minimum_age_days=review.minimum_age_days,
+        notes=_text(review.notes),
         items=tuple(items),
     )
 
@@ -329,8 +327,5 @@ def render_markdown(summary: ReviewSummary) -> str:
     return "\n".join(lines)
 
 
-def _text(value: object) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
+def _text(value: str | None) -> str | None:
+    return (value.strip() or None) if value is not None else None

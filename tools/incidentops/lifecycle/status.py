@@ -7,34 +7,30 @@ dictionaries with stable fields, rendered as text or JSON by the CLI.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from incidentops.records.errors import IncidentOpsError
+from incidentops.records.model import Incident, RegressionTest, Release, State, Status
 from incidentops.records.registry import Registry
 from incidentops.records.renumber import is_provisional
 
-OPEN_STATUSES = ("open", "mitigated")
+OPEN_STATUSES = (Status.OPEN, Status.MITIGATED)
 
 
 def _stamp(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _sla(registry: Registry, data: dict[str, Any], as_of: datetime) -> dict[str, Any] | None:
+def _sla(registry: Registry, incident: Incident, as_of: datetime) -> dict[str, Any] | None:
     from incidentops.policy.sla import response_result
 
     try:
-        result = response_result(data, registry.policy, as_of)
+        result = response_result(incident, registry.policy_record, as_of)
     except IncidentOpsError:
         return None
     return {"status": result.status, "clock": result.clock, "sla_minutes": result.sla_minutes,
             "elapsed_minutes": result.elapsed_minutes, "response_minutes": result.response_minutes}
-
-
-def _valid(registry: Registry, path: str) -> dict[str, Any] | None:
-    doc = registry.doc(path)
-    return doc.data if doc is not None and doc.ok and isinstance(doc.data, dict) else None
 
 
 def _decay(registry: Registry, as_of: datetime) -> tuple[list[Any], str | None]:
@@ -46,16 +42,14 @@ def _decay(registry: Registry, as_of: datetime) -> tuple[list[Any], str | None]:
         return [], exc.message
 
 
-def _releases(registry: Registry) -> list[tuple[str, dict[str, Any]]]:
-    found = [(p, d) for p in registry.files_in("releases") if (d := _valid(registry, p)) is not None]
-    return sorted(found, key=lambda item: (str(item[1].get("decided_at")), item[0]))
+def _releases(registry: Registry) -> list[Release]:
+    return sorted(registry.release_records(), key=lambda release: (release.decided_at, release.source.path))
 
 
-def _gate_summary(path: str, data: dict[str, Any]) -> dict[str, Any]:
-    return {"path": path, "name": data.get("name"), "decision": data.get("decision"),
-            "decided_at": str(data.get("decided_at")), "model_version": data.get("model_version"),
-            "suite": data.get("suite"), "blocking": [str(b.get("test_id")) if isinstance(b, dict) else str(b)
-                                                     for b in data.get("blocking") or []]}
+def _gate_summary(release: Release) -> dict[str, Any]:
+    return {"path": release.source.path, "name": release.name, "decision": str(release.decision),
+            "decided_at": _stamp(release.decided_at), "model_version": release.model_version,
+            "suite": release.suite, "blocking": [b.test_id for b in release.blocking]}
 
 
 def registry_status(registry: Registry, as_of: datetime) -> dict[str, Any]:
@@ -70,33 +64,31 @@ def registry_status(registry: Registry, as_of: datetime) -> dict[str, Any]:
     for incident_id in registry.incident_ids:
         if is_provisional(incident_id):
             provisional.append(incident_id)
-        data = _valid(registry, registry.incident_path(incident_id))
-        if data is None:
+        incident = registry.incident_record(incident_id)
+        if incident is None:
             skipped.append(registry.incident_path(incident_id))
             continue
-        if data.get("status") in OPEN_STATUSES:
-            incidents.append({"id": incident_id, "title": data.get("title"), "severity": data.get("severity"),
-                              "status": data.get("status"), "detected_at": str(data.get("detected_at")),
-                              "sla": _sla(registry, data, as_of)})
+        if incident.status in OPEN_STATUSES:
+            incidents.append({"id": incident_id, "title": incident.title, "severity": incident.severity,
+                              "status": str(incident.status), "detected_at": _stamp(incident.detected_at),
+                              "sla": _sla(registry, incident, as_of)})
     actions = open_actions(registry, as_of, overdue_only=True)
     overdue = [a.as_dict() for a in actions.items]
     suites = known_suites(registry.policy)
-    section = registry.policy.get("regression")
-    states = section.get("blocking_states") if isinstance(section, dict) else None
-    blocking_states = set(states) if isinstance(states, list) else {"ACTIVE"}
+    blocking_states = set(registry.policy_record.regression.blocking_states)
     blocking: list[dict[str, Any]] = []
     for test_id, paths in sorted(registry.test_paths.items()):
         if is_provisional(test_id) and test_id not in provisional:
             provisional.append(test_id)
-        data = _valid(registry, paths[0])
-        if data is not None and data.get("state") in blocking_states and data.get("suite") in suites:
-            blocking.append({"id": test_id, "incident": data.get("incident_id"), "suite": data.get("suite"),
-                             "severity_weight": data.get("severity_weight")})
+        test = registry.typed(RegressionTest, paths[0])
+        if test is not None and test.state in blocking_states and test.suite in suites:
+            blocking.append({"id": test_id, "incident": test.incident_id, "suite": test.suite,
+                             "severity_weight": test.severity_weight})
     assessments, decay_problem = _decay(registry, as_of)
     due = [{"id": a.test_id, "state": a.state, "age_days": a.age_days, "days_since_review": a.days_since_review,
             "recommendation": a.recommendation} for a in assessments if a.review_due]
     releases = _releases(registry)
-    last_gate = _gate_summary(*releases[-1]) if releases else None
+    last_gate = _gate_summary(releases[-1]) if releases else None
     attention: list[str] = []
     breached = [i["id"] for i in incidents if i["sla"] and i["sla"]["status"] == "breached" and
                 i["sla"]["response_minutes"] is None]
@@ -125,87 +117,98 @@ def registry_status(registry: Registry, as_of: datetime) -> dict[str, Any]:
 
 
 def _links_to(registry: Registry, record_id: str) -> dict[str, list[str]]:
-    audit = [p for p, d in registry.audit_entries() if record_id in (d.get("test_id"), d.get("incident_id"))]
-    releases = [p for p, d in _releases(registry)
-                if any(isinstance(t, dict) and t.get("test_id") == record_id for t in d.get("tests") or [])]
-    reviews = [p for p in registry.files_in("reviews")
-               if (d := _valid(registry, p)) is not None
-               and any(isinstance(t, dict) and record_id in (t.get("test_id"), t.get("incident_id"))
-                       for t in d.get("tests") or [])]
+    audit = [entry.source.path for entry in registry.audit_records() if entry.test_id == record_id]
+    releases = [release.source.path for release in _releases(registry)
+                if any(t.test_id == record_id for t in release.tests)]
+    reviews = [review.source.path for review in registry.review_records()
+               if any(record_id in (row.test_id, row.incident_id) for row in review.tests)]
     return {"audit": audit, "releases": releases, "reviews": reviews}
 
 
-def _decisions(data: dict[str, Any]) -> list[dict[str, Any]]:
-    keys = ("at", "decision", "from_state", "to_state", "reason", "by", "approver")
-    return [{k: (str(d.get(k)) if k == "at" else d.get(k)) for k in keys}
-            for d in data.get("decisions") or [] if isinstance(d, dict)]
+def _decisions(test: RegressionTest) -> list[dict[str, Any]]:
+    return [{"at": _stamp(d.at), "decision": str(d.decision), "from_state": _value(d.from_state),
+             "to_state": str(d.to_state), "reason": d.reason, "by": d.by, "approver": d.approver}
+            for d in test.decisions]
+
+
+def _value(state: State | None) -> str | None:
+    return None if state is None else str(state)
+
+
+def _unreadable(path: str) -> IncidentOpsError:
+    return IncidentOpsError(f"{path} has errors, so it cannot be shown", f"run `incidentops check {path}`")
 
 
 def show_incident(registry: Registry, incident_id: str, as_of: datetime) -> dict[str, Any]:
     path = registry.incident_path(incident_id)
-    data = _valid(registry, path)
-    if data is None:
-        raise IncidentOpsError(f"{path} has errors, so it cannot be shown", f"run `incidentops check {path}`")
+    incident = registry.incident_record(incident_id)
+    if incident is None:
+        raise _unreadable(path)
     from incidentops.policy.severity import assess
 
     out: dict[str, Any] = {
         "kind": "incident", "id": incident_id, "path": path,
-        **{k: data.get(k) for k in ("title", "type", "severity", "status", "visibility", "model_version",
-                                     "attack_vector", "reported_by", "summary")},
-        **{k: (str(data[k]) if data.get(k) is not None else None)
-           for k in ("detected_at", "first_response_at", "resolved_at")},
-        "sla": _sla(registry, data, as_of),
-        "escalations": [{"team": e.get("team"), "at": str(e.get("at"))} for e in data.get("escalations") or []
-                        if isinstance(e, dict)],
-        "timeline": [{"at": str(e.get("at")), "event": e.get("event")} for e in data.get("timeline") or []
-                     if isinstance(e, dict)],
+        "title": incident.title, "type": incident.type, "severity": incident.severity,
+        "status": str(incident.status), "visibility": str(incident.visibility),
+        "model_version": incident.model_version, "attack_vector": incident.attack_vector,
+        "reported_by": incident.reported_by, "summary": incident.summary,
+        "detected_at": _stamp(incident.detected_at),
+        "first_response_at": _stamp_or_none(incident.first_response_at),
+        "resolved_at": _stamp_or_none(incident.resolved_at),
+        "sla": _sla(registry, incident, as_of),
+        "escalations": [{"team": e.team, "at": _stamp(e.at)} for e in incident.escalations],
+        "timeline": [{"at": _stamp(e.at), "event": e.event} for e in incident.timeline],
     }
     try:
-        computed = assess(data.get("assessment") or {}, registry.policy, data.get("type"))
-        out["computed_severity"] = computed.severity
-    except (IncidentOpsError, KeyError, TypeError, ValueError):
+        out["computed_severity"] = assess(incident.assessment, registry.policy_record, incident.type).severity
+    except IncidentOpsError:
         out["computed_severity"] = None
-    postmortem = registry.postmortem(incident_id)
-    if postmortem is not None and postmortem.ok and isinstance(postmortem.data, dict):
-        pm = postmortem.data
+    postmortem_doc = registry.postmortem(incident_id)
+    postmortem = registry.postmortem_record(incident_id)
+    if postmortem is not None:
         out["postmortem"] = {
-            "path": postmortem.path, "review_type": pm.get("review_type"),
-            "contributing_factors": pm.get("contributing_factors") or [],
-            "action_items": [{k: (str(a.get(k)) if k == "due" else a.get(k))
-                              for k in ("id", "description", "owner", "due", "status")}
-                             for a in pm.get("action_items") or [] if isinstance(a, dict)],
+            "path": postmortem.source.path, "review_type": str(postmortem.review_type),
+            "contributing_factors": list(postmortem.contributing_factors),
+            "action_items": [{"id": a.id, "description": a.description, "owner": a.owner,
+                              "due": a.due.isoformat(), "status": str(a.status)}
+                             for a in postmortem.action_items],
         }
     else:
-        out["postmortem"] = None if postmortem is None else {"path": postmortem.path, "errors": True}
+        out["postmortem"] = None if postmortem_doc is None else {"path": postmortem_doc.path, "errors": True}
     handoff_path = f"incidents/{incident_id}/handoff.yaml"
     out["handoff"] = handoff_path if registry.doc(handoff_path) is not None else None
-    out["tests"] = [{"id": t.get("test_id"), "path": p, "state": t.get("state"), "suite": t.get("suite")}
-                    for p, t in registry.tests() if t.get("incident_id") == incident_id]
+    out["tests"] = [{"id": t.test_id, "path": t.path, "state": str(t.state), "suite": t.suite}
+                    for t in registry.test_records() if t.incident_id == incident_id]
     out["links"] = _links_to(registry, incident_id)
     out["provisional"] = is_provisional(incident_id)
     return out
 
 
+def _stamp_or_none(moment: datetime | None) -> str | None:
+    return None if moment is None else _stamp(moment)
+
+
 def show_test(registry: Registry, test_id: str, as_of: datetime) -> dict[str, Any]:
     path = registry.test_path(test_id)
     assert path is not None
-    data = _valid(registry, path)
-    if data is None:
-        raise IncidentOpsError(f"{path} has errors, so it cannot be shown", f"run `incidentops check {path}`")
+    test = registry.typed(RegressionTest, path)
+    if test is None:
+        raise _unreadable(path)
     out: dict[str, Any] = {
         "kind": "test", "id": test_id, "path": path,
-        **{k: data.get(k) for k in ("state", "incident_id", "suite", "scenario", "severity_weight",
-                                     "expected_block_turn", "model_version", "owner")},
-        "decisions": _decisions(data),
+        "state": str(test.state), "incident_id": test.incident_id, "suite": test.suite,
+        "scenario": test.scenario, "severity_weight": test.severity_weight,
+        "expected_block_turn": test.expected_block_turn, "model_version": test.model_version,
+        "owner": test.owner,
+        "decisions": _decisions(test),
     }
     assessment = next((a for a in _decay(registry, as_of)[0] if a.test_id == test_id), None)
     out["decay"] = None if assessment is None else {
         "added_at": _stamp(assessment.added_at), "age_days": assessment.age_days,
         "recommendation": assessment.recommendation, "reasons": list(assessment.reasons),
         "review_due": assessment.review_due}
-    incident = data.get("incident_id")
-    out["incident"] = {"id": incident, "title": (registry.incident(incident) or {}).get("title")} if isinstance(
-        incident, str) else None
+    incident = registry.incident_record(test.incident_id)
+    out["incident"] = {"id": test.incident_id, "title": incident.title if incident is not None else None}
     out["links"] = _links_to(registry, test_id)
     out["provisional"] = is_provisional(test_id)
     return out
@@ -232,13 +235,16 @@ def list_records(registry: Registry, what: str) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     if what in ("all", "incidents"):
         for incident_id in registry.incident_ids:
-            data = _valid(registry, registry.incident_path(incident_id)) or {}
+            incident = registry.incident_record(incident_id)
             rows.append({"kind": "incident", "id": incident_id, "path": registry.incident_path(incident_id),
-                         "severity": data.get("severity"), "status": data.get("status"), "title": data.get("title"),
-                         "ok": bool(data)})
+                         "severity": incident.severity if incident else None,
+                         "status": str(incident.status) if incident else None,
+                         "title": incident.title if incident else None, "ok": incident is not None})
     if what in ("all", "tests"):
         for test_id, paths in sorted(registry.test_paths.items()):
-            data = _valid(registry, paths[0]) or {}
-            rows.append({"kind": "test", "id": test_id, "path": paths[0], "state": data.get("state"),
-                         "incident": data.get("incident_id"), "suite": data.get("suite"), "ok": bool(data)})
+            test = registry.typed(RegressionTest, paths[0])
+            rows.append({"kind": "test", "id": test_id, "path": paths[0],
+                         "state": str(test.state) if test else None,
+                         "incident": test.incident_id if test else None,
+                         "suite": test.suite if test else None, "ok": test is not None})
     return rows

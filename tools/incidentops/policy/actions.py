@@ -6,7 +6,6 @@ its due date is before the ``as_of`` date (UTC).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -85,26 +84,26 @@ def open_actions(
         doc = registry.postmortem(incident_id)
         if doc is None:
             continue
-        if not doc.ok or not isinstance(doc.data, Mapping):
+        postmortem = registry.postmortem_record(incident_id)
+        if postmortem is None:
             skipped.append(doc.path)
             continue
-        for index, item in enumerate(doc.data.get("action_items") or []):
-            if not isinstance(item, Mapping) or item.get("status") not in OPEN_STATES:
+        for item in postmortem.action_items:
+            if item.status not in OPEN_STATES:
                 continue
-            due = date.fromisoformat(str(item["due"]))
-            late_days = (today - due).days
+            late_days = (today - item.due).days
             action = ActionItem(
                 incident_id=incident_id,
-                action_id=str(item["id"]),
-                description=str(item["description"]),
-                owner=str(item["owner"]),
-                due=due,
-                status=str(item["status"]),
+                action_id=item.id,
+                description=item.description,
+                owner=item.owner,
+                due=item.due,
+                status=str(item.status),
                 overdue=late_days > 0,
                 days_overdue=max(0, late_days),
-                path=doc.path,
-                line=doc.where(("action_items", index))[0],
-                tracker=str(item["tracker"]) if item.get("tracker") else None,
+                path=item.source.path,
+                line=item.source.where()[0],
+                tracker=item.tracker or None,
             )
             if wanted is not None and _norm(action.owner) != wanted:
                 continue

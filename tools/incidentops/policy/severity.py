@@ -22,11 +22,13 @@ high reputational risk). If unsure, treat it as the higher severity.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from incidentops.records.errors import IncidentOpsError
+from incidentops.records.model import Assessment as IncidentAssessment
+from incidentops.records.model import IncidentType, Policy, SeverityLevel
 
 ANSWER_KEYS = ("harm", "scope", "regulatory", "reputational_risk", "exploitable_at_scale")
 REPUTATIONAL_VALUES = ("high", "normal")
@@ -46,18 +48,17 @@ class Assessment:
     clock: str
 
 
-def severity_ids(policy: Mapping[str, Any]) -> list[str]:
+def severity_ids(policy: Policy) -> list[str]:
     """The policy's severity ids, most severe first (e.g. ``["SEV-0", ..., "SEV-3"]``)."""
-    levels = policy.get("severity_levels")
-    if not isinstance(levels, Sequence) or not levels:
+    if not policy.severity_levels:
         raise IncidentOpsError(
             "incidentops.yaml: severity_levels is missing or empty",
             "list the levels most severe first, e.g. `- id: SEV-0`",
         )
-    return [str(level["id"]) for level in levels]
+    return [level.id for level in policy.severity_levels]
 
 
-def severity_rank(severity: str, policy: Mapping[str, Any]) -> int:
+def severity_rank(severity: str, policy: Policy) -> int:
     """Position of ``severity`` in the policy list: 0 is the most severe (SEV-0)."""
     ids = severity_ids(policy)
     if severity not in ids:
@@ -68,46 +69,47 @@ def severity_rank(severity: str, policy: Mapping[str, Any]) -> int:
     return ids.index(severity)
 
 
-def compare(a: str, b: str, policy: Mapping[str, Any]) -> int:
+def compare(a: str, b: str, policy: Policy) -> int:
     """Order two severities: -1 when ``a`` is more severe than ``b``, 0 when equal, 1 when less."""
     ra, rb = severity_rank(a, policy), severity_rank(b, policy)
     return (ra > rb) - (ra < rb)
 
 
-def severity_level(severity: str, policy: Mapping[str, Any]) -> Mapping[str, Any]:
+def severity_level(severity: str, policy: Policy) -> SeverityLevel:
     """The policy entry (SLA, clock, escalation_adds...) for ``severity``."""
-    levels: Sequence[Mapping[str, Any]] = policy["severity_levels"]
-    return levels[severity_rank(severity, policy)]
+    return policy.severity_levels[severity_rank(severity, policy)]
 
 
-def default_weight(policy: Mapping[str, Any], severity: str) -> float:
+def default_weight(policy: Policy, severity: str) -> float:
     """The policy's default severity_weight for a severity (the seed's SEV-2 example: 0.8)."""
-    return float(level_entry(policy, severity).get("default_weight", 0.5))
+    level = policy.level(severity)
+    return level.default_weight if level is not None else 0.5
 
 
-def level_entry(policy: Mapping[str, Any], severity: str) -> Mapping[str, Any]:
-    """The ``severity_levels`` entry for ``severity``, or an empty mapping (a policy under check may lack it)."""
-    for level in policy.get("severity_levels") or []:
-        if isinstance(level, Mapping) and level.get("id") == severity:
-            return level
-    return {}
+def level_entry(policy: Policy, severity: str) -> SeverityLevel | None:
+    """The ``severity_levels`` entry for ``severity``, or None when the policy has no such level."""
+    return policy.level(severity)
 
 
-def incident_type_entry(type_id: str, policy: Mapping[str, Any]) -> Mapping[str, Any]:
+def incident_type_entry(type_id: str, policy: Policy) -> IncidentType:
     """The policy's ``incident_types`` entry for ``type_id``."""
-    types: Sequence[Mapping[str, Any]] = policy.get("incident_types") or []
-    for entry in types:
-        if entry.get("id") == type_id:
-            return entry
-    raise IncidentOpsError(
-        f"unknown incident type {type_id!r}",
-        _choose_hint(str(type_id), [str(t.get("id")) for t in types]),
-    )
+    entry = policy.incident_type(type_id)
+    if entry is None:
+        raise IncidentOpsError(
+            f"unknown incident type {type_id!r}",
+            _choose_hint(str(type_id), [t.id for t in policy.incident_types]),
+        )
+    return entry
+
+
+def answers_of(assessment: IncidentAssessment) -> dict[str, Any]:
+    """An incident's ``assessment`` block as the answers :func:`assess` takes."""
+    return {key: getattr(assessment, key) for key in ANSWER_KEYS}
 
 
 def assess(
-    answers: Mapping[str, Any],
-    policy: Mapping[str, Any],
+    answers: Mapping[str, Any] | IncidentAssessment,
+    policy: Policy,
     incident_type: str | None = None,
 ) -> Assessment:
     """Apply the checklist in ``policy`` to the five ``answers`` of an incident.
@@ -116,13 +118,17 @@ def assess(
     ``exploitable_at_scale`` (the ``assessment`` block of incident.yaml). Raises
     IncidentOpsError for a missing or unknown answer, or an unknown incident type.
     """
-    checklist: Mapping[str, Any] = policy.get("checklist") or {}
+    if isinstance(answers, IncidentAssessment):
+        answers = answers_of(answers)
+    checklist = policy.checklist
     ids = severity_ids(policy)
     _check_keys(answers)
     type_entry = _type_entry(incident_type, policy)
 
-    harm_map: Mapping[str, str] = checklist.get("harm") or {}
-    scope_map: Mapping[str, int] = checklist.get("scope") or {}
+    harm_map = {"occurred": checklist.harm.occurred, "imminent": checklist.harm.imminent,
+                "potential": checklist.harm.potential}
+    scope_map = {"many_users": checklist.scope.many_users, "single_user": checklist.scope.single_user,
+                 "internal_only": checklist.scope.internal_only}
     harm = _choice(answers, "harm", list(harm_map))
     scope = _choice(answers, "scope", list(scope_map))
     reputational = _choice(answers, "reputational_risk", list(REPUTATIONAL_VALUES))
@@ -154,18 +160,18 @@ def assess(
     reasons.append(f"scope {scope}: {_shift_words(shift)} -> {_describe(rank, ids)}")
 
     if exploitable:
-        shift = int(checklist.get("exploitable_at_scale", 1))
+        shift = checklist.exploitable_at_scale
         rank -= shift
         reasons.append(f"exploitable at scale: {_shift_words(shift)} -> {_describe(rank, ids)}")
     else:
         reasons.append(f"not exploitable at scale: no change -> {_describe(rank, ids)}")
 
-    regulatory_rule: Mapping[str, Any] = checklist.get("regulatory") or {}
+    regulatory_rule = checklist.regulatory
     escalate_to: list[str] = []
     if regulatory:
-        minimum = str(regulatory_rule.get("minimum", ids[0]))
+        minimum = regulatory_rule.minimum
         minimum_rank = _policy_rank(minimum, ids, "checklist.regulatory.minimum")
-        escalate_to = [str(team) for team in regulatory_rule.get("escalate_to") or []]
+        escalate_to = list(regulatory_rule.escalate_to)
         joined = " + ".join(escalate_to) if escalate_to else "no team"
         if rank > minimum_rank:
             rank = minimum_rank
@@ -190,35 +196,29 @@ def assess(
 
     advisories: list[str] = []
     if reputational == "high":
-        rule: Mapping[str, Any] = checklist.get("reputational_risk_high") or {}
-        advisory = str(rule.get("advisory", f"High reputational risk: consider {ids[0]}"))
-        advisories.append(advisory)
+        advisories.append(checklist.reputational_risk_high.advisory)
         reasons.append(f"reputational risk high: advisory only -> {severity}")
     else:
         reasons.append(f"reputational risk normal: no advisory -> {severity}")
 
     level = severity_level(severity, policy)
-    type_path = (type_entry.get("escalation_path") or []) if type_entry else []
+    type_path = type_entry.escalation_path if type_entry else ()
     path: list[str] = []
-    for team in (
-        *type_path,
-        *escalate_to,
-        *(level.get("escalation_adds") or []),
-    ):
-        if str(team) not in path:
-            path.append(str(team))
+    for team in (*type_path, *escalate_to, *level.escalation_adds):
+        if team not in path:
+            path.append(team)
 
     return Assessment(
         severity=severity,
         reasons=reasons,
         advisories=advisories,
         escalation_path=path,
-        response_sla_minutes=int(level["response_sla_minutes"]),
-        clock=str(level.get("clock", "wall")),
+        response_sla_minutes=level.response_sla_minutes,
+        clock=str(level.clock),
     )
 
 
-def _type_entry(type_id: str | None, policy: Mapping[str, Any]) -> Mapping[str, Any] | None:
+def _type_entry(type_id: str | None, policy: Policy) -> IncidentType | None:
     return None if type_id is None else incident_type_entry(type_id, policy)
 
 

@@ -10,7 +10,7 @@ SEV-2's "4 hour response, business hours" counts only minutes inside the policy'
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -20,6 +20,7 @@ import holidays
 
 from incidentops.policy.severity import severity_ids, severity_level
 from incidentops.records.errors import IncidentOpsError
+from incidentops.records.model import BusinessHours, Incident, Policy
 
 MET = "met"
 BREACHED = "breached"
@@ -94,9 +95,9 @@ class BusinessCalendar:
     holidays_subdivision: str | None
 
 
-def parse_calendar(calendar: Mapping[str, Any]) -> BusinessCalendar:
-    """Validate the policy's ``business_hours`` mapping."""
-    tz_name = str(calendar.get("timezone", "UTC"))
+def parse_calendar(calendar: BusinessHours) -> BusinessCalendar:
+    """Validate the policy's ``business_hours`` block."""
+    tz_name = calendar.timezone
     try:
         zone = ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -105,37 +106,37 @@ def parse_calendar(calendar: Mapping[str, Any]) -> BusinessCalendar:
             "use an IANA name such as Europe/London or America/New_York",
         ) from exc
     days: set[int] = set()
-    for day in calendar.get("working_days", WEEKDAYS[:5]):
-        key = str(day).lower()[:3]
+    for day in calendar.working_days:
+        key = day.lower()[:3]
         if key not in WEEKDAYS:
             raise IncidentOpsError(
                 f"incidentops.yaml: business_hours.working_days has unknown day {day!r}",
                 "use mon, tue, wed, thu, fri, sat, sun",
             )
         days.add(WEEKDAYS.index(key))
-    opens = _clock_time(calendar.get("start", "09:00"), "start")
-    closes = _clock_time(calendar.get("end", "17:00"), "end")
+    opens = _clock_time(calendar.start, "start")
+    closes = _clock_time(calendar.end, "end")
     if opens is None or (closes is not None and closes <= opens):
         raise IncidentOpsError(
             "incidentops.yaml: business_hours.end is not after business_hours.start",
             'write e.g. start: "09:00", end: "17:00"',
         )
-    country = calendar.get("holidays_country")
-    subdivision = calendar.get("holidays_subdivision")
+    country = calendar.holidays_country
+    subdivision = calendar.holidays_subdivision
     result = BusinessCalendar(
         zone=zone,
         working_days=frozenset(days),
         opens=opens,
         closes=closes,
-        holidays_country=str(country) if country else None,
-        holidays_subdivision=str(subdivision) if subdivision else None,
+        holidays_country=country or None,
+        holidays_subdivision=subdivision or None,
     )
     if result.holidays_country:
         _holiday_dates(result.holidays_country, result.holidays_subdivision, 2000)
     return result
 
 
-def business_minutes(start: datetime, end: datetime, calendar: Mapping[str, Any]) -> int:
+def business_minutes(start: datetime, end: datetime, calendar: BusinessHours) -> int:
     """Whole business minutes between two aware datetimes (0 when ``end`` <= ``start``).
 
     ``calendar`` is the policy's ``business_hours`` block.
@@ -189,52 +190,44 @@ def parse_timestamp(value: Any, field: str, incident_id: str = "incident") -> da
     return parsed.astimezone(UTC)
 
 
-def time_order_problems(incident: Mapping[str, Any]) -> list[tuple[str, str]]:
+def time_order_problems(incident: Incident) -> list[tuple[str, str]]:
     """(field, problem) for each of the incident's moments that comes before one it must follow.
 
     First response and resolution come after detection, and resolution after the first
-    response. Timestamps that do not parse are left to the schema.
+    response.
     """
-    moments: dict[str, datetime] = {}
-    for field in ("detected_at", "first_response_at", "resolved_at"):
-        value = incident.get(field)
-        if value is None:
-            continue
-        try:
-            moments[field] = parse_timestamp(value, field)
-        except (IncidentOpsError, TypeError, ValueError):
-            return []
+    moments = {"detected_at": incident.detected_at, "first_response_at": incident.first_response_at,
+               "resolved_at": incident.resolved_at}
     problems: list[tuple[str, str]] = []
     for later, earlier in (("first_response_at", "detected_at"), ("resolved_at", "detected_at"),
                            ("resolved_at", "first_response_at")):
-        if later in moments and earlier in moments and moments[later] < moments[earlier] and all(
+        after, before = moments[later], moments[earlier]
+        if after is not None and before is not None and after < before and all(
             field != later for field, _ in problems
         ):
-            gap = int((moments[earlier] - moments[later]).total_seconds() // 60)
-            problems.append((later, f"{later} is before {earlier} ({incident.get(later)} is {gap} minutes"
-                                   f" before {incident.get(earlier)})"))
+            gap = int((before - after).total_seconds() // 60)
+            problems.append((later, f"{later} is before {earlier} ({_text(after)} is {gap} minutes"
+                                   f" before {_text(before)})"))
     return problems
 
 
-def response_result(
-    incident: Mapping[str, Any], policy: Mapping[str, Any], as_of: datetime
-) -> SlaResult:
+def response_result(incident: Incident, policy: Policy, as_of: datetime) -> SlaResult:
     """Measure one incident's first response against its severity's SLA, as of ``as_of``.
 
     met: responded within the SLA; breached: responded late, or no response and the SLA
     has already run out; pending: no response yet and still within the SLA.
     """
     as_of = _aware(as_of, "as_of")
-    incident_id = str(incident.get("id", "incident"))
-    severity = str(incident.get("severity"))
+    incident_id = incident.id
+    severity = incident.severity
     try:
         level = severity_level(severity, policy)
     except IncidentOpsError as exc:
         raise IncidentOpsError(f"{incident_id}: {exc.message}", exc.hint) from exc
-    clock = str(level.get("clock", "wall"))
-    sla = int(level["response_sla_minutes"])
-    detected = parse_timestamp(incident.get("detected_at"), "detected_at", incident_id)
-    responded = _optional_timestamp(incident, "first_response_at", incident_id)
+    clock = str(level.clock)
+    sla = level.response_sla_minutes
+    detected = incident.detected_at.astimezone(UTC)
+    responded = incident.first_response_at
     for _field, problem in time_order_problems(incident):
         raise IncidentOpsError(f"{incident_id}: {problem}", "check the timestamps; they are UTC (the trailing Z)")
     if responded is not None and responded > as_of:
@@ -242,7 +235,7 @@ def response_result(
 
     def elapsed(until: datetime) -> int:
         if clock == "business":
-            return business_minutes(detected, until, policy.get("business_hours") or {})
+            return business_minutes(detected, until, policy.business_hours)
         return wall_minutes(detected, until)
 
     if responded is not None:
@@ -254,9 +247,7 @@ def response_result(
     return SlaResult(incident_id, severity, None, minutes, sla, status, clock)
 
 
-def sla_report(
-    incidents: Iterable[Mapping[str, Any]], policy: Mapping[str, Any], as_of: datetime
-) -> SlaReport:
+def sla_report(incidents: Iterable[Incident], policy: Policy, as_of: datetime) -> SlaReport:
     """SLA results, attainment per severity, MTTA and MTTR for ``incidents`` as of ``as_of``.
 
     Incidents detected after ``as_of`` are left out.
@@ -267,18 +258,17 @@ def sla_report(
     ack_minutes: list[float] = []
     resolve_minutes: list[float] = []
     for incident in incidents:
-        incident_id = str(incident.get("id", "incident"))
-        detected = parse_timestamp(incident.get("detected_at"), "detected_at", incident_id)
+        detected = incident.detected_at
         if detected > as_of:
             continue
         result = response_result(incident, policy, as_of)  # refuses contradictory timestamps
         results.append(result)
         by_status = counts[result.severity]
         by_status[result.status] = by_status.get(result.status, 0) + 1
-        responded = _optional_timestamp(incident, "first_response_at", incident_id)
+        responded = incident.first_response_at
         if responded is not None and responded <= as_of:
             ack_minutes.append((responded - detected).total_seconds() / 60)
-        resolved = _optional_timestamp(incident, "resolved_at", incident_id)
+        resolved = incident.resolved_at
         if resolved is not None and resolved <= as_of:
             resolve_minutes.append((resolved - detected).total_seconds() / 60)
     return SlaReport(
@@ -293,15 +283,16 @@ def sla_report(
     )
 
 
+def _text(moment: datetime) -> str:
+    """A record timestamp as written: ``2026-03-10T14:05:00Z`` for UTC."""
+    if moment.utcoffset() == timedelta(0):
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if not moment.microsecond else (
+            moment.isoformat().replace("+00:00", "Z"))
+    return moment.isoformat()
+
+
 def _mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
-
-
-def _optional_timestamp(
-    incident: Mapping[str, Any], field: str, incident_id: str
-) -> datetime | None:
-    value = incident.get(field)
-    return None if value is None else parse_timestamp(value, field, incident_id)
 
 
 def _aware(value: datetime, name: str) -> datetime:

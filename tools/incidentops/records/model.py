@@ -662,6 +662,16 @@ def build_as(cls: type[T], doc: Document) -> T | None:
         return None
 
 
+def from_data(cls: type[T], data: Mapping[str, Any], path: str = "<data>") -> T:
+    """The ``cls`` record of ``data`` as it stands, validated against nothing (for code that makes
+    records itself, such as tests and defaults); raises ValueError when ``data`` lacks its shape."""
+    doc = Document(path, data=data)
+    try:
+        return _build(cls, data, doc, ())
+    except _Invalid as exc:
+        raise ValueError(f"{path}: not a {cls.__name__}: {exc}") from None
+
+
 @cache
 def _hints(cls: type[Any]) -> tuple[tuple[str, Any, bool, bool, bool], ...]:
     """(name, type, required, is_source, is_body) for each field of ``cls``."""

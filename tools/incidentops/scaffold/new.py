@@ -82,7 +82,7 @@ def new_incident(registry: Registry, as_of: datetime, provisional: bool = False)
     types = [str(t["id"]) for t in entries]
     # Until its checklist is answered an incident is of the most severe level: if unsure,
     # treat it as the higher severity (`assess --write --set-severity` lowers it).
-    severity = severity_ids(registry.policy)[0]
+    severity = severity_ids(registry.policy_record)[0]
     model = registry.models.get("current") or next(iter(registry.model_versions), "TODO")
     text = render("incident.yaml.j2", schema_prefix=schema_prefix(registry, rel), id=incident_id,
                   types=types or ["policy_violation_isolated"], model=model, severity=severity,
@@ -173,7 +173,7 @@ def regression_text(registry: Registry, incident_id: str, scenario: str | None, 
     policy = registry.policy
     values = {
         "test_id": test_id, "incident_id": incident_id, "scenario": scenario,
-        "expected_block_turn": expected_block_turn, "weight": default_weight(policy, severity),
+        "expected_block_turn": expected_block_turn, "weight": default_weight(registry.policy_record, severity),
         "severity": severity,
         "suite": policy.get("regression", {}).get("default_suite", "model-safety-regression-suite"),
         "owner": ([str(e["team"]) for e in incident.get("escalations") or [] if isinstance(e, dict) and e.get("team")]

@@ -21,6 +21,7 @@ from incidentops.lifecycle.history import FileHistory, RegistryHistory
 from incidentops.policy import sla
 from incidentops.policy.severity import Assessment, assess
 from incidentops.records.errors import IncidentOpsError
+from incidentops.records.model import Incident, Policy, RegressionTest
 from incidentops.records.registry import Registry
 from incidentops.site import public_records
 from incidentops.site.decay_view import DecayInfo, decay_recommendations
@@ -271,7 +272,9 @@ def collect(
         if not visibility.shows_test(test_id):
             continue
         known = history.get(path) if history is not None else None
-        entered = decay.entered_suite(data, known) if known is not None and not known.uncommitted else None
+        test = registry.typed(RegressionTest, path)
+        entered = (decay.entered_suite(test, known) if test is not None and known is not None
+                   and not known.uncommitted else None)
         shown_data, redacted = redact("regression", test_id, data)
         tests.append(
             TestView(
@@ -280,7 +283,7 @@ def collect(
                 data=shown_data,
                 archived=path.startswith("regressions/archive/"),
                 dates=_dates(history, path),
-                days_in_suite=decay.days_in_suite(data, known, as_of) if entered is not None and known else None,
+                days_in_suite=decay.days_in_suite(test, known, as_of) if test and entered and known else None,
                 entered=entered,
                 redacted=redacted,
             )
@@ -300,7 +303,7 @@ def collect(
         if not visibility.shows_incident(incident_id):
             continue
         view = IncidentView(incident_id, path, data, _dates(history, path))
-        _assess(view, policy, as_of)
+        _assess(view, registry.policy_record, registry.typed(Incident, path), as_of)
         view.data, view.redacted = redact("incident", incident_id, data)
         pm_path = f"incidents/{incident_id}/postmortem.md"
         pm_doc = registry.postmortem(incident_id)
@@ -388,7 +391,7 @@ def _records(
     return views
 
 
-def _assess(view: IncidentView, policy: Mapping[str, Any], as_of: datetime) -> None:
+def _assess(view: IncidentView, policy: Policy, incident: Incident | None, as_of: datetime) -> None:
     answers = view.data.get("assessment")
     incident_type = view.data.get("type")
     try:
@@ -397,8 +400,11 @@ def _assess(view: IncidentView, policy: Mapping[str, Any], as_of: datetime) -> N
         view.assessment = assess(answers, policy, incident_type if isinstance(incident_type, str) else None)
     except IncidentOpsError as exc:
         view.assessment_error = exc.message
+    if incident is None:
+        view.sla_error = "the record has errors (run `incidentops check`)"
+        return
     try:
-        view.sla = sla.response_result(view.data, policy, as_of)
+        view.sla = sla.response_result(incident, policy, as_of)
     except IncidentOpsError as exc:
         view.sla_error = exc.message
 

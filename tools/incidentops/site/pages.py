@@ -20,7 +20,7 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -37,6 +37,7 @@ from incidentops.lifecycle.history import (
     RegistryHistory,
     load_history,
 )
+from incidentops.records.model import Policy
 from incidentops.records.registry import Registry
 from incidentops.site import body, dashboard, feed, public_records, reference, responder
 from incidentops.site.collect import SiteData, collect
@@ -564,7 +565,7 @@ def render_site(
                   history_note=history_note, progress=progress).files
 
 
-def read_history(root: Path, as_of: datetime, policy: Mapping[str, Any] | None = None
+def read_history(root: Path, as_of: datetime, policy: Policy | None = None
                  ) -> tuple[RegistryHistory | None, str | None]:
     """The registry's git history, or ``(None, why not)`` (shallow clone, no git).
 
@@ -574,7 +575,7 @@ def read_history(root: Path, as_of: datetime, policy: Mapping[str, Any] | None =
     from incidentops.records.errors import IncidentOpsError
 
     try:
-        declared = ImportDeclaration.from_policy(Registry(root).policy if policy is None else policy)
+        declared = ImportDeclaration.from_policy(Registry(root).policy_record if policy is None else policy)
         history = load_history(root, REGISTRY_PATHS, as_of, imported=declared)
     except IncidentOpsError as exc:
         what = "a shallow clone" if "shallow clone" in exc.message else "git history could not be read"

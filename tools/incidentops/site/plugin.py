@@ -148,7 +148,7 @@ class IncidentOpsPlugin(BasePlugin[PluginConfig]):  # type: ignore[no-untyped-ca
         registry = self.registry if self.registry is not None else Registry(self._root)
         try:
             as_of = settings.parse_as_of(self.config.as_of)
-            history, note = pages.read_history(self._root, as_of, registry.policy)
+            history, note = pages.read_history(self._root, as_of, registry.policy_record)
             if note and history is None:
                 (self.say or log.warning)(note)
             data = collect(registry, as_of, public=self.public, history=history, history_note=note)

@@ -32,6 +32,7 @@ from incidentops.lifecycle.decay import (
     Thresholds,
     days_between,
     model_change,
+    model_versions,
     parse_time,
     recommend,
     similar_incidents,
@@ -99,8 +100,8 @@ def review(registry: Registry, data: dict[str, Any]) -> dict[str, Any]:
         start = parse_quarter(str(data.get("quarter")))[0]
     except IncidentOpsError:
         start = None
-    thresholds = Thresholds.from_policy(registry.policy)
-    incidents = IncidentTable(registry.incidents())
+    thresholds = Thresholds.from_policy(registry.policy_record)
+    incidents = IncidentTable.of(registry.incident_records())
     out = dict(data)
     out["tests"] = [
         _review_row(row, start, thresholds, incidents, registry) if isinstance(row, Mapping) else row
@@ -131,18 +132,16 @@ def _recompute(row: Mapping[str, Any], start: Any, thresholds: Thresholds, incid
     age = row.get("age_days")
     if incident is None or not isinstance(age, int) or isinstance(age, bool):
         return None
-    vector, kind = incident.get("attack_vector"), incident.get("type")
     similar = similar_incidents(
-        incidents, incident_id, vector if isinstance(vector, str) else None, kind if isinstance(kind, str) else None,
-        start, thresholds.similar_incidents_window_days,
+        incidents, incident_id, incident.attack_vector, incident.type, start, thresholds.similar_incidents_window_days,
     )
     state = _text(row.get("state"))
     if state == "RETIRED":
         return {"similar_incidents_12m": len(similar), "recommendation": None, "reasons": []}
     version = _text(row.get("model_version"))
-    current = _text(registry.models.get("current"))
+    current = registry.lineage.current if registry.lineage is not None else None
     recorded = row.get("model_change") if row.get("model_change") in MODEL_CHANGES else UNKNOWN
-    change = model_change(registry.model_versions, version, current)
+    change = model_change(model_versions(registry.lineage), version, current)
     if change.kind != recorded:
         change = ModelChange(str(recorded))
     last_review = parse_time(row.get("last_review_at"))

@@ -147,7 +147,7 @@ def build(
         raise IncidentOpsError("the Zensical engine needs Zensical, which is not installed", INSTALL_HINT)
     config = settings.read_mkdocs_config(config_path)
     root = registry.root
-    history, note = pages.read_history(root, as_of, registry.policy)
+    history, note = pages.read_history(root, as_of, registry.policy_record)
     if note and history is None and say is not None:
         say(note)
     options = settings.site_options(config, root)
