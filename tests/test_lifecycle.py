@@ -14,12 +14,13 @@ from pathlib import Path
 import pytest
 
 import scripted_registry
+import typed_records
 from conftest import run_cli
 from gitrepo import GitRepo, isolate_git
 from incidentops.lifecycle import ceremony as lifecycle
 from incidentops.lifecycle.ceremony import MissingOption, NothingToDo, Request, decide
 from incidentops.records.errors import BlockedError, IncidentOpsError
-from incidentops.records.registry import Registry
+from incidentops.records.registry import Registry, default_policy, default_policy_record
 from scripted_registry import snapshot
 
 GIT_ENV = scripted_registry.ISOLATED_GIT
@@ -581,8 +582,9 @@ def test_a_half_done_retirement_is_caught_by_check(repo: GitRepo) -> None:
 def test_audit_path_and_transitions_follow_the_policy() -> None:
     assert lifecycle.audit_path("regression_X", datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)) == (
         "audit/20260102T030405Z_RETIRE_REGRESSION_regression_X.yaml")
-    assert lifecycle.transitions({"regression": {"transitions": {"ACTIVE": ["RETIRED"]}}}) == {"ACTIVE": ["RETIRED"]}
-    assert lifecycle.transitions({})["DEPRECATED"] == ["ACTIVE", "MONITORING", "RETIRED"]
+    regression = {**default_policy()["regression"], "transitions": {"ACTIVE": ["RETIRED"]}}
+    assert lifecycle.transitions(typed_records.policy({"regression": regression})) == {"ACTIVE": ["RETIRED"]}
+    assert lifecycle.transitions(default_policy_record())["DEPRECATED"] == ["ACTIVE", "MONITORING", "RETIRED"]
 
 
 def test_a_failed_write_of_a_simple_decision_is_a_clean_error(template: GitRepo, tmp_path: Path,

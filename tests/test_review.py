@@ -260,6 +260,13 @@ def test_summary_of_an_open_review_and_missing_reviews(repo: GitRepo) -> None:
     markdown = render_markdown(summary)
     assert "**Status:** open: 1 decision(s) still to take. 2 regression test(s)." in markdown
     assert "| `regression_B` | — | — | REVIEW | **DEPRECATE** | a \\| b &lt;c&gt; | — |" in markdown
+    repo.write("reviews/2027-Q1.yaml", "quarter: 2027-Q1\nstatus: open\ntests:\n  - test_id: regression_A\n"
+                                       "    decision: MAYBE\n")
+    broken = cli(repo, "review", "summary", "2027-Q1")  # a decision the schema does not know: no summary
+    assert (broken.code, broken.out, broken.err.splitlines()) == (2, "", [
+        "incidentops: error: reviews/2027-Q1.yaml: the review record has errors, so it has no summary",
+        "  hint: run `incidentops check reviews/2027-Q1.yaml` and fix it first",
+    ])
     missing = cli(repo, "review", "summary", "2031-Q1")
     assert (missing.code, missing.err.splitlines()) == (2, [
         "incidentops: error: reviews/2031-Q1.yaml: no such review",

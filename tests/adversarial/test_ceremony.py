@@ -311,6 +311,32 @@ def test_ctrl_c_during_a_slow_webhook_after_merge_keeps_the_notice_pending(repo:
     assert json.loads(state.read_text())["pending"] == {}
 
 
+def test_a_policy_at_head_with_errors_sends_nothing_until_it_is_fixed(repo: GitRepo, webhook: Webhook,
+                                                                     tmp_path: Path) -> None:
+    """Its webhooks and stakeholders are not known: nothing is sent, and the same --since sends them after the fix."""
+    use_webhook(repo, webhook.url)
+    assert cli(repo, *RETIRE).code == 0
+    before = repo.head()
+    policy = repo.read("incidentops.yaml")
+    repo.write("incidentops.yaml", policy + "webhook_of_the_month: http://example.invalid/\n")
+    repo.commit("Retire regression_INC_003", date="2026-10-21T09:00:00Z")
+    state = tmp_path / "ci" / "sent.json"
+    broken = cli(repo, "lifecycle", "notify", "--since", before, "--state", str(state))
+    assert broken.code == 2
+    assert broken.err.splitlines() == [
+        "incidentops: error: incidentops.yaml at HEAD has errors, so the stakeholders and webhooks to notify are"
+        " not known: no notice is sent",
+        "  hint: run `incidentops check incidentops.yaml` and land the fix; then `incidentops lifecycle notify"
+        f" --since {before}` sends the notices due since this run's revision",
+    ]
+    assert webhook.acknowledged == []
+    repo.write("incidentops.yaml", policy)
+    repo.commit("Policy: back to its schema", date="2026-10-22T09:00:00Z")
+    fixed = cli(repo, "lifecycle", "notify", "--since", before, "--state", str(state))
+    assert fixed.code == 0, fixed.err
+    assert [n["text"] for n in webhook.acknowledged] == [NOTICE]
+
+
 def test_ctrl_c_during_a_slow_webhook_of_a_local_decision_keeps_it_queued(repo: GitRepo, webhook: Webhook) -> None:
     use_webhook(repo, webhook.url)
     webhook.slow = True

@@ -69,7 +69,7 @@ def review_rules(ctx: CheckContext, path: str, doc: Document) -> Iterator[Findin
     tests = data.get("tests")
     if not isinstance(tests, list):
         return
-    codes = reason_codes(ctx.registry.policy)
+    codes = reason_codes(ctx.registry.policy_record)
     seen: dict[str, int] = {}
     for index, item in enumerate(tests):
         if not isinstance(item, dict):

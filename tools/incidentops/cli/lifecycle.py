@@ -262,7 +262,7 @@ def notify_command(retry: bool, since: str | None, state: Path | None, dry_run: 
         return _after_merge(registry_root, since, state or registry_root / DEFAULT_STATE, dry_run, timeout)
     if state is not None or dry_run:
         raise IncidentOpsError("--state and --dry-run go with --since", "drop them")
-    targets = notify.webhooks(Registry(registry_root).policy)
+    targets = notify.webhooks(Registry(registry_root).policy_record)
     try:
         result = notify.retry_pending(registry_root, targets, timeout)
     except KeyboardInterrupt:

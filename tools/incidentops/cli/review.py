@@ -65,7 +65,8 @@ def start(quarter: str, root: Path | None, as_of: str | None) -> int:
               help="markdown for the safety council (and CI step summaries), json for tools.")
 def summary(quarter: str, root: Path | None, fmt: str) -> int:
     """Print the summary of reviews/QUARTER.yaml for the safety council: counts per
-    decision and every decision with its justification or reason."""
+    decision and every decision with its justification or reason. A record with
+    errors has no summary: fix what `incidentops check` reports first."""
     registry = Registry(resolve_root(root))
     review.parse_quarter(quarter)
     path = review.review_path(quarter.strip())
@@ -74,8 +75,7 @@ def summary(quarter: str, root: Path | None, fmt: str) -> int:
         raise IncidentOpsError(f"{path}: no such review", f"start it with `incidentops review start {quarter}`")
     record = registry.typed(Review, path)
     if record is None:
-        errors = [f for f in doc.findings if f.is_error]
-        raise IncidentOpsError(f"{path}: the review record has {len(errors) or 'an'} error(s), so it has no summary",
+        raise IncidentOpsError(f"{path}: the review record has errors, so it has no summary",
                                f"run `incidentops check {path}` and fix it first")
     result = review.summarize(record)
     if fmt == "json":

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from incidentops.records.errors import IncidentOpsError
+from incidentops.records.model import Policy
 
 STATES = ("APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED", "PENDING")
 MAX_BYTES = 16 * 1024 * 1024
@@ -136,14 +137,10 @@ def load_approvals(path: Path, head: str) -> Approvals:
     return Approvals(head, {login: (state, commit) for login, (state, commit, _) in latest.items()})
 
 
-def accounts(policy: Mapping[str, Any]) -> dict[str, str]:
+def accounts(policy: Policy) -> dict[str, str]:
     """The policy's ``approvers``: a name as records write it (case-folded, spaces collapsed) -> host login."""
-    table = policy.get("approvers")
-    if not isinstance(table, dict):
-        return {}
-    return {" ".join(str(name).split()).casefold(): str(login) for name, login in table.items()
-            if isinstance(login, str) and login.strip()}
+    return {" ".join(name.split()).casefold(): login for name, login in policy.approvers.items() if login.strip()}
 
 
-def account_of(policy: Mapping[str, Any], name: str) -> str | None:
+def account_of(policy: Policy, name: str) -> str | None:
     return accounts(policy).get(" ".join(name.split()).casefold())

@@ -48,14 +48,14 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from incidentops.lifecycle import notify
-from incidentops.lifecycle.decay import entered_suite, parse_time
+from incidentops.lifecycle.decay import entered_suite
 from incidentops.lifecycle.decisions import weakens
 from incidentops.lifecycle.history import ImportDeclaration, RegistryHistory, git_mv, load_history
 from incidentops.lifecycle.notify import Interrupted
 from incidentops.records.errors import BlockedError, IncidentOpsError
 from incidentops.records.fsio import create_text_exclusive, write_text_atomic
 from incidentops.records.gitops import stage
-from incidentops.records.model import RegressionTest
+from incidentops.records.model import AuditEntry, Decision, Policy, RegressionTest
 from incidentops.records.registry import Registry
 from incidentops.records.yamledit import append_item, edit_text
 from incidentops.records.yamlscalar import quoted, scalar
@@ -81,14 +81,6 @@ CLOCK_SKEW = timedelta(minutes=5)
 Hook = Callable[[str], None]
 
 _MODELINE = re.compile(r"^(# yaml-language-server: \$schema=)(?:\.\./)*(schemas/)", re.MULTILINE)
-_DEFAULT_TRANSITIONS = {
-    "ACTIVE": ["MONITORING", "DEPRECATED"],
-    "MONITORING": ["ACTIVE", "DEPRECATED"],
-    "DEPRECATED": ["ACTIVE", "MONITORING", "RETIRED"],
-    "RETIRED": [],
-}
-
-
 class NothingToDo(IncidentOpsError):
     """The decision is already recorded, or the test is already in the state asked for: exit 0."""
 
@@ -146,21 +138,20 @@ class Outcome:
 # --- policy ---------------------------------------------------------------------
 
 
-def transitions(policy: Mapping[str, Any]) -> dict[str, list[str]]:
-    """The policy's state machine: state -> the states a test may move to."""
-    section = policy.get("regression")
-    table = section.get("transitions") if isinstance(section, dict) else None
-    if not isinstance(table, dict):
-        return dict(_DEFAULT_TRANSITIONS)
-    return {str(k): [str(s) for s in v or []] for k, v in table.items()}
+def transitions(policy: Policy) -> dict[str, list[str]]:
+    return {str(state): [str(s) for s in allowed] for state, allowed in policy.regression.transitions.items()}
 
 
-def known_suites(policy: Mapping[str, Any]) -> tuple[str, ...]:
+def known_suites(policy: Policy | Mapping[str, Any]) -> tuple[str, ...]:
     """The suites the policy declares: ``regression.suites``, else just ``regression.default_suite``.
 
-    Read defensively (a policy from before ``suites`` existed, or one the caller
-    did not validate): names that are not strings are left out.
+    A mapping is a policy the caller did not validate (read defensively: names that
+    are not strings are left out).
     """
+    if isinstance(policy, Policy):
+        suites = [s for s in policy.regression.suites if s]
+        first = policy.regression.default_suite
+        return tuple(dict.fromkeys(suites)) if suites else ((first,) if first else ())
     section = policy.get("regression")
     section = section if isinstance(section, dict) else {}
     declared = section.get("suites")
@@ -172,32 +163,22 @@ def known_suites(policy: Mapping[str, Any]) -> tuple[str, ...]:
     return (default,) if isinstance(default, str) and default else ()
 
 
-def protected_severities(policy: Mapping[str, Any]) -> tuple[str, ...]:
-    section = policy.get("regression")
-    value = section.get("protected_severities") if isinstance(section, dict) else None
-    return tuple(str(s) for s in value) if isinstance(value, list) else ("SEV-0", "SEV-1")
+def protected_severities(policy: Policy) -> tuple[str, ...]:
+    return policy.regression.protected_severities
 
 
-def minimum_age_days(policy: Mapping[str, Any]) -> int:
-    section = policy.get("regression")
-    value = section.get("minimum_age_days") if isinstance(section, dict) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) else 365
+def minimum_age_days(policy: Policy) -> int:
+    return policy.regression.minimum_age_days
 
 
-def reason_codes(policy: Mapping[str, Any]) -> list[str]:
-    section = policy.get("regression")
-    value = section.get("retirement_reason_codes") if isinstance(section, dict) else None
-    return [str(c) for c in value] if isinstance(value, list) else []
+def reason_codes(policy: Policy) -> list[str]:
+    return list(policy.regression.retirement_reason_codes)
 
 
-def has_override(data: Mapping[str, Any]) -> bool:
+def has_override(test: RegressionTest | None) -> bool:
     """Whether the test carries an approved override: ``override: {reason, approver}``, both filled in."""
-    override = data.get("override")
-    return (
-        isinstance(override, dict)
-        and bool(str(override.get("reason") or "").strip())
-        and bool(str(override.get("approver") or "").strip())
-    )
+    override = test.override if test is not None else None
+    return override is not None and bool(override.reason.strip()) and bool(override.approver.strip())
 
 
 def same_person(a: str | None, b: str | None) -> bool:
@@ -213,15 +194,12 @@ def audit_path(test_id: str, when: datetime) -> str:
     return f"audit/{when.strftime('%Y%m%dT%H%M%SZ')}_{AUDIT_ACTION}_{test_id}.yaml"
 
 
-def last_decision_at(data: Mapping[str, Any]) -> datetime | None:
+def last_decision_at(test: RegressionTest) -> datetime | None:
     """The latest ``at`` among the test's recorded decisions."""
-    decisions = data.get("decisions")
-    moments = [parse_time(d.get("at")) for d in decisions if isinstance(d, dict)] if isinstance(decisions, list) else []
-    known = [m for m in moments if m is not None]
-    return max(known) if known else None
+    return max((d.at for d in test.decisions), default=None)
 
 
-def check_date(label: str, data: Mapping[str, Any], when: datetime, now: datetime | None = None,
+def check_date(label: str, test: RegressionTest, when: datetime, now: datetime | None = None,
                what: str = "--as-of") -> None:
     """Refuse to date a decision in the future or before the test's last recorded decision."""
     clock = (now or datetime.now(UTC)).astimezone(UTC)
@@ -230,7 +208,7 @@ def check_date(label: str, data: Mapping[str, Any], when: datetime, now: datetim
             f"{label}: {what} {stamp(when)} is in the future (this machine's clock says {stamp(clock)})",
             "a decision is dated when it is taken: drop --as-of (or give a moment that has passed)",
         )
-    last = last_decision_at(data)
+    last = last_decision_at(test)
     if last is not None and when < last:
         raise IncidentOpsError(
             f"{label}: {what} {stamp(when)} is before the test's last recorded decision ({stamp(last)})",
@@ -262,7 +240,7 @@ def plan(registry: Registry, request: Request, history: RegistryHistory | None =
     given. ``resume_audit`` names the audit entry of a retirement being
     finished (:func:`resume`): it and the archived file may exist already.
     """
-    policy = registry.policy
+    policy = registry.policy_record
     decision = request.decision.upper()
     if decision not in TARGET_STATE:
         raise IncidentOpsError(
@@ -283,11 +261,10 @@ def plan(registry: Registry, request: Request, history: RegistryHistory | None =
             f"{path}: the record has errors, so no decision can be recorded in it",
             f"run `incidentops check {path}` and fix it first",
         )
-    data: dict[str, Any] = doc.data
     reason = " ".join(request.reason.split())
     if not reason:
         raise IncidentOpsError("--reason is empty", "say why, in the terms of the decay assessment")
-    from_state = str(data.get("state"))
+    from_state = str(test.state)
     label = f"{test_id} ({from_state})"
     if from_state == "RETIRED":
         raise BlockedError(
@@ -302,10 +279,10 @@ def plan(registry: Registry, request: Request, history: RegistryHistory | None =
                 f"reprieve a {from_state} test with `incidentops lifecycle activate` or `monitor`",
             )
         to_state = from_state
-        last = (data.get("decisions") or [None])[-1]
-        if (isinstance(last, Mapping) and last.get("decision") == KEEP and last.get("to_state") == from_state
-                and " ".join(str(last.get("reason", "")).split()) == " ".join(request.reason.split())):
-            raise NothingToDo(f"{label}: this KEEP is already the last decision recorded ({last.get('at')})",
+        last = test.decisions[-1] if test.decisions else None
+        if (last is not None and last.decision == KEEP and last.to_state == from_state
+                and " ".join(last.reason.split()) == " ".join(request.reason.split())):
+            raise NothingToDo(f"{label}: this KEEP is already the last decision recorded ({stamp(last.at)})",
                               "nothing to do; a KEEP with a new justification is recorded")
     else:
         to_state = target
@@ -320,16 +297,16 @@ def plan(registry: Registry, request: Request, history: RegistryHistory | None =
             )
             raise BlockedError(f"{label}: {from_state} -> {to_state} is not an allowed transition", hint)
 
-    check_date(label, data, request.as_of, now, "the audit entry's timestamp" if resume_audit else "--as-of")
+    check_date(label, test, request.as_of, now, "the audit entry's timestamp" if resume_audit else "--as-of")
 
-    incident_id = data.get("incident_id") if isinstance(data.get("incident_id"), str) else None
-    incident = registry.incident(incident_id) if incident_id else None
+    incident_id = test.incident_id
+    incident = registry.incident_record(incident_id)
     if incident is None:
         raise IncidentOpsError(
             f"{path}: incident '{incident_id}' of {test_id} cannot be read",
             "run `incidentops check` and fix the incident record first",
         )
-    severity = incident.get("severity") if isinstance(incident.get("severity"), str) else None
+    severity = incident.severity
     protected = severity in protected_severities(policy)
     approver = " ".join((request.approver or "").split()) or None
 
@@ -348,14 +325,14 @@ def plan(registry: Registry, request: Request, history: RegistryHistory | None =
                 "ask another member of the safety council to approve",
             )
 
-    if decision in NEEDS_OVERRIDE and not has_override(data):
+    if decision in NEEDS_OVERRIDE and not has_override(test):
         problems = []
         if protected:
             problems.append(f"it is a {severity} test (SEV-0/1 tests stay)")
         minimum = minimum_age_days(policy)
         if history is None:
             history = load_history(registry.root, ("regressions",), request.as_of,
-                                   imported=ImportDeclaration.from_policy(registry.policy_record))
+                                   imported=ImportDeclaration.from_policy(policy))
         added = history.for_path(path, request.as_of)
         home = f"regressions/{test_id}.yaml"
         if added.uncommitted and resume_audit and path != home:  # moved by the ceremony, not committed yet
@@ -457,7 +434,7 @@ def apply(registry: Registry, plan: Plan, hook: Hook | None = None, timeout: flo
     if plan.request.decision == RETIRE:
         staged = _ceremony(root, plan, new_text, hook)
         _forget(registry, plan)
-        return _preview(registry.policy, plan, hook, staged)
+        return _preview(registry.policy_record, plan, hook, staged)
     target = root / plan.path
     try:
         _step(hook, "edit")
@@ -474,7 +451,7 @@ def apply(registry: Registry, plan: Plan, hook: Hook | None = None, timeout: flo
         raise Interrupted(f"interrupted: the {plan.request.decision} decision is recorded in {plan.path};"
                           " no notice was sent", "send the notice by hand, or commit the change") from None
     _forget(registry, plan)
-    return _notify(root, registry.policy, plan, hook, timeout, poster)
+    return _notify(root, registry.policy_record, plan, hook, timeout, poster)
 
 
 def decide(registry: Registry, request: Request, hook: Hook | None = None,
@@ -717,8 +694,8 @@ def _committed(root: Path, path: str) -> bool:
 # --- finishing or taking back a ceremony left half done --------------------------------
 
 
-def _half_done(registry: Registry, test_id: str) -> tuple[str, dict[str, Any], list[str]]:
-    """The test's one file, its data and the RETIRE audit entries naming it."""
+def _half_done(registry: Registry, test_id: str) -> tuple[str, RegressionTest, list[str]]:
+    """The test's one file, its record and the RETIRE audit entries naming it."""
     paths = registry.test_paths.get(test_id, [])
     if not paths:
         close = difflib.get_close_matches(test_id, list(registry.test_paths), n=1)
@@ -728,8 +705,8 @@ def _half_done(registry: Registry, test_id: str) -> tuple[str, dict[str, Any], l
         raise IncidentOpsError(f"{test_id} is in both {paths[0]} and {paths[1]}",
                                "keep one of them (a test lives in one file), then run the command again")
     path = paths[0]
-    doc = registry.doc(path)
-    if doc is None or not doc.ok or not isinstance(doc.data, dict):
+    test = registry.typed(RegressionTest, path)
+    if test is None:
         raise IncidentOpsError(f"{path}: the record has errors", f"run `incidentops check {path}` and fix it first")
     entries = retire_entries(registry).get(test_id, [])
     if len(entries) > 1:
@@ -738,7 +715,7 @@ def _half_done(registry: Registry, test_id: str) -> tuple[str, dict[str, Any], l
             f"a test is retired once: delete the entry that was never merged (`git rm -f {entries[1]}`),"
             " then run the command again",
         )
-    return path, doc.data, entries
+    return path, test, entries
 
 
 def resume(registry: Registry, test_id: str, hook: Hook | None = None, now: datetime | None = None) -> Outcome:
@@ -750,37 +727,35 @@ def resume(registry: Registry, test_id: str, hook: Hook | None = None, now: date
     back from its RETIRE decision. A complete retirement is left as it is.
     """
     root = registry.root
-    path, data, entries = _half_done(registry, test_id)
-    state = str(data.get("state"))
+    path, test, entries = _half_done(registry, test_id)
+    state = str(test.state)
     archived_path = f"{ARCHIVE_DIR}/{test_id}.yaml"
     if not entries:
         if state == "RETIRED" and path == archived_path:
-            return _restore_audit(registry, test_id, path, data, hook)
+            return _restore_audit(registry, test_id, path, test, hook)
         raise IncidentOpsError(
             f"{test_id}: no retirement to resume (no audit entry retires it; it is {state} in {path})",
             f"start one with `incidentops lifecycle retire {test_id} --reason ... --reason-code ... --approver ...`",
         )
     audit_rel = entries[0]
-    audit_doc = registry.doc(audit_rel)
-    entry = audit_doc.data if audit_doc is not None and audit_doc.ok else None
-    when = parse_time(entry.get("timestamp")) if isinstance(entry, dict) else None
-    if not isinstance(entry, dict) or when is None:
+    entry = registry.typed(AuditEntry, audit_rel)
+    if entry is None:
         raise IncidentOpsError(f"{audit_rel}: the audit entry has errors, so the ceremony cannot be finished from it",
                                f"run `incidentops check {audit_rel}`; or take the retirement back with"
                                f" `incidentops lifecycle retire --undo {test_id}`")
-    request = Request(test_id, RETIRE, str(entry.get("reason") or ""), str(entry.get("requested_by") or ""),
-                      when, str(entry.get("approver") or "") or None, str(entry.get("reason_code") or "") or None)
+    request = Request(test_id, RETIRE, entry.reason, entry.requested_by, entry.timestamp, entry.approver or None,
+                      entry.reason_code or None)
     if state == "RETIRED":
         if path != archived_path:
             raise IncidentOpsError(f"{path}: a RETIRED test outside regressions/archive/",
                                    f"move it: `git mv {path} {archived_path}`, then run the command again")
-        the_plan = _done_plan(registry, request, path, data, audit_rel, entry)
+        the_plan = _done_plan(registry, request, path, test, audit_rel, _audit_fields(entry))
         status = index_status(root)
         if status is None or not staging_problems(status, audit_rel, path):
-            return Outcome(the_plan, notification_for(the_plan, registry.policy), after_merge=True)
+            return Outcome(the_plan, notification_for(the_plan, registry.policy_record), after_merge=True)
         _step(hook, "stage")
         _sync_index(root, [audit_rel, path, f"regressions/{test_id}.yaml"])
-        return Outcome(the_plan, notification_for(the_plan, registry.policy), after_merge=True,
+        return Outcome(the_plan, notification_for(the_plan, registry.policy_record), after_merge=True,
                        resumed=("staged",))
     if state != "DEPRECATED":
         raise BlockedError(
@@ -793,57 +768,60 @@ def resume(registry: Registry, test_id: str, hook: Hook | None = None, now: date
     staged = _ceremony(root, the_plan, new_text, hook, write_audit=False)
     done += ["recorded RETIRED"] + (["staged"] if staged else [])
     _forget(registry, the_plan)
-    outcome = _preview(registry.policy, the_plan, hook, staged)
+    outcome = _preview(registry.policy_record, the_plan, hook, staged)
     return Outcome(outcome.plan, outcome.notification, warnings=outcome.warnings, after_merge=True,
                    resumed=tuple(done))
 
 
-def _done_plan(registry: Registry, request: Request, path: str, data: Mapping[str, Any], audit_rel: str,
-               entry: Mapping[str, Any]) -> Plan:
-    incident_id = data.get("incident_id") if isinstance(data.get("incident_id"), str) else None
-    incident = registry.incident(incident_id) if incident_id else None
-    severity = incident.get("severity") if incident and isinstance(incident.get("severity"), str) else None
+def _audit_fields(entry: AuditEntry) -> dict[str, str]:
+    """An audit entry's fields as the ceremony writes them."""
+    return {"action": entry.action, "test_id": entry.test_id, "original_incident": entry.original_incident,
+            "reason_code": entry.reason_code, "reason": entry.reason, "approver": entry.approver,
+            "requested_by": entry.requested_by, "timestamp": stamp(entry.timestamp)}
+
+
+def _done_plan(registry: Registry, request: Request, path: str, test: RegressionTest, audit_rel: str,
+               entry: Mapping[str, str]) -> Plan:
+    incident = registry.incident_record(test.incident_id)
+    severity = incident.severity if incident is not None else None
     reason = f"{request.reason_code} - {request.reason}"
-    return Plan(request, f"regressions/{request.test_id}.yaml", path, "DEPRECATED", "RETIRED", incident_id, severity,
-                {"at": stamp(request.as_of), "decision": RETIRE, "reason": reason},
-                audit_rel, {str(k): str(v) for k, v in entry.items()})
+    return Plan(request, f"regressions/{request.test_id}.yaml", path, "DEPRECATED", "RETIRED", test.incident_id,
+                severity, {"at": stamp(request.as_of), "decision": RETIRE, "reason": reason}, audit_rel, entry)
 
 
-def _last_retire(data: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    decisions = data.get("decisions")
-    last = decisions[-1] if isinstance(decisions, list) and decisions else None
-    return last if isinstance(last, dict) and last.get("decision") == RETIRE else None
+def _last_retire(test: RegressionTest) -> Decision | None:
+    last = test.decisions[-1] if test.decisions else None
+    return last if last is not None and last.decision == RETIRE else None
 
 
-def _restore_audit(registry: Registry, test_id: str, path: str, data: Mapping[str, Any],
+def _restore_audit(registry: Registry, test_id: str, path: str, test: RegressionTest,
                    hook: Hook | None) -> Outcome:
     """A RETIRED test whose audit entry is missing: write it from the RETIRE decision."""
     root = registry.root
-    decision = _last_retire(data)
-    when = parse_time(decision.get("at")) if decision else None
-    code, _, reason = str(decision.get("reason") or "").partition(" - ") if decision else ("", "", "")
-    codes = reason_codes(registry.policy)
-    if decision is None or when is None or not reason.strip() or (codes and code not in codes) \
-            or not str(decision.get("approver") or "").strip():
+    decision = _last_retire(test)
+    code, _, reason = decision.reason.partition(" - ") if decision else ("", "", "")
+    codes = reason_codes(registry.policy_record)
+    if decision is None or not reason.strip() or (codes and code not in codes) \
+            or not (decision.approver or "").strip():
         raise IncidentOpsError(
             f"{path}: RETIRED, but its last decision is not a complete RETIRE decision, so its audit entry"
             " cannot be rebuilt",
             "write the audit entry by hand (action, test_id, original_incident, reason_code, reason, approver,"
             " requested_by, timestamp) under audit/",
         )
-    incident_id = str(data.get("incident_id") or "")
-    entry = {"action": AUDIT_ACTION, "test_id": test_id, "original_incident": incident_id, "reason_code": code,
-             "reason": reason, "approver": str(decision["approver"]), "requested_by": str(decision.get("by") or ""),
+    when = decision.at
+    entry = {"action": AUDIT_ACTION, "test_id": test_id, "original_incident": test.incident_id, "reason_code": code,
+             "reason": reason, "approver": str(decision.approver), "requested_by": decision.by,
              "timestamp": stamp(when)}
     request = Request(test_id, RETIRE, reason, entry["requested_by"], when, entry["approver"], code)
-    the_plan = _done_plan(registry, request, path, data, audit_path(test_id, when), entry)
+    the_plan = _done_plan(registry, request, path, test, audit_path(test_id, when), entry)
     assert the_plan.audit_path is not None
     _step(hook, "audit")
     create_text_exclusive(root / the_plan.audit_path, _audit_text(the_plan))
     _step(hook, "stage")
     staged = _stage_ceremony(root, the_plan)
     registry.forget(the_plan.audit_path)
-    return Outcome(the_plan, notification_for(the_plan, registry.policy), after_merge=True,
+    return Outcome(the_plan, notification_for(the_plan, registry.policy_record), after_merge=True,
                    resumed=("audit entry written",) + (("staged",) if staged else ()))
 
 
@@ -862,10 +840,10 @@ def undo(registry: Registry, test_id: str, hook: Hook | None = None) -> Undone:
     that landed is final (finish it with :func:`resume`).
     """
     root = registry.root
-    path, data, entries = _half_done(registry, test_id)
+    path, test, entries = _half_done(registry, test_id)
     if not entries:
         raise IncidentOpsError(f"{test_id}: no retirement to take back (no audit entry retires it)",
-                               "nothing to do" if data.get("state") != "RETIRED"
+                               "nothing to do" if test.state != "RETIRED"
                                else f"finish it instead: `incidentops lifecycle retire --resume {test_id}`")
     audit_rel = entries[0]
     home = f"regressions/{test_id}.yaml"
@@ -874,7 +852,7 @@ def undo(registry: Registry, test_id: str, hook: Hook | None = None) -> Undone:
             raise BlockedError(f"{rel} is committed: a retirement that was committed is not taken back",
                                f"finish it with `incidentops lifecycle retire --resume {test_id}`")
     steps: list[str] = []
-    if data.get("state") == "RETIRED":
+    if test.state == "RETIRED":
         text = (root / path).read_text(encoding="utf-8")
         original = _before_retirement(text, path, home)
         _step(hook, "edit")
@@ -923,7 +901,7 @@ def _before_retirement(text: str, path: str, home: str) -> str:
 # --- notices --------------------------------------------------------------------
 
 
-def notification_for(plan: Plan, policy: Mapping[str, Any]) -> notify.Notification:
+def notification_for(plan: Plan, policy: Policy) -> notify.Notification:
     request = plan.request
     if request.decision == RETIRE and plan.audit_path and plan.audit_entry is not None:
         return notify.retirement_notice(plan.audit_path, plan.audit_entry, plan.severity, policy)
@@ -964,7 +942,7 @@ def interrupted_after(plan: Plan, staged: bool) -> Interrupted:
     )
 
 
-def _preview(policy: Mapping[str, Any], plan: Plan, hook: Hook | None, staged: bool) -> Outcome:
+def _preview(policy: Policy, plan: Plan, hook: Hook | None, staged: bool) -> Outcome:
     """A retirement's notice, previewed: CI sends it after the retirement lands on main."""
     message = notification_for(plan, policy)
     warnings: list[str] = []
@@ -978,7 +956,7 @@ def _preview(policy: Mapping[str, Any], plan: Plan, hook: Hook | None, staged: b
     return Outcome(plan, message, warnings=tuple(warnings), after_merge=True)
 
 
-def _notify(root: Path, policy: Mapping[str, Any], plan: Plan, hook: Hook | None, timeout: float,
+def _notify(root: Path, policy: Policy, plan: Plan, hook: Hook | None, timeout: float,
             poster: notify.Poster) -> Outcome:
     """Queue the notice, then send it to each webhook; a delivered one leaves the queue."""
     message = notification_for(plan, policy)

@@ -245,24 +245,34 @@ def assess_repository(
     return assess_registry(registry, history, as_of, states, records=records)
 
 
-def read_records(
-    registry: Registry, progress: Callable[[int, int], None] | None = None
-) -> dict[str, Incident | RegressionTest]:
-    """Every valid test and incident record, typed: ``{path: record}``.
+@dataclass(frozen=True, slots=True)
+class Records:
+    """The valid tests and incidents of a registry, typed, by path."""
+
+    tests: Mapping[str, RegressionTest]
+    incidents: Mapping[str, Incident]
+
+
+def read_records(registry: Registry, progress: Callable[[int, int], None] | None = None) -> Records:
+    """Every valid test and incident record, typed.
 
     A record that failed its schema has no typed form and is not assessed
     (`incidentops check` reports why); the records are read while git runs.
     """
-    paths = [p for test_paths in registry.test_paths.values() for p in test_paths]
-    paths += [registry.incident_path(i) for i in registry.incident_ids]
-    out: dict[str, Incident | RegressionTest] = {}
-    for number, path in enumerate(paths, start=1):
-        found = registry.record(path)
-        if isinstance(found, Incident | RegressionTest):
-            out[path] = found
+    test_paths = [p for paths in registry.test_paths.values() for p in paths]
+    incident_paths = [registry.incident_path(i) for i in registry.incident_ids]
+    total = len(test_paths) + len(incident_paths)
+    tests: dict[str, RegressionTest] = {}
+    incidents: dict[str, Incident] = {}
+    for number, path in enumerate([*test_paths, *incident_paths], start=1):
+        if number <= len(test_paths):
+            if (test := registry.typed(RegressionTest, path)) is not None:
+                tests[path] = test
+        elif (incident := registry.typed(Incident, path)) is not None:
+            incidents[path] = incident
         if progress is not None and number % 500 == 0:
-            progress(number, len(paths))
-    return out
+            progress(number, total)
+    return Records(tests, incidents)
 
 
 def model_versions(lineage: ModelLineage | None) -> dict[str, Model]:
@@ -276,7 +286,7 @@ def assess_registry(
     as_of: datetime,
     states: Iterable[str] | None = None,
     *,
-    records: Mapping[str, Incident | RegressionTest] | None = None,
+    records: Records | None = None,
 ) -> DecayReport:
     """Assess every valid regression test of ``registry`` as of ``as_of``.
 
@@ -290,19 +300,20 @@ def assess_registry(
     current_model = lineage.current if lineage is not None else None
     models = model_versions(lineage)
 
-    def record_of(path: str) -> Incident | RegressionTest | None:
-        found = records.get(path) if records is not None else registry.record(path)
-        return found if isinstance(found, Incident | RegressionTest) else None
+    def test_of(path: str) -> RegressionTest | None:
+        return records.tests.get(path) if records is not None else registry.typed(RegressionTest, path)
+
+    def incident_of(path: str) -> Incident | None:
+        return records.incidents.get(path) if records is not None else registry.typed(Incident, path)
 
     incidents = IncidentTable(
-        (i, found) for i in registry.incident_ids
-        if isinstance(found := record_of(registry.incident_path(i)), Incident)
+        (i, found) for i in registry.incident_ids if (found := incident_of(registry.incident_path(i))) is not None
     )
     paths = [(test_id, path) for test_id in sorted(registry.test_paths) for path in registry.test_paths[test_id]]
     out: list[Assessment] = []
     for test_id, path in paths:
-        test = record_of(path)
-        if not isinstance(test, RegressionTest):
+        test = test_of(path)
+        if test is None:
             continue
         if wanted is None:
             if test.state is State.RETIRED:

@@ -35,6 +35,8 @@ from typing import Any
 from incidentops import __version__
 from incidentops.records.errors import IncidentOpsError
 from incidentops.records.fsio import write_text_atomic
+from incidentops.records.model import Policy, build_as
+from incidentops.records.validate import validate
 from incidentops.records.yamlio import load_bytes
 
 PENDING_DIR = ".incidentops"
@@ -81,22 +83,14 @@ class Delivery:
         return not self.error
 
 
-def webhooks(policy: Mapping[str, Any]) -> list[Webhook]:
+def webhooks(policy: Policy) -> list[Webhook]:
     """The policy's ``notifications.webhooks``."""
-    section = policy.get("notifications")
-    items = section.get("webhooks") if isinstance(section, dict) else None
-    out = []
-    for item in items or []:
-        if isinstance(item, dict) and isinstance(item.get("url"), str):
-            out.append(Webhook(str(item.get("name") or item["url"]), item["url"]))
-    return out
+    return [Webhook(item.name or item.url, item.url) for item in policy.notifications.webhooks]
 
 
-def stakeholders(policy: Mapping[str, Any]) -> tuple[str, ...]:
+def stakeholders(policy: Policy) -> tuple[str, ...]:
     """The policy's ``notifications.stakeholders``."""
-    section = policy.get("notifications")
-    items = section.get("stakeholders") if isinstance(section, dict) else None
-    return tuple(str(s) for s in items or [])
+    return policy.notifications.stakeholders
 
 
 def post_json(url: str, body: bytes, timeout: float) -> None:
@@ -278,7 +272,7 @@ def retry_pending(
 
 
 def retirement_notice(audit_path: str, entry: Mapping[str, Any], severity: str | None,
-                      policy: Mapping[str, Any], commit: str | None = None) -> Notification:
+                      policy: Policy, commit: str | None = None) -> Notification:
     """The notice of one retirement, built from its audit entry."""
     test_id = str(entry.get("test_id") or "")
     code, reason = str(entry.get("reason_code") or ""), str(entry.get("reason") or "")
@@ -327,8 +321,7 @@ def due_retirements(root: Path, since: str, pending: Sequence[str] = ()) -> tupl
     base = _rev_parse(root, since)
     now_files = read_tree_files(root, head, ("audit", "incidents", "incidentops.yaml"))
     before = set(read_tree_files(root, base, ("audit",)))
-    policy_doc = load_bytes(now_files.get("incidentops.yaml", b""), "incidentops.yaml")
-    policy = policy_doc.data if isinstance(policy_doc.data, dict) else {}
+    policy = _policy_of(now_files.get("incidentops.yaml", b""), base)
     warnings: list[str] = []
     keys = [p for p in sorted(now_files) if p.startswith("audit/") and p.endswith(".yaml") and p not in before]
     for key in pending:
@@ -354,12 +347,28 @@ def due_retirements(root: Path, since: str, pending: Sequence[str] = ()) -> tupl
     return dues, warnings
 
 
-def policy_at_head(root: Path) -> dict[str, Any]:
+def policy_at_head(root: Path) -> Policy:
+    """The policy committed at HEAD (its webhooks are those a notice after merge goes to)."""
     from incidentops.lifecycle.history import read_tree_files
 
-    raw = read_tree_files(root, "HEAD", ("incidentops.yaml",)).get("incidentops.yaml", b"")
-    data = load_bytes(raw, "incidentops.yaml").data
-    return data if isinstance(data, dict) else {}
+    return _policy_of(read_tree_files(root, "HEAD", ("incidentops.yaml",)).get("incidentops.yaml", b""))
+
+
+def _policy_of(raw: bytes, since: str | None = None) -> Policy:
+    """The committed policy, typed; refused when it fails its schema (its webhooks are not known then)."""
+    doc = load_bytes(raw, "incidentops.yaml")
+    if doc.data is not None:
+        doc.findings.extend(validate(doc, "policy"))
+    found = build_as(Policy, doc)
+    if found is None:
+        raise IncidentOpsError(
+            "incidentops.yaml at HEAD has errors, so the stakeholders and webhooks to notify are not known:"
+            " no notice is sent",
+            "run `incidentops check incidentops.yaml` and land the fix"
+            + (f"; then `incidentops lifecycle notify --since {since}` sends the notices due since this run's"
+               " revision" if since else ""),
+        )
+    return found
 
 
 def _rev_parse(root: Path, rev: str) -> str:

@@ -73,7 +73,7 @@ from incidentops.records.gitops import commit_dates, merge_base, resolve_commit,
 from incidentops.records.kinds import kind_of
 from incidentops.records.model import Policy, RegressionTest
 from incidentops.records.placeholders import RUN_STATES, placeholder_turns
-from incidentops.records.registry import MODELS_FILE, POLICY_FILE, default_policy
+from incidentops.records.registry import MODELS_FILE, POLICY_FILE, default_policy_record
 from incidentops.records.validate import validate
 from incidentops.records.yamlio import Document, load_bytes
 
@@ -151,10 +151,8 @@ class PrCheckResult:
         return not any(f.is_error for f in self.findings)
 
 
-def _blocking_states(policy: Mapping[str, Any]) -> frozenset[str]:
-    section = policy.get("regression")
-    value = section.get("blocking_states") if isinstance(section, dict) else None
-    return frozenset(str(s) for s in value) if isinstance(value, list) else frozenset({"ACTIVE"})
+def _blocking_states(policy: Policy) -> frozenset[str]:
+    return frozenset(str(s) for s in policy.regression.blocking_states)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +172,7 @@ class Rules:
     accounts: Mapping[str, str]
 
     @classmethod
-    def of(cls, base: Mapping[str, Any], head: Mapping[str, Any]) -> Rules:
+    def of(cls, base: Policy, head: Policy) -> Rules:
         base_moves, head_moves = transitions(base), transitions(head)
         return cls(
             transitions={state: tuple(s for s in allowed if s in head_moves.get(state, allowed))
@@ -258,8 +256,10 @@ def compare(
     ``history`` is the trusted history of ``base``; ``as_of`` the trusted clock;
     ``forked`` the record paths at the commit where the head forked from the base.
     """
-    base_policy = base.policy() or default_policy()
-    rules = Rules.of(base_policy, head.policy() or base_policy)
+    # a policy that fails its schema has no typed form: the base's then is the built-in one, the
+    # head's the base's (a pull request tightens rules only through a valid policy)
+    base_policy = base.typed(Policy, POLICY_FILE) or default_policy_record()
+    rules = Rules.of(base_policy, head.typed(Policy, POLICY_FILE) or base_policy)
     evidence = Evidence(approvals, rules.accounts)
     out: list[Finding] = []
     base_tests, head_tests = base.tests(), head.tests()
@@ -522,16 +522,15 @@ class _Case:
                             f" (in the suite since {added_at:%Y-%m-%d}, from {source})")
         if not problems:
             return
-        if not has_override(after):
+        head_test = self.head.typed(RegressionTest, doc.path)
+        if head_test is None or head_test.override is None or not has_override(head_test):
             yield doc.finding(("state",), ERROR, "pr.override-required",
                               f"{self.test_id} {after_state} without an approved override: " + "; ".join(problems),
                               "add `override: {reason: ..., approver: ...}` to the test, approved by the"
                               " safety council, or keep the test")
             return
-        override = after.get("override")
-        assert isinstance(override, dict)
         requester = next((s.by for s in reversed(steps) if s.by), None)
-        problem = self.evidence.problem(str(override.get("approver")), requester)
+        problem = self.evidence.problem(head_test.override.approver, requester)
         if problem:
             yield doc.finding(("override", "approver"), ERROR, "pr.override-approver",
                               f"{self.test_id}: the override is not approved: {problem}",

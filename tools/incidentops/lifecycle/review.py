@@ -178,7 +178,7 @@ def start(
             f"{path} already exists", "a review is started once; edit the existing record"
         )
     minimum, items = candidates(registry, history, quarter)
-    text = render_record(quarter, minimum, items, as_of, reason_codes(registry.policy))
+    text = render_record(quarter, minimum, items, as_of, reason_codes(registry.policy_record))
     return path, text, items
 
 

@@ -74,7 +74,7 @@ def registry_status(registry: Registry, as_of: datetime) -> dict[str, Any]:
                               "sla": _sla(registry, incident, as_of)})
     actions = open_actions(registry, as_of, overdue_only=True)
     overdue = [a.as_dict() for a in actions.items]
-    suites = known_suites(registry.policy)
+    suites = known_suites(registry.policy_record)
     blocking_states = set(registry.policy_record.regression.blocking_states)
     blocking: list[dict[str, Any]] = []
     for test_id, paths in sorted(registry.test_paths.items()):
