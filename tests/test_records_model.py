@@ -101,3 +101,16 @@ def test_an_invalid_policy_falls_back_to_the_built_in_one(tmp_path):
     registry = Registry(root)
     assert registry.typed(model.Policy, "incidentops.yaml") is None
     assert registry.policy_record.level("SEV-0") is not None
+
+
+def test_from_data_builds_a_record_of_a_hand_made_mapping_and_refuses_one_without_its_shape():
+    decision = model.from_data(model.Decision, {"at": "2026-03-10T14:05:00Z", "decision": "KEEP",
+                                                "to_state": "ACTIVE", "reason": "still seen", "by": "Ana"})
+    assert decision.decision is model.DecisionKind.KEEP
+    assert decision.at == datetime.fromisoformat("2026-03-10T14:05:00+00:00")
+    assert decision.source.where("reason") == (1, 1)  # no document: every field is at its start
+    with pytest.raises(ValueError, match="not a Decision"):
+        model.from_data(model.Decision, {"at": "2026-03-10T14:05:00Z", "decision": "KEEP"})
+    with pytest.raises(ValueError, match="not a Decision"):
+        model.from_data(model.Decision, {"at": "yesterday", "decision": "KEEP", "to_state": "ACTIVE",
+                                         "reason": "r", "by": "b"})
