@@ -31,7 +31,8 @@ ENGINE_FILES = re.compile(r"^(search/|search\.js|search\.json|sitemap\.xml|.*\.g
 @cache
 def zensical_site(public: bool = False) -> Path:
     site = workspace() / ("zensical-public" if public else "zensical")
-    result = run_cli("site", "build", "--engine", "zensical", "--as-of", AS_OF, "--site-dir", str(site),
+    # --strict: the example builds without a warning of Zensical's
+    result = run_cli("site", "build", "--engine", "zensical", "--strict", "--as-of", AS_OF, "--site-dir", str(site),
                      *(["--public"] if public else []), cwd=example_repo())
     assert result.code == 0, result.err
     assert f"Built the {'public' if public else 'internal'} site with Zensical in" in result.err
@@ -79,6 +80,26 @@ def test_pages_too_large_for_zensicals_search_index_are_left_out_of_search():
     assert exclude_from_search(page).startswith('---\nsearch:\n  exclude: true\ntitle: "Incidents"\nhide:\n')
     assert exclude_from_search("# No front matter\n").startswith("---\nsearch:\n  exclude: true\n---\n# No")
     assert search_tokens("<p>INC_001: phishing-template</p>") == 4
+
+
+def test_a_strict_zensical_build_stops_on_a_broken_link_and_names_where_it_is(tmp_path):
+    from gitrepo import GitRepo
+    from site_support import copy_registry
+
+    root = copy_registry(tmp_path / "registry")
+    (root / "docs" / "runbook.md").write_text("# Runbook\n\nSee [the pager rota](pager-rota.md).\n", encoding="utf-8")
+    repo = GitRepo.init(root)
+    repo.git("add", "--", ".")
+    repo.commit("Registry with a runbook", date="2026-11-20T09:30:00Z")
+    site = tmp_path / "site"
+    strict = run_cli("site", "build", "--engine", "zensical", "--strict", "--as-of", AS_OF, "--site-dir", str(site),
+                     cwd=root)
+    assert strict.code == 1, strict.err
+    assert "Zensical stopped on 1 warning(s) (--strict): docs/runbook.md:3:22: page does not exist" in strict.err
+    assert "Traceback" not in strict.err and not site.exists()
+    lenient = run_cli("site", "build", "--engine", "zensical", "--as-of", AS_OF, "--site-dir", str(site), cwd=root)
+    assert lenient.code == 0, lenient.err
+    assert (site / "runbook" / "index.html").is_file() or (site / "runbook.html").is_file()
 
 
 def test_zensical_without_zensical_installed_says_how_to_install_it(tmp_path):

@@ -302,7 +302,7 @@ def build(public: bool, engine: str, site_url: str | None, strict: bool, site_di
     public = settings.env_public() or public  # an unknown INCIDENTOPS_PUBLIC is exit 2 before anything runs
     _use_site_url(site_url)
     if engine == "zensical":
-        return _build_zensical(root_dir, config_path, site_dir, moment, public)
+        return _build_zensical(root_dir, config_path, site_dir, moment, public, strict)
     steps = _Steps()
     overrides: dict[str, Any] = {"config_file": str(config_path), "strict": strict or None}
     if site_dir is not None:
@@ -372,7 +372,8 @@ def build(public: bool, engine: str, site_url: str | None, strict: bool, site_di
     return 0
 
 
-def _build_zensical(root: Path, config_path: Path, site_dir: Path | None, moment: datetime, public: bool) -> int:
+def _build_zensical(root: Path, config_path: Path, site_dir: Path | None, moment: datetime, public: bool,
+                    strict: bool = False) -> int:
     """`site build --engine zensical`: the same checks, staging and leak refusal as the MkDocs build."""
     if not zensical_engine.available():
         raise IncidentOpsError("--engine zensical: Zensical is not installed", zensical_engine.INSTALL_HINT)
@@ -387,13 +388,16 @@ def _build_zensical(root: Path, config_path: Path, site_dir: Path | None, moment
     try:
         try:
             built = zensical_engine.build(
-                registry, config_path, staging, moment, public=public, progress=steps,
+                registry, config_path, staging, moment, public=public, strict=strict, progress=steps,
                 say=lambda note: steps.say(f"incidentops: warning: {note}"),
             )
-        except IncidentOpsError:
+        except IncidentOpsError as exc:
             errors, problem = check.errors()
             if errors or problem:
                 return _refuse(steps, errors, problem)
+            if isinstance(exc, zensical_engine.StrictWarnings):  # as a --strict MkDocs build: exit 1
+                steps.say(f"incidentops: the site build failed: {exc.message}\n  hint: {exc.hint}")
+                return 1
             raise
         errors, problem = check.errors()
         if errors or problem:

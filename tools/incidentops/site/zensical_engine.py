@@ -70,6 +70,15 @@ class ZensicalBuild:
     output: str = ""
 
 
+class StrictWarnings(IncidentOpsError):
+    """A ``--strict`` Zensical build stopped on warnings (each ``file:line:col: message``)."""
+
+    def __init__(self, warned: list[str]) -> None:
+        super().__init__(f"Zensical stopped on {len(warned)} warning(s) (--strict): {'; '.join(warned[:5])}",
+                         "fix what each warning names, or build without --strict")
+        self.warnings = warned
+
+
 def available() -> bool:
     """Whether Zensical is installed in this Python environment."""
     return importlib.util.find_spec("zensical") is not None
@@ -134,13 +143,14 @@ def build(
     as_of: datetime,
     *,
     public: bool = False,
+    strict: bool = False,
     progress: Callable[[str, int, int], None] | None = None,
     say: Callable[[str], None] | None = None,
 ) -> ZensicalBuild:
     """Build the site with Zensical into ``staging`` (created; replaced if it exists).
 
     Raises :class:`IncidentOpsError` when Zensical is missing or its build
-    fails. A public edition that leaks is still built: the caller reads
+    fails; with ``strict``, a warning of Zensical's fails it too (its ``--strict``). A public edition that leaks is still built: the caller reads
     :attr:`ZensicalBuild.leaks` and refuses to publish it.
     """
     if not available():
@@ -179,13 +189,16 @@ def build(
         cfg = project / "mkdocs.yml"
         cfg.write_text(yaml.safe_dump(project_config(config, options.site_url), sort_keys=False), encoding="utf-8")
         proc = subprocess.run(
-            [sys.executable, "-m", "zensical", "build", "--clean", "-f", str(cfg)],
+            [sys.executable, "-m", "zensical", "build", "--clean", *(["--strict"] if strict else []), "-f", str(cfg)],
             cwd=project, capture_output=True, text=True, stdin=subprocess.DEVNULL,
             env={**os.environ, "NO_COLOR": "1", "NO_MKDOCS_2_WARNING": "1"},
         )
         output = (proc.stdout + proc.stderr).strip()
         built = project / "site"
         if proc.returncode != 0 or not (built / "index.html").is_file():
+            warned = warnings(output, _shown(docs_dir, root), set(rendered.files))
+            if strict and warned:
+                raise StrictWarnings(warned)
             last = [line for line in output.splitlines() if line.strip()][-3:]
             raise IncidentOpsError(
                 f"the Zensical build failed (exit {proc.returncode}): {' / '.join(last) or 'no output'}",
@@ -198,6 +211,42 @@ def build(
         shutil.rmtree(project, ignore_errors=True)
     found = leaks.for_edition(rendered.data, registry, docs_dir).site(staging) if public else []
     return ZensicalBuild(staging, rendered.data, count, unsearchable, found, output)
+
+
+def _shown(folder: Path, root: Path) -> Path:
+    """``folder`` as the user names it: relative to the registry root when inside it."""
+    try:
+        return folder.resolve().relative_to(root.resolve())
+    except ValueError:
+        return folder
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_WARNING = re.compile(r"^\s*Warning:\s*(.+?)\s*$")
+_WHERE = re.compile(r"\[\s*([^\]\s]+):(\d+):(\d+)\s*\]")
+
+
+def warnings(output: str, docs_dir: Path, generated: set[str]) -> list[str]:
+    """Zensical's warnings as ``file:line:col: message``, the file named as the user knows it.
+
+    Zensical prints each warning as ``Warning: <message>`` followed by a framed
+    excerpt whose first line names ``[ page.md:line:col ]`` of its project folder:
+    a hand-written page is named under ``docs_dir``, a generated one as such.
+    """
+    out: list[str] = []
+    lines = [_ANSI.sub("", line) for line in output.splitlines()]
+    for index, line in enumerate(lines):
+        found = _WARNING.match(line)
+        if not found:
+            continue
+        where = next((m for m in map(_WHERE.search, lines[index + 1:index + 4]) if m), None)
+        if where is None:
+            out.append(found.group(1))
+            continue
+        page, row, col = where.groups()
+        name = f"the generated page {page}" if page in generated else f"{docs_dir.as_posix().rstrip('/')}/{page}"
+        out.append(f"{name}:{row}:{col}: {found.group(1)}")
+    return out
 
 
 def _finish(site: Path, site_url: str | None, use_directory_urls: bool,
