@@ -119,6 +119,13 @@ class Source:
                 key: bool = False) -> Finding:
         return self.doc.finding((*self.prefix, *path), level, rule, message, hint, key=key)
 
+    def text(self, *path: str | int) -> str:
+        """The value at ``path`` below this item as the record writes it (a timestamp's own spelling)."""
+        value: Any = self.doc.data
+        for part in (*self.prefix, *path):
+            value = value[part]
+        return str(value)
+
 
 def _source() -> Any:
     return field(default=None, compare=False, repr=False, metadata={"source": True})
