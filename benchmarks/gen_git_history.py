@@ -135,7 +135,7 @@ owner: Safety team
 model_version: aurora-2.0
 attack_vector_status: viable
 scenario_still_relevant: true
-revision: {test.revision}
+# revision {test.revision}
 decisions:
   - at: "2023-01-01T00:00:00Z"
     decision: CREATE
@@ -144,6 +144,34 @@ decisions:
     by: Safety team
 """
     return text.encode()
+
+
+def incident_text(number: int, severity: str, status: str, note: str = "") -> bytes:
+    """A schema-valid incident record (the decay assessment reads only valid records)."""
+    resolved = 'resolved_at: "2023-01-02T10:00:00Z"\n' if status == "resolved" else ""
+    return f"""# yaml-language-server: $schema=../../schemas/incident.schema.json
+{note}id: INC_{number:05d}
+title: Benchmark incident {number}
+type: policy_violation_isolated
+severity: {severity}
+status: {status}
+visibility: internal
+detected_at: "2023-01-01T10:00:00Z"
+first_response_at: "2023-01-01T10:05:00Z"
+{resolved}model_version: aurora-2.0
+attack_vector: vector_{number % 17}
+assessment:
+  harm: potential
+  scope: single_user
+  regulatory: false
+  reputational_risk: normal
+  exploitable_at_scale: false
+escalations: []
+summary: A benchmark incident.
+timeline:
+  - at: "2023-01-01T10:00:00Z"
+    event: Detected
+""".encode()
 
 
 class _Writer:
@@ -280,8 +308,8 @@ def _write_history(
         elif roll < 0.50:
             next_incident += 1
             folder = f"incidents/INC_{next_incident:05d}"
-            body = f"id: INC_{next_incident:05d}\nseverity: SEV-{rng.randrange(4)}\nstatus: open\n"
-            ops.append(put(f"{folder}/incident.yaml", body.encode()))
+            body = incident_text(next_incident, f"SEV-{rng.randrange(4)}", "open")
+            ops.append(put(f"{folder}/incident.yaml", body))
             ops.append(put(f"{folder}/postmortem.md", b"---\nstatus: draft\n---\n## Summary\n"))
             truth.touch(f"{folder}/incident.yaml")
             truth.touch(f"{folder}/postmortem.md")
@@ -289,7 +317,8 @@ def _write_history(
             stats.incidents += 1
         elif roll < 0.53 and registry.incidents:
             folder = rng.choice(registry.incidents)
-            ops.append(put(f"{folder}/incident.yaml", f"status: resolved\nseen: {i}\n".encode()))
+            number = int(folder.rsplit("_", 1)[1])
+            ops.append(put(f"{folder}/incident.yaml", incident_text(number, "SEV-3", "resolved", f"# seen {i}\n")))
             truth.touch(f"{folder}/incident.yaml")
         elif roll < 0.56:
             stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(when))
