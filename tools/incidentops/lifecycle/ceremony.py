@@ -282,7 +282,7 @@ def plan(registry: Registry, request: Request, history: RegistryHistory | None =
         last = test.decisions[-1] if test.decisions else None
         if (last is not None and last.decision == KEEP and last.to_state == from_state
                 and " ".join(last.reason.split()) == " ".join(request.reason.split())):
-            raise NothingToDo(f"{label}: this KEEP is already the last decision recorded ({stamp(last.at)})",
+            raise NothingToDo(f"{label}: this KEEP is already the last decision recorded ({last.source.text('at')})",
                               "nothing to do; a KEEP with a new justification is recorded")
     else:
         to_state = target
@@ -777,7 +777,7 @@ def _audit_fields(entry: AuditEntry) -> dict[str, str]:
     """An audit entry's fields as the ceremony writes them."""
     return {"action": entry.action, "test_id": entry.test_id, "original_incident": entry.original_incident,
             "reason_code": entry.reason_code, "reason": entry.reason, "approver": entry.approver,
-            "requested_by": entry.requested_by, "timestamp": stamp(entry.timestamp)}
+            "requested_by": entry.requested_by, "timestamp": entry.source.text("timestamp")}
 
 
 def _done_plan(registry: Registry, request: Request, path: str, test: RegressionTest, audit_rel: str,

@@ -268,8 +268,8 @@ def summarize(review: Review) -> ReviewSummary:
     return ReviewSummary(
         quarter=review.quarter,
         status=review.status or "open",
-        quarter_start=review.quarter_start.isoformat() if review.quarter_start is not None else None,
-        completed_at=stamp(review.completed_at),
+        quarter_start=review.source.text("quarter_start") if review.quarter_start is not None else None,
+        completed_at=review.source.text("completed_at") if review.completed_at is not None else None,
         minimum_age_days=review.minimum_age_days,
         notes=_text(review.notes),
         items=tuple(items),

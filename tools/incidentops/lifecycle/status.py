@@ -48,7 +48,7 @@ def _releases(registry: Registry) -> list[Release]:
 
 def _gate_summary(release: Release) -> dict[str, Any]:
     return {"path": release.source.path, "name": release.name, "decision": str(release.decision),
-            "decided_at": _stamp(release.decided_at), "model_version": release.model_version,
+            "decided_at": release.source.text("decided_at"), "model_version": release.model_version,
             "suite": release.suite, "blocking": [b.test_id for b in release.blocking]}
 
 
@@ -70,7 +70,7 @@ def registry_status(registry: Registry, as_of: datetime) -> dict[str, Any]:
             continue
         if incident.status in OPEN_STATUSES:
             incidents.append({"id": incident_id, "title": incident.title, "severity": incident.severity,
-                              "status": str(incident.status), "detected_at": _stamp(incident.detected_at),
+                              "status": str(incident.status), "detected_at": incident.source.text("detected_at"),
                               "sla": _sla(registry, incident, as_of)})
     actions = open_actions(registry, as_of, overdue_only=True)
     overdue = [a.as_dict() for a in actions.items]
@@ -126,7 +126,7 @@ def _links_to(registry: Registry, record_id: str) -> dict[str, list[str]]:
 
 
 def _decisions(test: RegressionTest) -> list[dict[str, Any]]:
-    return [{"at": _stamp(d.at), "decision": str(d.decision), "from_state": _value(d.from_state),
+    return [{"at": d.source.text("at"), "decision": str(d.decision), "from_state": _value(d.from_state),
              "to_state": str(d.to_state), "reason": d.reason, "by": d.by, "approver": d.approver}
             for d in test.decisions]
 
@@ -152,12 +152,12 @@ def show_incident(registry: Registry, incident_id: str, as_of: datetime) -> dict
         "status": str(incident.status), "visibility": str(incident.visibility),
         "model_version": incident.model_version, "attack_vector": incident.attack_vector,
         "reported_by": incident.reported_by, "summary": incident.summary,
-        "detected_at": _stamp(incident.detected_at),
-        "first_response_at": _stamp_or_none(incident.first_response_at),
-        "resolved_at": _stamp_or_none(incident.resolved_at),
+        "detected_at": incident.source.text("detected_at"),
+        "first_response_at": _text_or_none(incident, "first_response_at"),
+        "resolved_at": _text_or_none(incident, "resolved_at"),
         "sla": _sla(registry, incident, as_of),
-        "escalations": [{"team": e.team, "at": _stamp(e.at)} for e in incident.escalations],
-        "timeline": [{"at": _stamp(e.at), "event": e.event} for e in incident.timeline],
+        "escalations": [{"team": e.team, "at": e.source.text("at")} for e in incident.escalations],
+        "timeline": [{"at": e.source.text("at"), "event": e.event} for e in incident.timeline],
     }
     try:
         out["computed_severity"] = assess(incident.assessment, registry.policy_record, incident.type).severity
@@ -184,8 +184,9 @@ def show_incident(registry: Registry, incident_id: str, as_of: datetime) -> dict
     return out
 
 
-def _stamp_or_none(moment: datetime | None) -> str | None:
-    return None if moment is None else _stamp(moment)
+def _text_or_none(incident: Incident, field: str) -> str | None:
+    """A timestamp of the incident as its record writes it, or None when it has none."""
+    return None if getattr(incident, field) is None else incident.source.text(field)
 
 
 def show_test(registry: Registry, test_id: str, as_of: datetime) -> dict[str, Any]:

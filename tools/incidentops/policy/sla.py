@@ -206,8 +206,8 @@ def time_order_problems(incident: Incident) -> list[tuple[str, str]]:
             field != later for field, _ in problems
         ):
             gap = int((before - after).total_seconds() // 60)
-            problems.append((later, f"{later} is before {earlier} ({_text(after)} is {gap} minutes"
-                                   f" before {_text(before)})"))
+            problems.append((later, f"{later} is before {earlier} ({incident.source.text(later)} is {gap} minutes"
+                                   f" before {incident.source.text(earlier)})"))
     return problems
 
 
@@ -281,14 +281,6 @@ def sla_report(incidents: Iterable[Incident], policy: Policy, as_of: datetime) -
         mtta_minutes=_mean(ack_minutes),
         mttr_minutes=_mean(resolve_minutes),
     )
-
-
-def _text(moment: datetime) -> str:
-    """A record timestamp as written: ``2026-03-10T14:05:00Z`` for UTC."""
-    if moment.utcoffset() == timedelta(0):
-        return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if not moment.microsecond else (
-            moment.isoformat().replace("+00:00", "Z"))
-    return moment.isoformat()
 
 
 def _mean(values: list[float]) -> float | None:
