@@ -20,12 +20,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from incidentops.policy.severity import (
     UNKNOWN,
     Assessment,
+    answers_of,
     assess,
     compare,
     incident_type_entry,
@@ -43,49 +44,44 @@ if TYPE_CHECKING:
     from incidentops.checks import CheckContext
 
 
-def computed_assessment(ctx: CheckContext, path: str, data: Mapping[str, Any]) -> Assessment | None:
-    """The checklist result for an incident's ``assessment`` (None when the answers are invalid).
+def computed_assessment(ctx: CheckContext, incident: Incident) -> Assessment | None:
+    """The checklist result for an incident's ``assessment`` (None while a question is unanswered).
 
     The incident type only adds escalation teams, so an unknown type does not stop the
     severity from being computed (``ref.type`` reports the type).
     """
-    key = f"severity.assessment:{path}"
+    key = f"severity.assessment:{incident.source.path}"
     if key in ctx.cache:
         cached: Assessment | None = ctx.cache[key]
         return cached
-    result: Assessment | None = None
-    answers = data.get("assessment")
-    if isinstance(answers, Mapping):
-        try:
-            result = assess(answers, ctx.registry.policy_record, None)
-        except IncidentOpsError:
-            result = None
+    result: Assessment | None
+    try:
+        result = assess(incident.assessment, ctx.registry.policy_record, None)
+    except IncidentOpsError:
+        result = None
     ctx.cache[key] = result
     return result
 
 
-def _declared(ctx: CheckContext, data: Mapping[str, Any]) -> str | None:
-    severity = data.get("severity")
-    if isinstance(severity, str) and severity in severity_ids(ctx.registry.policy_record):
-        return severity
-    return None
+def _declared(ctx: CheckContext, incident: Incident) -> str | None:
+    """The declared severity when the policy knows it (the schema lists SEV-0..3; a policy may hold fewer)."""
+    return incident.severity if incident.severity in severity_ids(ctx.registry.policy_record) else None
 
 
-def _type_entry(ctx: CheckContext, data: Mapping[str, Any]) -> IncidentType | None:
-    type_id = data.get("type")
-    if not isinstance(type_id, str):
-        return None
+def _type_entry(ctx: CheckContext, incident: Incident) -> IncidentType | None:
     try:
-        return incident_type_entry(type_id, ctx.registry.policy_record)
+        return incident_type_entry(incident.type, ctx.registry.policy_record)
     except IncidentOpsError:
         return None
 
 
-def _has_override(data: Mapping[str, Any]) -> bool:
-    override = data.get("severity_override")
-    if not isinstance(override, Mapping):
-        return False
-    return all(isinstance(override.get(k), str) and override[k].strip() for k in ("reason", "approver"))
+def _has_override(incident: Incident) -> bool:
+    override = incident.severity_override
+    return override is not None and bool(override.reason.strip()) and bool(override.approver.strip())
+
+
+def _has_rationale(incident: Incident) -> bool:
+    return bool((incident.severity_rationale or "").strip())
 
 
 _QUESTIONS = {
@@ -98,36 +94,30 @@ _QUESTIONS = {
 
 
 def unanswered_questions(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
-    answers = doc.data.get("assessment")
-    if not isinstance(answers, Mapping):
+    incident = ctx.registry.typed(Incident, path)
+    if incident is None:
         return
-    incident = _folder(path)
-    for key in unanswered(answers):
-        if key not in answers:
-            continue  # a missing key is `schema.required`
+    for key in unanswered(answers_of(incident.assessment)):
         question, options = _QUESTIONS[key]
-        yield doc.finding(
-            ("assessment", key), ERROR, "severity.unanswered",
+        yield incident.assessment.source.finding(
+            (key,), ERROR, "severity.unanswered",
             f"assessment.{key}: '{question}' is not answered, so the severity is not known",
             f"answer {options}, or `unknown` (counts as the more severe answer); or run"
-            f" `incidentops assess --write {incident} --set-severity`",
+            f" `incidentops assess --write {incident.id} --set-severity`",
         )
 
 
-def _folder(path: str) -> str:
-    parts = path.split("/")
-    return parts[1] if len(parts) > 2 else "INC_ID"
-
-
 def under_declared(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
-    data = doc.data
-    declared = _declared(ctx, data)
-    computed = computed_assessment(ctx, path, data)
-    if declared is None or computed is None or _has_override(data):
+    incident = ctx.registry.typed(Incident, path)
+    if incident is None:
+        return
+    declared = _declared(ctx, incident)
+    computed = computed_assessment(ctx, incident)
+    if declared is None or computed is None or _has_override(incident):
         return
     if compare(declared, computed.severity, ctx.registry.policy_record) <= 0:
         return
-    yield doc.finding(
+    yield incident.source.finding(
         ("severity",), ERROR, "severity.under-declared",
         f"severity: declared {declared}, but the severity assessment computes {computed.severity}"
         f" ({'; '.join(_decisive_reasons(computed))})",
@@ -143,19 +133,18 @@ def _decisive_reasons(computed: Assessment) -> list[str]:
 
 
 def outside_type_range(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
-    data = doc.data
-    declared = _declared(ctx, data)
-    entry = _type_entry(ctx, data)
+    incident = ctx.registry.typed(Incident, path)
+    if incident is None:
+        return
+    declared = _declared(ctx, incident)
+    entry = _type_entry(ctx, incident)
     if declared is None or entry is None:
         return
     typical = list(entry.typical_severity)
-    if not typical or declared in typical:
-        return
-    rationale = data.get("severity_rationale")
-    if isinstance(rationale, str) and rationale.strip():
+    if not typical or declared in typical or _has_rationale(incident):
         return
     name = entry.name or entry.id
-    yield doc.finding(
+    yield incident.source.finding(
         ("severity",), WARNING, "severity.outside-type-range",
         f"severity: {declared} is outside the typical severity of {name} ({'/'.join(typical)})",
         "say why in `severity_rationale: ...`, or check the incident type and severity",
@@ -163,16 +152,17 @@ def outside_type_range(ctx: CheckContext, path: str, doc: Document) -> Iterator[
 
 
 def consider_sev0(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
-    data = doc.data
-    declared = _declared(ctx, data)
-    computed = computed_assessment(ctx, path, data)
+    incident = ctx.registry.typed(Incident, path)
+    if incident is None:
+        return
+    declared = _declared(ctx, incident)
+    computed = computed_assessment(ctx, incident)
     if declared is None or computed is None or not computed.advisories:
         return
     most_severe = severity_ids(ctx.registry.policy_record)[0]
-    rationale = data.get("severity_rationale")
-    if declared == most_severe or (isinstance(rationale, str) and rationale.strip()):
+    if declared == most_severe or _has_rationale(incident):
         return
-    yield doc.finding(
+    yield incident.source.finding(
         ("assessment", "reputational_risk"), WARNING, "severity.consider-sev0",
         f"{'; '.join(computed.advisories)} (declared {declared})",
         f"the incident commander decides: declare {most_severe}, or keep {declared}"
@@ -184,19 +174,18 @@ def _norm(team: str) -> str:
     return " ".join(team.split()).casefold()
 
 
-def required_escalations(ctx: CheckContext, data: Mapping[str, Any]) -> list[tuple[str, str]]:
+def required_escalations(ctx: CheckContext, incident: Incident) -> list[tuple[str, str]]:
     """(team, why) pairs an incident must escalate to, in policy order, without duplicates."""
     policy = ctx.registry.policy_record
     required: list[tuple[str, str]] = []
-    entry = _type_entry(ctx, data)
+    entry = _type_entry(ctx, incident)
     if entry is not None:
         for team in entry.escalation_path:
             required.append((team, f"the escalation path of {entry.name or entry.id}"))
-    answers = data.get("assessment")
-    if isinstance(answers, Mapping) and answers.get("regulatory") in (True, UNKNOWN):  # unknown counts as yes
+    if incident.assessment.regulatory in (True, UNKNOWN):  # unknown counts as yes
         for team in policy.checklist.regulatory.escalate_to:
             required.append((team, "regulatory implications"))
-    declared = _declared(ctx, data)
+    declared = _declared(ctx, incident)
     if declared is not None:
         level = severity_level(declared, policy)
         mode = level.response_mode
@@ -209,15 +198,14 @@ def required_escalations(ctx: CheckContext, data: Mapping[str, Any]) -> list[tup
 
 
 def missing_escalations(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
-    data = doc.data
-    recorded = data.get("escalations")
-    if not isinstance(recorded, list):
+    incident = ctx.registry.typed(Incident, path)
+    if incident is None:
         return
-    teams = {_norm(e["team"]) for e in recorded if isinstance(e, Mapping) and isinstance(e.get("team"), str)}
-    for team, why in required_escalations(ctx, data):
+    teams = {_norm(escalation.team) for escalation in incident.escalations}
+    for team, why in required_escalations(ctx, incident):
         if _norm(team) in teams:
             continue
-        yield doc.finding(
+        yield incident.source.finding(
             ("escalations",), ERROR, "escalation.missing",
             f"escalations: no escalation to {team}, required by {why}",
             f"add `- team: {team}` with `at:` the time {team} was engaged",
@@ -227,7 +215,7 @@ def missing_escalations(ctx: CheckContext, path: str, doc: Document) -> Iterator
 
 def sla_breached(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
     incident = ctx.registry.typed(Incident, path)
-    if incident is None or _declared(ctx, doc.data) is None:
+    if incident is None or _declared(ctx, incident) is None:
         return  # a record that failed its schema: its findings say why
     if incident.detected_at > ctx.as_of:
         return
@@ -249,8 +237,8 @@ def sla_breached(ctx: CheckContext, path: str, doc: Document) -> Iterator[Findin
             f"{result.severity} has no first response after {result.elapsed_minutes} {unit};"
             f" the response SLA is {result.sla_minutes} minutes"
         )
-        where = ("first_response_at",) if "first_response_at" in doc.data else ("detected_at",)
-    yield doc.finding(
+        where = ("first_response_at",) if ("first_response_at",) in doc.keys else ("detected_at",)
+    yield incident.source.finding(
         where, WARNING, "sla.breached", message,
         "record `first_response_at` if someone responded; a breach stays on record:"
         " discuss it in the postmortem",
