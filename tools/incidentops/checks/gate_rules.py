@@ -19,13 +19,21 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from incidentops.lifecycle.ceremony import known_suites
-from incidentops.policy.severity import default_weight, level_entry
+from incidentops.policy.severity import default_weight, level_entry, severity_ids
 from incidentops.records.findings import ERROR, WARNING, Finding
 from incidentops.records.kinds import kind_of
-from incidentops.records.validate import schema_failed
+from incidentops.records.model import (
+    GateVerdict,
+    Handoff,
+    HandoffTest,
+    RegressionTest,
+    Release,
+    Scenario,
+    State,
+)
 from incidentops.records.yamlio import Document
 
 if TYPE_CHECKING:
@@ -35,40 +43,21 @@ HANDOFF_FIELDS = ("scenario", "expected_block_turn", "severity_weight")
 DEFAULT_SUITE = "model-safety-regression-suite"
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
+def _same(handed: HandoffTest, test: RegressionTest, field: str) -> bool:
+    if field == "severity_weight":
+        return math.isclose(handed.severity_weight, test.severity_weight, abs_tol=1e-9)
+    return bool(getattr(handed, field) == getattr(test, field))
 
 
-def _yaml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    return str(value)
+def _incident_severity(ctx: CheckContext, incident_id: str) -> str | None:
+    """The incident's severity, or None when the incident is not valid or its severity is not one the
+    policy knows: no rule gives advice reasoned from a value that failed its schema."""
+    incident = ctx.registry.incident_record(incident_id)
+    return known_severity(ctx, incident.severity) if incident is not None else None
 
 
-def _same(mine: Any, theirs: Any) -> bool:
-    a, b = _number(mine), _number(theirs)
-    if a is not None and b is not None:
-        return math.isclose(a, b, abs_tol=1e-9)
-    return bool(mine == theirs)
-
-
-def _incident_severity(ctx: CheckContext, incident_id: Any) -> str | None:
-    """The incident's severity, or None when it is not one the policy knows (``schema.enum`` says
-    so on the incident): no rule gives advice reasoned from a value that failed its schema."""
-    if not isinstance(incident_id, str):
-        return None
-    incident = ctx.registry.incident(incident_id)
-    return known_severity(ctx, incident.get("severity") if incident else None)
-
-
-def known_severity(ctx: CheckContext, severity: Any) -> str | None:
-    known = [str(level.get("id")) for level in ctx.registry.policy.get("severity_levels") or []
-             if isinstance(level, dict)]
-    return severity if isinstance(severity, str) and severity in known else None
+def known_severity(ctx: CheckContext, severity: str) -> str | None:
+    return severity if severity in severity_ids(ctx.registry.policy_record) else None
 
 
 # ---- regression tests ------------------------------------------------------
@@ -76,10 +65,11 @@ def known_severity(ctx: CheckContext, severity: Any) -> str | None:
 
 def weight_range_rule(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
     """``gate.weight-range``: the weight must lie in the policy's range for the incident's severity."""
-    weight = _number(doc.data.get("severity_weight"))
-    severity = _incident_severity(ctx, doc.data.get("incident_id"))
-    if weight is None or severity is None:
+    test = ctx.registry.typed(RegressionTest, path)
+    severity = _incident_severity(ctx, test.incident_id) if test is not None else None
+    if test is None or severity is None:
         return
+    weight = test.severity_weight
     policy = ctx.registry.policy_record
     level = level_entry(policy, severity)
     bounds = level.weight_range if level is not None else ()
@@ -88,7 +78,7 @@ def weight_range_rule(ctx: CheckContext, path: str, doc: Document) -> Iterator[F
     low, high = bounds
     if low - 1e-9 <= weight <= high + 1e-9:
         return
-    yield doc.finding(
+    yield test.source.finding(
         ("severity_weight",), WARNING, "gate.weight-range",
         f"severity_weight {weight:g} is outside the {severity} range {low:g}-{high:g} of the policy",
         f"{severity} tests weigh {low:g} to {high:g} (default {default_weight(policy, severity):g}); "
@@ -96,22 +86,23 @@ def weight_range_rule(ctx: CheckContext, path: str, doc: Document) -> Iterator[F
     )
 
 
-def _turn_count(ctx: CheckContext, data: dict[str, Any]) -> int | None:
-    turns = data.get("turns")
-    scenario_file = data.get("scenario_file")
-    if turns is None and isinstance(scenario_file, str) and kind_of(scenario_file) is not None:
-        scenario = ctx.registry.data(scenario_file)
-        turns = scenario.get("turns") if scenario else None
-    return len(turns) if isinstance(turns, list) and turns else None
+def _turn_count(ctx: CheckContext, test: RegressionTest) -> int | None:
+    turns = test.turns
+    if not turns and test.scenario_file is not None and kind_of(test.scenario_file) is not None:
+        scenario = ctx.registry.typed(Scenario, test.scenario_file)
+        turns = scenario.turns if scenario is not None else ()
+    return len(turns) or None
 
 
 def block_turn_rule(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
     """``gate.block-turn``: expected_block_turn must name one of the test's turns."""
-    expected = doc.data.get("expected_block_turn")
-    count = _turn_count(ctx, doc.data)
-    if isinstance(expected, bool) or not isinstance(expected, int) or count is None or expected <= count:
+    test = ctx.registry.typed(RegressionTest, path)
+    if test is None:
         return
-    yield doc.finding(
+    expected, count = test.expected_block_turn, _turn_count(ctx, test)
+    if count is None or expected <= count:
+        return
+    yield test.source.finding(
         ("expected_block_turn",), WARNING, "gate.block-turn",
         f"expected_block_turn {expected} is past the last of the {count} turns: a late refusal could never fail the test",
         f"set it to the turn the model must refuse at (at most {count}), or add the attack's remaining turns",
@@ -120,15 +111,16 @@ def block_turn_rule(ctx: CheckContext, path: str, doc: Document) -> Iterator[Fin
 
 def scenario_file_rule(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
     """``gate.scenario-file``: scenario files live in scenarios/, where check validates them."""
-    scenario_file = doc.data.get("scenario_file")
-    if not isinstance(scenario_file, str):
+    test = ctx.registry.typed(RegressionTest, path)
+    if test is None or test.scenario_file is None:
         return
+    scenario_file = test.scenario_file
     kind = kind_of(scenario_file)
     if kind is not None and kind.name == "scenario":
         return
     name = scenario_file.rsplit("/", 1)[-1]
     stem = name.rsplit(".", 1)[0] if "." in name else name
-    yield doc.finding(
+    yield test.source.finding(
         ("scenario_file",), WARNING, "gate.scenario-file",
         f"scenario_file '{scenario_file}' is not in scenarios/, so `check` does not validate it",
         f"move it to scenarios/{stem}.yaml and point scenario_file there",
@@ -142,17 +134,17 @@ def suite_rule(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]
     ``--suite`` exports; the gate blocks on it, and ``check`` says so first.
     A retired test of a suite since dropped is only a warning.
     """
-    suite = doc.data.get("suite")
-    if not isinstance(suite, str):
+    test = ctx.registry.typed(RegressionTest, path)
+    if test is None:
         return
-    known = known_suites(ctx.registry.policy)
-    if not known or suite in known:
+    known = known_suites(ctx.registry.policy_record)
+    if not known or test.suite in known:
         return
-    close = difflib.get_close_matches(suite, list(known), n=1, cutoff=0.6)
-    level = WARNING if doc.data.get("state") == "RETIRED" else ERROR
-    yield doc.finding(
+    close = difflib.get_close_matches(test.suite, list(known), n=1, cutoff=0.6)
+    level = WARNING if test.state is State.RETIRED else ERROR
+    yield test.source.finding(
         ("suite",), level, "gate.suite",
-        f"suite '{suite}' is not one of the policy's suites ({', '.join(known)})",
+        f"suite '{test.suite}' is not one of the policy's suites ({', '.join(known)})",
         (f"did you mean '{close[0]}'? " if close else "")
         + "a test of an undeclared suite blocks `gate --suite`; declare a new suite in incidentops.yaml"
         " regression.suites",
@@ -164,49 +156,42 @@ def suite_rule(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]
 
 def handoff_mismatch_rule(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
     """``handoff.mismatch``: the handoff says what its test and its incident say."""
-    data = doc.data
-    incident_id = data.get("incident_id")
-    severity = known_severity(ctx, data.get("severity"))
+    handoff = ctx.registry.typed(Handoff, path)
+    if handoff is None:
+        return
+    incident_id = handoff.incident_id
+    severity = known_severity(ctx, handoff.severity)
     incident_severity = _incident_severity(ctx, incident_id)
     if severity is not None and incident_severity is not None and severity != incident_severity:
-        yield doc.finding(
+        yield handoff.source.finding(
             ("severity",), ERROR, "handoff.mismatch",
             f"severity: {severity} here, but incident {incident_id} is {incident_severity}",
             f"incidents/{incident_id}/incident.yaml has `severity: {incident_severity}`; "
             "the handoff carries the incident's severity",
         )
-    handed = data.get("regression_test")
-    test_id = handed.get("test_id") if isinstance(handed, dict) else None
-    if not isinstance(handed, dict) or not isinstance(test_id, str):
-        return
-    test = ctx.registry.test(test_id)
+    handed = handoff.regression_test
+    test_id = handed.test_id
+    test = ctx.registry.test_record(test_id)
     if test is None:
-        return  # a missing test is `ref.test`
-    test_path = ctx.registry.test_path(test_id)
-    owner = test.get("incident_id")
-    if isinstance(incident_id, str) and isinstance(owner, str) and owner != incident_id:
-        own = sorted(str(t["test_id"]) for _p, t in ctx.registry.tests()
-                     if t.get("incident_id") == incident_id and isinstance(t.get("test_id"), str))
-        yield doc.finding(
-            ("regression_test", "test_id"), ERROR, "handoff.mismatch",
+        return  # a missing test is `ref.test`; one that fails its schema is reported there
+    test_path = test.source.path
+    owner = test.incident_id
+    if owner != incident_id:
+        own = sorted(t.test_id for t in ctx.registry.test_records() if t.incident_id == incident_id)
+        yield handed.source.finding(
+            ("test_id",), ERROR, "handoff.mismatch",
             f"regression_test.test_id: {test_id} is the test of {owner}, not of {incident_id}",
             f"{test_path} has `incident_id: {owner}`"
             + (f"; {incident_id}'s test is {own[0]}" if own else f"; create {incident_id}'s test with "
                f"`incidentops new regression {incident_id}`"),
         )
-    test_doc = ctx.registry.doc(test_path) if test_path else None
     for field in HANDOFF_FIELDS:
-        if field not in handed or field not in test:
+        if _same(handed, test, field):
             continue
-        if schema_failed(doc, ("regression_test", field)) or (test_doc is not None and schema_failed(test_doc, (field,))):
-            continue  # the schema finding says what is wrong; no advice to copy a refused value
-        mine, theirs = handed[field], test[field]
-        if _same(mine, theirs):
-            continue
-        yield doc.finding(
-            ("regression_test", field), ERROR, "handoff.mismatch",
-            f"regression_test.{field}: {_yaml_value(mine)} here, but {test_id} has {_yaml_value(theirs)}",
-            f"{test_path} has `{field}: {_yaml_value(theirs)}`; make the handoff and the test agree",
+        yield handed.source.finding(
+            (field,), ERROR, "handoff.mismatch",
+            f"regression_test.{field}: {handed.source.text(field)} here, but {test_id} has {test.source.text(field)}",
+            f"{test_path} has `{field}: {test.source.text(field)}`; make the handoff and the test agree",
         )
 
 
@@ -215,26 +200,27 @@ def handoff_mismatch_rule(ctx: CheckContext, path: str, doc: Document) -> Iterat
 
 def release_rule(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
     """A release record is named after its file, names a known model and is self-consistent."""
-    data = doc.data
+    release = ctx.registry.typed(Release, path)
+    if release is None:
+        return
     stem = path.rsplit("/", 1)[-1].removesuffix(".yaml")
-    name = data.get("name")
-    if isinstance(name, str) and name != stem:
-        yield doc.finding(("name",), ERROR, "id.filename",
-                          f"name '{name}' does not match the file name '{stem}.yaml'",
-                          f"set `name: {stem}`; records are never renamed")
-    model = data.get("model_version")
+    if release.name != stem:
+        yield release.source.finding(("name",), ERROR, "id.filename",
+                                     f"name '{release.name}' does not match the file name '{stem}.yaml'",
+                                     f"set `name: {stem}`; records are never renamed")
+    model = release.model_version
     known = ctx.registry.model_versions
-    if isinstance(model, str) and known and model not in known:
+    if model is not None and known and model not in known:
         close = difflib.get_close_matches(model, list(known), n=1)
-        yield doc.finding(("model_version",), WARNING, "ref.model",
-                          f"model_version: model version '{model}' is not in models.yaml",
-                          f"did you mean '{close[0]}'?" if close else "add the released version to models.yaml")
-    decision, blocking = data.get("decision"), data.get("blocking")
-    if isinstance(blocking, list) and decision in ("PASS", "BLOCK") and (decision == "BLOCK") != bool(blocking):
+        yield release.source.finding(("model_version",), WARNING, "ref.model",
+                                     f"model_version: model version '{model}' is not in models.yaml",
+                                     f"did you mean '{close[0]}'?" if close else "add the released version to models.yaml")
+    decision, blocking = release.decision, release.blocking
+    if (decision is GateVerdict.BLOCK) != bool(blocking):
         says = "lists blocking tests" if blocking else "lists no blocking test"
-        yield doc.finding(("decision",), ERROR, "gate.record-decision",
-                          f"decision {decision} contradicts the record, which {says}",
-                          "release records are written by `incidentops gate --record`; do not edit the decision")
+        yield release.source.finding(("decision",), ERROR, "gate.record-decision",
+                                     f"decision {decision} contradicts the record, which {says}",
+                                     "release records are written by `incidentops gate --record`; do not edit the decision")
 
 
 RULES = {
