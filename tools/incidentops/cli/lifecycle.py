@@ -250,9 +250,12 @@ def notify_command(retry: bool, since: str | None, state: Path | None, dry_run: 
     and HEAD (from git history), plus those an earlier run could not deliver,
     and remembers in --state what was sent: running it twice sends nothing twice.
     A state file git tracks, or one that cannot be read, is not believed: every
-    notice due is sent again (a duplicate is better than a lost notice).
+    notice due is sent again (a duplicate is better than a lost notice). A
+    policy at HEAD that fails its schema sends nothing: its webhooks are not
+    known; run it again with the same --since once the fix lands.
 
-    Exit status: 0 every notice due delivered (or none due), 1 some still fail.
+    Exit status: 0 every notice due delivered (or none due), 1 some still fail,
+    2 the policy at HEAD has errors.
     """
     if retry == (since is not None):
         raise IncidentOpsError("give either --since REV (CI on main) or --retry (the local queue)",
