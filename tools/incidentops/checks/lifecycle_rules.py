@@ -19,14 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from incidentops.lifecycle.ceremony import reason_codes
-from incidentops.lifecycle.decay import parse_time
 from incidentops.lifecycle.decisions import future_problem, label_problem, order_problem, read_chain
-from incidentops.lifecycle.review import APPLIED_STATES, DECISIONS, QUARTER, parse_quarter
+from incidentops.lifecycle.review import APPLIED_STATES, DECISIONS, parse_quarter
 from incidentops.records.errors import IncidentOpsError
 from incidentops.records.findings import ERROR, Finding
+from incidentops.records.model import Decision, Review, ReviewRow, State
 from incidentops.records.yamlio import Document
 
 if TYPE_CHECKING:
@@ -35,118 +35,100 @@ if TYPE_CHECKING:
 _LIFECYCLE_COMMAND = {"KEEP": "keep", "DEPRECATE": "deprecate", "RETIRE": "retire"}
 
 
-def _blank(value: object) -> bool:
-    return value is None or not str(value).strip()
+def _blank(value: str | None) -> bool:
+    return value is None or not value.strip()
 
 
 def review_rules(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
-    data = doc.data
-    if not isinstance(data, dict):
+    review = ctx.registry.typed(Review, path)
+    if review is None:
         return
+    source, quarter = review.source, review.quarter
     stem = path.rsplit("/", 1)[1].removesuffix(".yaml")
-    quarter = data.get("quarter")
     quarter_start: datetime | None = None
-    if isinstance(quarter, str) and QUARTER.fullmatch(quarter):
-        try:
-            quarter_start = parse_quarter(quarter)[0]
-        except IncidentOpsError as exc:
-            yield doc.finding(("quarter",), ERROR, "review.quarter", exc.message, exc.hint)
-            return
-        if quarter != stem:
-            yield doc.finding(("quarter",), ERROR, "review.quarter",
-                              f"quarter '{quarter}' does not match the file name '{stem}.yaml'",
-                              f"name the file reviews/{quarter}.yaml or set `quarter: {stem}`")
-        declared = data.get("quarter_start")
-        if isinstance(declared, str) and declared != f"{quarter_start:%Y-%m-%d}":
-            yield doc.finding(("quarter_start",), ERROR, "review.quarter-start",
-                              f"quarter_start {declared} is not the first day of {quarter}",
-                              f'set `quarter_start: "{quarter_start:%Y-%m-%d}"`')
-    complete = data.get("status") == "complete"
-    if complete and _blank(data.get("completed_at")):
-        yield doc.finding(("status",), ERROR, "review.completed-at",
-                          "a complete review needs `completed_at`",
-                          'add `completed_at: "YYYY-MM-DDTHH:MM:SSZ"` (when the council signed it off)')
-    tests = data.get("tests")
-    if not isinstance(tests, list):
+    try:
+        quarter_start = parse_quarter(quarter)[0]
+    except IncidentOpsError as exc:
+        yield source.finding(("quarter",), ERROR, "review.quarter", exc.message, exc.hint)
         return
+    if quarter != stem:
+        yield source.finding(("quarter",), ERROR, "review.quarter",
+                             f"quarter '{quarter}' does not match the file name '{stem}.yaml'",
+                             f"name the file reviews/{quarter}.yaml or set `quarter: {stem}`")
+    if review.quarter_start is not None and review.quarter_start != quarter_start.date():
+        yield source.finding(("quarter_start",), ERROR, "review.quarter-start",
+                             f"quarter_start {source.text('quarter_start')} is not the first day of {quarter}",
+                             f'set `quarter_start: "{quarter_start:%Y-%m-%d}"`')
+    if review.complete and review.completed_at is None:
+        yield source.finding(("status",), ERROR, "review.completed-at",
+                             "a complete review needs `completed_at`",
+                             'add `completed_at: "YYYY-MM-DDTHH:MM:SSZ"` (when the council signed it off)')
     codes = reason_codes(ctx.registry.policy_record)
     seen: dict[str, int] = {}
-    for index, item in enumerate(tests):
-        if not isinstance(item, dict):
-            continue
-        yield from _item_rules(ctx, doc, index, item, seen, codes, complete, quarter_start)
+    for index, row in enumerate(review.tests):
+        yield from _row_rules(ctx, review, index, row, seen, codes, quarter_start)
 
 
-def _item_rules(
-    ctx: CheckContext, doc: Document, index: int, item: dict[str, Any], seen: dict[str, int],
-    codes: list[str], complete: bool, quarter_start: datetime | None,
+def _row_rules(
+    ctx: CheckContext, review: Review, index: int, row: ReviewRow, seen: dict[str, int],
+    codes: list[str], quarter_start: datetime | None,
 ) -> Iterator[Finding]:  # fmt: skip
-    at = ("tests", index)
-    test_id = item.get("test_id")
-    decision = item.get("decision")
-    if isinstance(test_id, str):
-        if test_id in seen:
-            yield doc.finding((*at, "test_id"), ERROR, "review.duplicate",
-                              f"{test_id} is listed twice (also as test {seen[test_id] + 1})",
-                              "keep one entry per test")
-        else:
-            seen[test_id] = index
-        if test_id not in ctx.registry.test_paths:
-            yield doc.finding((*at, "test_id"), ERROR, "review.unknown-test",
-                              f"test '{test_id}' does not exist in regressions/ or regressions/archive/",
-                              "check the id; tests are never deleted, so a reviewed test always exists")
-    name = test_id if isinstance(test_id, str) else f"test {index + 1}"
+    test_id, decision, source = row.test_id, row.decision, row.source
+    if test_id in seen:
+        yield source.finding(("test_id",), ERROR, "review.duplicate",
+                             f"{test_id} is listed twice (also as test {seen[test_id] + 1})",
+                             "keep one entry per test")
+    else:
+        seen[test_id] = index
+    if test_id not in ctx.registry.test_paths:
+        yield source.finding(("test_id",), ERROR, "review.unknown-test",
+                             f"test '{test_id}' does not exist in regressions/ or regressions/archive/",
+                             "check the id; tests are never deleted, so a reviewed test always exists")
     if decision is None:
-        if complete:
-            yield doc.finding((*at, "decision"), ERROR, "review.decision-open",
-                              f"{name}: no decision, but the review is complete",
-                              "set `decision:` to KEEP, DEPRECATE or RETIRE, or set `status: open`")
+        if review.complete:
+            yield source.finding(("decision",), ERROR, "review.decision-open",
+                                 f"{test_id}: no decision, but the review is complete",
+                                 "set `decision:` to KEEP, DEPRECATE or RETIRE, or set `status: open`")
         return
-    if decision == "KEEP" and _blank(item.get("justification")):
-        where = (*at, "justification") if "justification" in item else (*at, "decision")
-        yield doc.finding(where, ERROR, "review.justification",
-                          f"{name}: KEEP needs a justification",
-                          "write why the test stays in `justification:` (the seed's 'KEEP: document justification')")
-    if decision in ("DEPRECATE", "RETIRE") and _blank(item.get("reason")):
-        where = (*at, "reason") if "reason" in item else (*at, "decision")
-        yield doc.finding(where, ERROR, "review.reason", f"{name}: {decision} needs a reason",
-                          "write why in `reason:`")
-    code = item.get("reason_code")
-    if isinstance(code, str) and codes and code not in codes:
-        yield doc.finding((*at, "reason_code"), ERROR, "review.reason-code",
-                          f"{name}: reason_code '{code}' is not one of {', '.join(codes)}")
-    if complete and isinstance(test_id, str) and decision in DECISIONS:
-        completed = parse_time(doc.data.get("completed_at"))
-        yield from _applied(ctx, doc, at, test_id, decision, quarter_start, completed)
+    if decision == "KEEP" and _blank(row.justification):
+        where = ("justification",) if source.has("justification") else ("decision",)
+        yield source.finding(where, ERROR, "review.justification",
+                             f"{test_id}: KEEP needs a justification",
+                             "write why the test stays in `justification:` (the seed's 'KEEP: document justification')")
+    if decision in ("DEPRECATE", "RETIRE") and _blank(row.reason):
+        where = ("reason",) if source.has("reason") else ("decision",)
+        yield source.finding(where, ERROR, "review.reason", f"{test_id}: {decision} needs a reason",
+                             "write why in `reason:`")
+    if row.reason_code is not None and codes and row.reason_code not in codes:
+        yield source.finding(("reason_code",), ERROR, "review.reason-code",
+                             f"{test_id}: reason_code '{row.reason_code}' is not one of {', '.join(codes)}")
+    if review.complete and decision in DECISIONS:
+        yield from _applied(ctx, row, decision, quarter_start, review.completed_at)
 
 
 def _applied(
-    ctx: CheckContext, doc: Document, at: tuple[str, int], test_id: str, decision: str,
-    quarter_start: datetime | None, completed: datetime | None,
+    ctx: CheckContext, row: ReviewRow, decision: str, quarter_start: datetime | None, completed: datetime | None,
 ) -> Iterator[Finding]:  # fmt: skip
-    path = ctx.registry.test_path(test_id)
-    test = ctx.registry.data(path) if path else None
+    test = ctx.registry.test_record(row.test_id)
     if test is None:
         return
-    state = test.get("state")
-    expected = APPLIED_STATES[decision]
-    history = test.get("decisions")
-    if state in expected or _superseded(history, decision, quarter_start, completed):
+    state = test.state
+    if state in APPLIED_STATES[decision] or _superseded(test.decisions, decision, quarter_start, completed):
         return
-    yield doc.finding((*at, "decision"), ERROR, "review.applied",
-                      f"{test_id}: the review decided {decision} but {path} is {state}",
-                      _apply_hint(test_id, decision, state) + ", or set the review back to `status: open`")
+    yield row.source.finding(("decision",), ERROR, "review.applied",
+                             f"{row.test_id}: the review decided {decision} but {test.path} is {state}",
+                             _apply_hint(row.test_id, decision, state) + ", or set the review back to `status: open`")
 
 
-def _apply_hint(test_id: str, decision: str, state: object) -> str:
+def _apply_hint(test_id: str, decision: str, state: State) -> str:
     """The lifecycle command(s) that take the test from ``state`` to what the review decided."""
-    if state == "RETIRED":
+    if state is State.RETIRED:
         return f"{test_id} is retired for good; record the decision the review took in fact"
     if decision == "KEEP":
         # `lifecycle keep` applies to ACTIVE and MONITORING tests only: a DEPRECATED one is reprieved
         return (f"reprieve it with `incidentops lifecycle activate {test_id} --reason ...`"
                 f" (or `monitor` to run it without blocking)")
-    if decision == "RETIRE" and state != "DEPRECATED":
+    if decision == "RETIRE" and state is not State.DEPRECATED:
         return (f"retirement follows deprecation: `incidentops lifecycle deprecate {test_id} --reason ..."
                 f" --approver ...`, then `incidentops lifecycle retire {test_id} --reason ... --reason-code ..."
                 " --approver ...`")
@@ -156,7 +138,7 @@ def _apply_hint(test_id: str, decision: str, state: object) -> str:
 
 
 def _superseded(
-    decisions: object, decision: str, since: datetime | None, completed: datetime | None
+    decisions: tuple[Decision, ...], decision: str, since: datetime | None, completed: datetime | None
 ) -> bool:
     """Whether a later decision superseded the review's.
 
@@ -164,22 +146,15 @@ def _superseded(
     after the quarter's first day) followed by another one, or shows any
     decision taken after the review was completed.
     """
-    if not isinstance(decisions, list):
-        return False
     applied = False
     for item in decisions:
-        if not isinstance(item, dict):
-            continue
-        when = parse_time(item.get("at"))
-        if when is None:
-            continue
-        if completed is not None and when > completed:
+        if completed is not None and item.at > completed:
             return True
-        if since is None or when < since:
+        if since is None or item.at < since:
             continue
         if applied:
             return True
-        applied = item.get("decision") == decision
+        applied = item.decision == decision
     return False
 
 

@@ -119,6 +119,10 @@ class Source:
                 key: bool = False) -> Finding:
         return self.doc.finding((*self.prefix, *path), level, rule, message, hint, key=key)
 
+    def has(self, *path: str | int) -> bool:
+        """Whether the record writes the field at ``path`` below this item (as opposed to leaving it out)."""
+        return (*self.prefix, *path) in self.doc.values
+
     def text(self, *path: str | int) -> str:
         """The value at ``path`` below this item as the record writes it (a timestamp's own spelling)."""
         value: Any = self.doc.data
