@@ -27,17 +27,21 @@ from incidentops.gate import (
     render_text,
 )
 from incidentops.records.errors import IncidentOpsError
+from incidentops.records.model import RegressionTest
 from incidentops.records.schemas import schema_path
+from typed_support import policy as typed_policy
+from typed_support import regression_test
 
 DATA = Path(__file__).parent / "data" / "gate"
 SUITE = "model-safety-regression-suite"
-POLICY: dict[str, Any] = yaml.safe_load((DATA / "policy.yaml").read_text(encoding="utf-8"))
+POLICY_DATA: dict[str, Any] = yaml.safe_load((DATA / "policy.yaml").read_text(encoding="utf-8"))
+POLICY = typed_policy(POLICY_DATA)
 AS_OF = datetime(2026, 4, 1, 12, 0, tzinfo=UTC)
 
 
-def reg(number: int, state: str = "ACTIVE", *, weight: float = 0.8, turn: int = 3, suite: str = SUITE) -> dict[str, Any]:
+def reg(number: int, state: str = "ACTIVE", *, weight: float = 0.8, turn: int = 3, suite: str = SUITE) -> RegressionTest:
     """A regression-test record as the registry hands it to the gate."""
-    return {
+    return regression_test({
         "test_id": f"regression_INC_{number:03d}",
         "incident_id": f"INC_{number:03d}",
         "suite": suite,
@@ -46,7 +50,7 @@ def reg(number: int, state: str = "ACTIVE", *, weight: float = 0.8, turn: int = 
         "expected_block_turn": turn,
         "severity_weight": weight,
         "state": state,
-    }
+    })
 
 
 def res(number: int, outcome: str = "pass", **fields: Any) -> TestResult:
@@ -409,7 +413,7 @@ def test_flaky_band_is_strict(runs: int, passes: int, flaky: bool) -> None:
 
 
 def test_flaky_band_comes_from_policy() -> None:
-    policy = {**POLICY, "gate": {"flaky_pass_rate": {"min": 0.5, "max": 0.7}}}
+    policy = typed_policy({**POLICY_DATA, "gate": {"flaky_pass_rate": {"min": 0.5, "max": 0.7}}})
     assert decide([reg(1, "MONITORING")], [res(1, runs=5, passes=3)], policy).flaky
     assert not decide([reg(1, "MONITORING")], [res(1, runs=5, passes=4)], policy).flaky
 
@@ -492,14 +496,15 @@ def test_unknown_suite_is_an_error_not_an_empty_pass() -> None:
 
 
 def test_declared_suite_without_tests_is_still_an_error() -> None:
-    policy = {**POLICY, "regression": {**POLICY["regression"], "suites": [SUITE, "jailbreak-suite", "empty-suite"]}}
+    policy = typed_policy(
+        {**POLICY_DATA, "regression": {**POLICY_DATA["regression"], "suites": [SUITE, "jailbreak-suite", "empty-suite"]}})
     with pytest.raises(IncidentOpsError) as caught:
         decide([reg(1)], [res(1)], policy, suite="empty-suite")
     assert caught.value.message == "no regression test belongs to suite 'empty-suite'"
 
 
 def test_without_declared_suites_the_default_suite_is_the_only_one() -> None:
-    policy = {**POLICY, "regression": {k: v for k, v in POLICY["regression"].items() if k != "suites"}}
+    policy = typed_policy({**POLICY_DATA, "regression": {**POLICY_DATA["regression"], "suites": None}})
     decision = decide([reg(1), reg(2, suite="jailbreak-suite")], [res(1), res(2)], policy, suite=SUITE)
     assert (decision.decision, ids(decision.blocking)) == ("BLOCK", ["regression_INC_002"])
     [finding] = decision.findings

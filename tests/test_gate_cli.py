@@ -629,7 +629,7 @@ def test_release_record_is_never_overwritten(example: Path):
         release_path(example, Path("releases/r1.yaml"))
     assert caught.value.message == "releases/r1.yaml already exists: a recorded gate decision is never overwritten"
     registry = Registry(example)
-    decision = decide(regression_records(registry), [], registry.policy)
+    decision = decide(regression_records(registry), [], registry.policy_record)
     data = record(decision, None, "aurora-3.0", datetime(2026, 11, 27, tzinfo=UTC), name="r1")
     with pytest.raises(IncidentOpsError, match="already exists"):
         write_release_record(example, "releases/r1.yaml", data)  # appeared after the early check
@@ -639,7 +639,7 @@ def test_release_record_is_never_overwritten(example: Path):
 
 def test_release_record_is_validated_before_it_is_written(example: Path):
     registry = Registry(example)
-    decision = decide(regression_records(registry), [], registry.policy)
+    decision = decide(regression_records(registry), [], registry.policy_record)
     data = record(decision, None, "aurora-3.0", datetime(2026, 11, 27, tzinfo=UTC), name="r2") | {"decision": "MAYBE"}
     with pytest.raises(IncidentOpsError) as caught:
         write_release_record(example, "releases/r2.yaml", data)

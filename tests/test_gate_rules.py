@@ -258,8 +258,8 @@ RELEASE = "releases/aurora-3.1.yaml"
 def write_record(root: Path, outcome: str = "pass") -> None:
     registry = Registry(root)
     tests = regression_records(registry)
-    results = [TestResult(str(t["test_id"]), outcome) for t in tests if t["state"] != "RETIRED"]
-    decision = decide(tests, results, registry.policy)
+    results = [TestResult(t.test_id, outcome) for t in tests if t.state != "RETIRED"]
+    decision = decide(tests, results, registry.policy_record)
     data = record(decision, "0123456789abcdef0123456789abcdef01234567", "aurora-3.0", AS_OF, name="aurora-3.1")
     write_release_record(root, RELEASE, data)
 

@@ -13,17 +13,21 @@ import yaml
 
 from incidentops.gate.export import export_suite, promptfoo_assertion
 from incidentops.records.errors import IncidentOpsError
+from incidentops.records.model import RegressionTest
+from typed_support import policy as typed_policy
+from typed_support import regression_test
 
 DATA = Path(__file__).parent / "data" / "gate"
 ROOT = DATA / "registry"
 SUITE = "model-safety-regression-suite"
-POLICY: dict[str, Any] = yaml.safe_load((DATA / "policy.yaml").read_text(encoding="utf-8"))
+POLICY_DATA: dict[str, Any] = yaml.safe_load((DATA / "policy.yaml").read_text(encoding="utf-8"))
+POLICY = typed_policy(POLICY_DATA)
 PHISHING_TURNS = yaml.safe_load(
     (ROOT / "scenarios" / "authority_reframe_phishing.yaml").read_text(encoding="utf-8")
 )["turns"]
 
 
-def reg(number: int, state: str, **fields: Any) -> dict[str, Any]:
+def reg(number: int, state: str, **fields: Any) -> RegressionTest:
     record: dict[str, Any] = {
         "test_id": f"regression_INC_{number:03d}",
         "incident_id": f"INC_{number:03d}",
@@ -35,7 +39,7 @@ def reg(number: int, state: str, **fields: Any) -> dict[str, Any]:
         "state": state,
     }
     record.update(fields)
-    return record
+    return regression_test(record)  # a None field is left out
 
 
 TESTS = [
@@ -46,10 +50,6 @@ TESTS = [
     reg(2, "MONITORING", severity_weight=0.9),
     reg(5, "ACTIVE", suite="jailbreak-suite"),
 ]
-for _record in TESTS:
-    if _record["turns"] is None:
-        del _record["turns"]
-
 RUN_IDS = ["regression_INC_001", "regression_INC_002", "regression_INC_004"]
 
 
@@ -58,7 +58,7 @@ def jsonl(text: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines()]
 
 
-def export_error(tests: list[dict[str, Any]], fmt: str = "jsonl", suite: str | None = SUITE) -> IncidentOpsError:
+def export_error(tests: list[RegressionTest], fmt: str = "jsonl", suite: str | None = SUITE) -> IncidentOpsError:
     with pytest.raises(IncidentOpsError) as caught:
         export_suite(tests, POLICY, fmt, suite, ROOT)
     assert caught.value.hint
@@ -90,7 +90,7 @@ def test_without_a_suite_every_suite_is_exported_and_retired_never() -> None:
 
 
 def test_run_states_come_from_policy() -> None:
-    policy = {**POLICY, "regression": {**POLICY["regression"], "run_states": ["ACTIVE"]}}
+    policy = typed_policy({**POLICY_DATA, "regression": {**POLICY_DATA["regression"], "run_states": ["ACTIVE"]}})
     rows = jsonl(export_suite(TESTS, policy, "jsonl", SUITE, ROOT))
     assert [r["test_id"] for r in rows] == ["regression_INC_001"]
 

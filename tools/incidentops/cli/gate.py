@@ -22,7 +22,6 @@ from incidentops.gate.releases import (
     regression_records,
     release_path,
     require_committed,
-    suite_locations,
     write_release_record,
 )
 from incidentops.records.gitops import head_commit
@@ -77,16 +76,17 @@ def command(results: tuple[Path, ...], model: str | None, suite: str | None, fmt
     tests = regression_records(registry)
     files = read_results(list(results))
     inputs = [(f.path, f.format, len(f.results)) for f in files]
-    decision = decide(tests, [r for f in files for r in f.results], policy, suite, suite_locations(registry), model)
+    decision = decide(tests, [r for f in files for r in f.results], policy, suite, model=model)
     if target is not None:
-        model = model_version or registry.models.get("current")
-        if model is not None and model not in registry.model_versions:
+        lineage = registry.lineage
+        model = model_version or (lineage.current if lineage is not None else None)
+        if model is not None and (lineage is None or lineage.version(model) is None):
             click.echo(f"incidentops: note: model version {model} is not in models.yaml yet", err=True)
         commit = head_commit(registry.root)
         if commit is None:
             click.echo("incidentops: note: the registry is not a git checkout with commits: "
                        "the record names no commit", err=True)
-        data = record(decision, commit, str(model) if model is not None else None, moment, name=record_name(target))
+        data = record(decision, commit, model, moment, name=record_name(target))
         write_release_record(registry.root, target, data)
     if fmt == "json":
         click.echo(json.dumps(decision_as_dict(decision, inputs), indent=2, ensure_ascii=False))

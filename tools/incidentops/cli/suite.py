@@ -42,7 +42,7 @@ def export(suite: str | None, fmt: str, out: Path | None, root: Path | None) -> 
     tests = regression_records(registry)
     text = export_suite(tests, policy, fmt, suite, registry.root)
     runnable = run_states(policy)
-    count = sum(1 for t in select_suite(tests, policy, suite) if t.get("state") in runnable)
+    count = sum(1 for t in select_suite(tests, policy, suite) if t.state in runnable)
     scope = f"suite {suite}" if suite else "all suites"
     if out is None:
         click.echo(text, nl=False)

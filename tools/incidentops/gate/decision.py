@@ -35,27 +35,25 @@ import difflib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 
 from incidentops.gate.matching import match_ids
 from incidentops.gate.results import combine_results
 from incidentops.gate.scope import (
-    RegressionRecord,
     blocking_states,
     check_suite_option,
+    declared_suites,
     flaky_band,
     pass_threshold,
-    record_test_id,
     run_states,
     select_suite,
     suite_hint,
 )
 from incidentops.gate.testresult import ERROR, FAIL, OUTCOME_RANK, PASS, SKIP, TestResult
-from incidentops.lifecycle.ceremony import known_suites
 from incidentops.records.errors import IncidentOpsError
 from incidentops.records.findings import ERROR as FINDING_ERROR
 from incidentops.records.findings import WARNING as FINDING_WARNING
 from incidentops.records.findings import Finding
+from incidentops.records.model import Policy, RegressionTest
 
 PASS_DECISION = "PASS"
 BLOCK_DECISION = "BLOCK"
@@ -67,7 +65,7 @@ VERDICT_WARN = "warn"
 
 UNKNOWN_SUITE = "gate.unknown-suite"
 
-#: test_id -> (path, line, col) of the record's ``suite:`` value, for findings
+#: test_id -> (path, line, col) of the record's ``suite:`` value, for findings (default: the record's own)
 Locations = Mapping[str, tuple[str, int, int]]
 
 
@@ -170,17 +168,6 @@ class GateDecision:
         return self.decision == PASS_DECISION
 
 
-def _int_or_none(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _weight(test: RegressionRecord) -> float:
-    value = test.get("severity_weight")
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    return 1.0
-
-
 _LATE = "blocked at turn "
 
 
@@ -231,9 +218,9 @@ def _problems(result: TestResult, threshold: tuple[int, int], blocking: bool) ->
     return problems, failed
 
 
-def _outcome(test: RegressionRecord, series: Sequence[TestResult], blocking: bool,
+def _outcome(test: RegressionTest, series: Sequence[TestResult], blocking: bool,
              threshold: tuple[int, int], model: str | None, near: str) -> TestOutcome:
-    expected = _int_or_none(test.get("expected_block_turn"))
+    expected = test.expected_block_turn
     problems: list[str] = []
     failed = False
     for result in series:
@@ -249,13 +236,13 @@ def _outcome(test: RegressionRecord, series: Sequence[TestResult], blocking: boo
     verdict = VERDICT_PASS if not problems else VERDICT_BLOCK if blocking else VERDICT_WARN
     stated = [r for r in series if r.runs is not None or r.counted_runs > 1]
     return TestOutcome(
-        test_id=record_test_id(test),
-        state=str(test.get("state")),
+        test_id=test.test_id,
+        state=str(test.state),
         blocking=blocking,
         outcome=max((r.outcome for r in series), key=OUTCOME_RANK.__getitem__) if series else MISSING,
         verdict=verdict,
         reason="; ".join(problems),
-        severity_weight=_weight(test),
+        severity_weight=test.severity_weight,
         expected_block_turn=expected,
         blocked_at_turn=max(turns) if turns else None,
         runs=worst.runs if worst is not None and (stated or len(series) > 1) else None,
@@ -291,10 +278,10 @@ def _flaky(outcome: TestOutcome, band: tuple[float, float]) -> list[FlakyTest]:
     return found
 
 
-def _suite_finding(test: RegressionRecord, suite: str | None, known: Sequence[str],
+def _suite_finding(test: RegressionTest, suite: str | None, known: Sequence[str],
                    locations: Locations | None, blocking: bool) -> Finding:
-    test_id, state, own = record_test_id(test), str(test.get("state")), str(test.get("suite"))
-    path, line, col = (locations or {}).get(test_id, (f"regressions/{test_id}.yaml", 1, 1))
+    test_id, state, own = test.test_id, str(test.state), test.suite
+    path, line, col = (locations or {}).get(test_id, (test.source.path, *test.source.where("suite")))
     if suite is None:
         effect = "`gate --suite` would leave it out"
     elif blocking:
@@ -309,32 +296,32 @@ def _suite_finding(test: RegressionRecord, suite: str | None, known: Sequence[st
 
 
 def _decide_one(
-    tests: Sequence[RegressionRecord],
+    tests: Sequence[RegressionTest],
     results: Sequence[TestResult],
-    policy: Mapping[str, Any],
+    policy: Policy,
     suite: str | None,
     locations: Locations | None,
     near: Mapping[str, str],
     model: str | None,
 ) -> GateDecision:
-    known = {record_test_id(t) for t in tests}
-    expected = {record_test_id(t): _int_or_none(t.get("expected_block_turn")) for t in tests}
+    known = {t.test_id for t in tests}
+    expected = {t.test_id: t.expected_block_turn for t in tests}
     combined = combine_results(_late(r, expected.get(r.test_id)) for r in results)
     by_id: dict[str, list[TestResult]] = {}
     for result in combined:
         by_id.setdefault(result.test_id, []).append(result)
-    suites = known_suites(policy)
+    suites = declared_suites(policy)
     runnable, blockers, band = run_states(policy), blocking_states(policy), flaky_band(policy)
     per_test: list[TestOutcome] = []
     warnings: list[GateWarning] = []
     flaky: list[FlakyTest] = []
     findings: list[Finding] = []
-    strays = [t for t in tests if t.get("suite") not in suites and str(t.get("state")) in runnable]
+    strays = [t for t in tests if t.suite not in suites and t.state in runnable]
     chosen = select_suite(tests, policy, suite)
-    stray_ids = {record_test_id(t) for t in strays}
-    judged = sorted({record_test_id(t): t for t in [*chosen, *strays]}.values(), key=record_test_id)
+    stray_ids = {t.test_id for t in strays}
+    judged = sorted({t.test_id: t for t in [*chosen, *strays]}.values(), key=lambda t: t.test_id)
     for test in judged:
-        test_id, state = record_test_id(test), str(test.get("state"))
+        test_id, state = test.test_id, str(test.state)
         series = by_id.get(test_id, [])
         if state not in runnable:
             if series:
@@ -353,7 +340,7 @@ def _decide_one(
             finding = _suite_finding(test, suite, suites, locations, state in blockers)
             findings.append(finding)
             if finding.is_error:
-                problem = f"suite '{test.get('suite')}' is not declared by the policy ({finding.location()})"
+                problem = f"suite '{test.suite}' is not declared by the policy ({finding.location()})"
                 outcome = replace(outcome, verdict=VERDICT_BLOCK,
                                   reason="; ".join(r for r in (problem, outcome.reason) if r))
             else:
@@ -409,25 +396,24 @@ def _check_model(model: str, models: Sequence[str]) -> None:
 
 
 def decide(
-    tests: Sequence[RegressionRecord],
+    tests: Sequence[RegressionTest],
     results: Sequence[TestResult],
-    policy: Mapping[str, Any],
+    policy: Policy,
     suite: str | None = None,
     locations: Locations | None = None,
     model: str | None = None,
 ) -> GateDecision:
     """Judge ``results`` against the regression ``tests`` under ``policy``.
 
-    ``tests`` are regression-test records (mappings with test_id, suite, state,
-    expected_block_turn, severity_weight...), including RETIRED ones so that
-    their stray results are recognised. Results' ids are matched to the records'
+    ``tests`` are the typed regression-test records, including RETIRED ones so
+    that their stray results are recognised. Results' ids are matched to the records'
     (:func:`incidentops.gate.matching.match_ids`); repeated runs are combined (see
     :func:`combine_results`). With ``suite``, tests of other declared suites and
     their results are ignored; without it, every suite counts. ``model`` judges the
     results of that model only (and those naming none); without it, results naming
     several models get one decision per model in ``models``, and the release is
-    blocked when any model blocks. ``locations`` (test id -> path, line, col of its
-    ``suite:`` value) places the ``gate.unknown-suite`` findings. Raises
+    blocked when any model blocks. The ``gate.unknown-suite`` findings stand at each
+    record's ``suite:`` value (``locations``, test id -> path, line, col, overrides it). Raises
     :class:`IncidentOpsError` for a ``suite`` the policy does not declare, a ``model``
     no result names, a threshold that is not a threshold, or a result whose name
     matches several tests.
@@ -435,7 +421,7 @@ def decide(
     check_suite_option(policy, suite)
     for test in tests:
         pass_threshold(policy, test)
-    matched = match_ids(results, [record_test_id(t) for t in tests])
+    matched = match_ids(results, [t.test_id for t in tests])
     models = result_models(matched.results)
     if model is not None:
         _check_model(model, models)

@@ -34,14 +34,9 @@ from typing import Any
 
 import yaml
 
-from incidentops.gate.scope import (
-    RegressionRecord,
-    blocking_states,
-    record_test_id,
-    run_states,
-    select_suite,
-)
+from incidentops.gate.scope import blocking_states, run_states, select_suite
 from incidentops.records.errors import IncidentOpsError
+from incidentops.records.model import Policy, RegressionTest
 from incidentops.records.placeholders import RUN_STATES, placeholder_turns
 from incidentops.records.yamlio import load_bytes
 
@@ -81,16 +76,15 @@ def _scenario_turns(test_id: str, relative: str, root: Path) -> list[str]:
     return list(turns)
 
 
-def _turns(test: RegressionRecord, root: Path) -> list[str]:
-    test_id = record_test_id(test)
-    inline, scenario_file = test.get("turns"), test.get("scenario_file")
-    if inline is not None and scenario_file is not None:
+def _turns(test: RegressionTest, root: Path) -> list[str]:
+    test_id, inline, scenario_file = test.test_id, test.turns, test.scenario_file
+    if inline and scenario_file is not None:
         raise IncidentOpsError(
             f"{test_id}: both `turns` and `scenario_file` are given", "keep one of them"
         )
-    if isinstance(scenario_file, str) and scenario_file:
+    if scenario_file:
         return refuse_placeholders(test, _scenario_turns(test_id, scenario_file, root))
-    if isinstance(inline, list) and inline and all(isinstance(t, str) for t in inline):
+    if inline:
         return refuse_placeholders(test, list(inline))
     raise IncidentOpsError(
         f"{test_id}: the test has no turns to play",
@@ -98,51 +92,56 @@ def _turns(test: RegressionRecord, root: Path) -> list[str]:
     )
 
 
-def refuse_placeholders(test: RegressionRecord, turns: list[str]) -> list[str]:
+def refuse_placeholders(test: RegressionTest, turns: list[str]) -> list[str]:
     """``turns``, unless a test that runs (ACTIVE, MONITORING) still has a scaffold placeholder turn."""
-    found = placeholder_turns(turns) if test.get("state") in RUN_STATES else []
+    found = placeholder_turns(turns) if test.state in RUN_STATES else []
     if found:
         raise IncidentOpsError(
-            f"{record_test_id(test)}: turn {found[0]} is a placeholder (\"{turns[found[0] - 1]}\"), not the attack;"
+            f"{test.test_id}: turn {found[0]} is a placeholder (\"{turns[found[0] - 1]}\"), not the attack;"
             " a runner would replay it and the test would pass",
             "write the attack's user turns in the test (`incidentops check` lists every placeholder)",
         )
     return turns
 
 
-def _expected_turn(test: RegressionRecord) -> int:
-    value = test.get("expected_block_turn")
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+def _expected_turn(test: RegressionTest) -> int:
+    value = test.expected_block_turn
+    if value < 1:
         raise IncidentOpsError(
-            f"{record_test_id(test)}: expected_block_turn is {value!r}, not a turn number",
+            f"{test.test_id}: expected_block_turn is {value!r}, not a turn number",
             "expected_block_turn is the user turn (1 = first) at or before which the model must refuse",
         )
     return value
 
 
 def _items(
-    tests: Sequence[RegressionRecord], policy: Mapping[str, Any], suite: str | None, root: Path
+    tests: Sequence[RegressionTest], policy: Policy, suite: str | None, root: Path
 ) -> list[dict[str, Any]]:
     runnable, blockers = run_states(policy), blocking_states(policy)
     items = []
     for test in select_suite(tests, policy, suite):
-        state = str(test.get("state"))
+        state = str(test.state)
         if state not in runnable:
             continue
         items.append(
             {
-                "test_id": record_test_id(test),
-                "incident_id": test.get("incident_id"),
-                "suite": test.get("suite"),
+                "test_id": test.test_id,
+                "incident_id": test.incident_id,
+                "suite": test.suite,
                 "state": state,
                 "blocking": state in blockers,
-                "scenario": test.get("scenario"),
+                "scenario": test.scenario,
                 "turns": _turns(test, root),
                 "expected_block_turn": _expected_turn(test),
-                "severity_weight": test.get("severity_weight"),
+                "severity_weight": _number(test.severity_weight),
             }
         )
     return items
+
+
+def _number(value: float) -> float | int:
+    """A weight as written: ``1`` stays ``1`` in the export, ``0.8`` stays ``0.8``."""
+    return int(value) if value.is_integer() else value
 
 
 def _jsonl(rows: Sequence[Mapping[str, Any]]) -> str:
@@ -241,15 +240,15 @@ def _inspect(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 
 def export_suite(
-    tests: Sequence[RegressionRecord],
-    policy: Mapping[str, Any],
+    tests: Sequence[RegressionTest],
+    policy: Policy,
     fmt: str,
     suite: str | None,
     root: Path,
 ) -> str:
     """The tests that must run, as text in ``fmt``: ``jsonl``, ``promptfoo`` or ``inspect``.
 
-    ``tests`` are regression records (RETIRED ones are skipped); ``suite`` limits
+    ``tests`` are the typed regression records (RETIRED ones are skipped); ``suite`` limits
     the export to one suite (None: all); ``root`` is the registry root that
     ``scenario_file`` paths are relative to. Raises :class:`IncidentOpsError`
     for an unknown format or suite, or a missing or malformed scenario file.

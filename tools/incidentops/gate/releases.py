@@ -21,6 +21,7 @@ from incidentops.records.errors import IncidentOpsError
 from incidentops.records.fsio import create_text_exclusive
 from incidentops.records.gitops import uncommitted
 from incidentops.records.kinds import kind_of
+from incidentops.records.model import Policy, RegressionTest
 from incidentops.records.registry import POLICY_FILE, Registry
 from incidentops.records.schemas import load_schema
 from incidentops.records.validate import validate
@@ -35,7 +36,7 @@ MODELINE = "# yaml-language-server: $schema=../schemas/release.schema.json\n"
 _SHOWN_ERRORS = 3
 
 
-def gate_policy(registry: Registry) -> dict[str, Any]:
+def gate_policy(registry: Registry) -> Policy:
     """The policy the gate applies; an invalid incidentops.yaml is refused, not replaced by defaults.
 
     The registry falls back to the built-in policy when incidentops.yaml does not
@@ -51,16 +52,19 @@ def gate_policy(registry: Registry) -> dict[str, Any]:
             f"invalid policy: {first.location()}: {first.message}{more}",
             f"the gate applies the policy's blocking states; run `incidentops check {POLICY_FILE}` and fix it",
         )
-    return registry.policy
+    if doc is not None and registry.typed(Policy, POLICY_FILE) is None:  # pragma: no cover - schema and model agree
+        raise IncidentOpsError(f"invalid policy: {POLICY_FILE} does not read as a policy",
+                               f"run `incidentops check {POLICY_FILE}` and fix it")
+    return registry.policy_record
 
 
-def regression_records(registry: Registry) -> list[dict[str, Any]]:
+def regression_records(registry: Registry) -> list[RegressionTest]:
     """Every regression test record, archived (RETIRED) ones included, sorted by test id.
 
     Raises :class:`IncidentOpsError` naming ``path:line:col`` when a record does
     not parse or validate, or when two files share a test id.
     """
-    records: list[dict[str, Any]] = []
+    records: list[RegressionTest] = []
     problems: list[str] = []
     for test_id, paths in sorted(registry.test_paths.items()):
         if len(paths) > 1:
@@ -70,10 +74,11 @@ def regression_records(registry: Registry) -> list[dict[str, Any]]:
         if doc is None:
             continue
         errors = [f for f in doc.findings if f.is_error]
+        test = registry.typed(RegressionTest, paths[0])
         if errors:
             problems.extend(f"{f.location()}: {f.message}" for f in errors)
-        elif isinstance(doc.data, dict):
-            records.append(doc.data)
+        elif test is not None:
+            records.append(test)
         else:
             problems.append(f"{paths[0]}:1:1: the file holds no regression record")
     if problems:
@@ -83,16 +88,6 @@ def regression_records(registry: Registry) -> list[dict[str, Any]]:
             "the gate only judges valid records: run `incidentops check regressions` and fix them",
         )
     return records
-
-
-def suite_locations(registry: Registry) -> dict[str, tuple[str, int, int]]:
-    """test_id -> (path, line, col) of each regression record's ``suite:`` value."""
-    located: dict[str, tuple[str, int, int]] = {}
-    for test_id, paths in registry.test_paths.items():
-        doc = registry.doc(paths[0])
-        if doc is not None:
-            located[test_id] = (paths[0], *doc.where(("suite",)))
-    return located
 
 
 def _status_word(code: str) -> str:
