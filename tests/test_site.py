@@ -343,10 +343,11 @@ def test_chart_axes_fit_the_data_and_small_samples_are_marked():
 
 def test_responder_labels_come_from_the_policy_and_the_checklist():
     from incidentops.site import responder
+    from typed_support import policy as typed_policy
 
-    policy = {"incident_types": [{"id": "policy_violation_isolated", "name": "Policy violation (isolated)"}],
-              "severity_levels": [{"id": "SEV-2", "name": "Medium"}, {"id": "SEV-3", "name": "Low"}],
-              "postmortem": {"required_sections": ["Summary", "Timeline"], "lightweight_sections": ["Summary"]}}
+    # the built-in incident types and severity levels (SEV-2 Medium ... SEV-3 Low, the lowest)
+    policy = typed_policy({"postmortem": {"required_sections": ["Summary", "Timeline"],
+                                          "lightweight_sections": ["Summary"]}})
     assert responder.type_label(policy, "policy_violation_isolated") == "Policy violation (isolated)"
     assert responder.checklist_label("scope", "single_user") == "Single user"
     assert responder.humanize("ATTACK_OBSOLETE") == "Attack obsolete"

@@ -125,25 +125,34 @@ def test_public_counts_and_charts_leave_internal_incidents_out():
 
 def test_prune_drops_rows_that_name_hidden_records():
     from incidentops.site.visibility import decide
+    from typed_support import audit_entry, incident, regression_test, release
+
+    def test(number: int) -> tuple[str, Any]:
+        test_id = f"regression_INC_{number:03d}"
+        return test_id, regression_test({"test_id": test_id, "incident_id": f"INC_{number:03d}", "suite": "s",
+                                         "scenario": "x", "expected_block_turn": 1, "severity_weight": 1.0,
+                                         "state": "ACTIVE"})
 
     shown = decide(
         True,
-        [("INC_001", {"visibility": "public"}), ("INC_002", {"visibility": "internal"}), ("INC_003", {})],
-        [("regression_INC_001", {"incident_id": "INC_001"}), ("regression_INC_002", {"incident_id": "INC_002"}),
-         ("regression_INC_009", {"incident_id": "INC_009"})],
+        [("INC_001", incident("INC_001", visibility="public")), ("INC_002", incident("INC_002"))],
+        [test(1), test(2), test(9)],
+        ["INC_003"],  # a record without a visibility is not valid: its visibility is unknown
     )
-    assert shown.incidents == {"INC_001"}  # no visibility at all counts as internal
+    assert shown.incidents == {"INC_001"}  # internal and unknown ones are left out
     assert shown.tests == {"regression_INC_001"}  # a test of an unknown incident is left out too
-    record = {"quarter": "2026-Q4", "missing": ["regression_INC_002", "regression_INC_001"],
-              "tests": [{"test_id": "regression_INC_001"}, {"test_id": "regression_INC_002"},
-                        {"test_id": "regression_INC_001", "incident_id": "INC_003"}]}
-    assert shown.prune(record) == {"quarter": "2026-Q4", "missing": ["regression_INC_001"],
-                                   "tests": [{"test_id": "regression_INC_001"}]}
-    assert not shown.shows_audit({"original_incident": "INC_002", "test_id": "regression_INC_002"})
-    assert not shown.shows_audit({"original_incident": "INC_001", "test_id": "regression_INC_002"})
-    assert shown.shows_audit({"original_incident": "INC_001", "test_id": "regression_INC_001"})
-    everything = decide(False, [("INC_002", {"visibility": "internal"})], [])
-    assert everything.prune(record) is record and everything.shows_incident("INC_002")
+    record, _ = release({"missing": ["regression_INC_002", "regression_INC_001"],
+                         "tests": [{"test_id": "regression_INC_001"}, {"test_id": "regression_INC_002"}],
+                         "blocking": [{"test_id": "regression_INC_002"}]})
+    pruned = shown.prune_release(record)
+    assert pruned.missing == ("regression_INC_001",) and pruned.blocking == ()
+    assert [t.test_id for t in pruned.tests] == ["regression_INC_001"]
+    assert not shown.shows_audit(audit_entry(original_incident="INC_002", test_id="regression_INC_002"))
+    assert not shown.shows_audit(audit_entry(original_incident="INC_001", test_id="regression_INC_002"))
+    assert shown.shows_audit(audit_entry(original_incident="INC_001", test_id="regression_INC_001"))
+    assert not shown.names_hidden("regression_INC_001", "INC_001") and shown.names_hidden("regression_INC_001", "INC_003")
+    everything = decide(False, [("INC_002", incident("INC_002"))], [])
+    assert everything.prune_release(record) is record and everything.shows_incident("INC_002")
 
 
 # --- redaction of attack turns (and the fields the policy lists) ------------------------------
@@ -186,16 +195,17 @@ def test_the_policy_publishes_the_turns_of_one_test_and_the_internal_edition_sho
 
 def test_redaction_follows_the_policy(tmp_path):
     from incidentops.site.visibility import Redaction
+    from typed_support import policy as typed_policy
 
-    policy = {"public_edition": {"redact": ["regression.turns", "incident.assessment.harm", "handoff.notes"],
-                                 "publish": {"regression_X": ["regression.turns"]}}}
+    policy = typed_policy({"public_edition": {"redact": ["regression.turns", "incident.assessment.harm", "handoff.notes"],
+                                              "publish": {"regression_X": ["regression.turns"]}}})
     rules = Redaction.from_policy(policy)
     data, done, texts = rules.apply("regression", "regression_Y", {"turns": ["a b c d e"], "state": "ACTIVE"})
     assert (data, done, texts) == ({"state": "ACTIVE"}, ["regression.turns"], [("regression.turns", "a b c d e")])
     assert rules.apply("regression", "regression_X", {"turns": ["a"]})[0] == {"turns": ["a"]}  # published
     incident = {"assessment": {"harm": "imminent", "scope": "single_user"}, "title": "T"}
     assert rules.apply("incident", "INC_1", incident)[0] == {"assessment": {"scope": "single_user"}, "title": "T"}
-    assert Redaction.from_policy({}).fields == ("regression.turns",)  # the default: attack turns
+    assert Redaction.from_policy(typed_policy({"public_edition": None})).fields == ("regression.turns",)  # the default
 
 
 def test_a_public_page_that_quotes_a_redacted_turn_is_refused(tmp_path):

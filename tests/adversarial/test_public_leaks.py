@@ -174,15 +174,22 @@ def test_review_recomputation_gives_the_recorded_figures_when_every_incident_is_
 
     repo.branch("review")
     start_review(repo)
+    from dataclasses import replace
+
+    from incidentops.records.model import Review, Visibility
+
     registry = Registry(repo.path)
     record = registry.data("reviews/2026-Q4.yaml")
-    assert record is not None and record["tests"]
-    everyone = decide(True, ((i, {**d, "visibility": "public"}) for i, d in registry.incidents()),
-                      ((t, d) for _, d in registry.tests() for t in [d["test_id"]]))
-    again = public_records.review(VisibleRegistry(registry, everyone), record)
-    assert [{k: row[k] for k in public_records.CROSS_RECORD} for row in again["tests"]] == [
+    review = registry.typed(Review, "reviews/2026-Q4.yaml")
+    assert record is not None and record["tests"] and review is not None
+    everyone = decide(True, ((i.id, replace(i, visibility=Visibility.PUBLIC)) for i in registry.incident_records()),
+                      ((t.test_id, t) for t in registry.test_records()))
+    again, shown = public_records.review(VisibleRegistry(registry, everyone), review, record)
+    assert [{k: row[k] for k in public_records.CROSS_RECORD} for row in shown["tests"]] == [
         {k: row[k] for k in public_records.CROSS_RECORD} for row in record["tests"]
     ]
+    assert [(r.similar_incidents_12m, r.recommendation, r.reasons) for r in again.tests] == [
+        (r.similar_incidents_12m, r.recommendation, r.reasons) for r in review.tests]
 
 
 # --- 2. a release page whose decision weighs a hidden failing test ---------------------------
@@ -259,6 +266,7 @@ def test_release_blocked_by_a_public_test_shows_the_recorded_decision(repo: GitR
 
 def test_public_release_figures_follow_the_gate_rules():
     from incidentops.site.public_records import release
+    from typed_support import release as release_record
 
     rows = [
         {"test_id": "a", "outcome": "pass", "verdict": "pass", "blocking": True, "severity_weight": 1.0},
@@ -266,12 +274,15 @@ def test_public_release_figures_follow_the_gate_rules():
         {"test_id": "c", "outcome": "fail", "verdict": "warn", "blocking": False, "severity_weight": 2.0},
         {"test_id": "d", "outcome": "missing", "verdict": "pass", "blocking": False, "severity_weight": 5.0},
     ]
-    out = release({"decision": "PASS", "score": 0.0, "tests_run": 9, "tests": rows, "missing": ["d", "x"],
-                   "blocking": [{"test_id": "b"}, {"test_id": "x"}],
-                   "warnings": [{"test_id": None, "message": "run-wide"}, {"test_id": "c", "message": "c"}]})
+    record, data = release_record({"decision": "PASS", "score": 0.0, "tests_run": 9, "tests": rows,
+                                   "missing": ["d", "x"], "blocking": [{"test_id": "b"}, {"test_id": "x"}],
+                                   "warnings": [{"test_id": None, "message": "run-wide"},
+                                                {"test_id": "c", "message": "c"}]})
+    figures, out = release(record, data)
     assert out["decision"] == "BLOCK" and out["tests_run"] == 3 and out["score"] == 0.75
-    assert out["missing"] == ["d"] and out["blocking"] == [{"test_id": "b"}]
+    assert out["missing"] == ["d"] and out["blocking"] == [{"test_id": "b", "reason": "blocks"}]
     assert out["warnings"] == [{"test_id": "c", "message": "c"}]
+    assert (figures.decision, figures.tests_run, figures.score) == ("BLOCK", 3, 0.75)
 
 
 # --- 3. an unknown INCIDENTOPS_PUBLIC, an unknown plugin option ------------------------------

@@ -10,23 +10,34 @@ becomes a note on the page, never an exception.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from functools import partial
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from incidentops.lifecycle import decay
 from incidentops.lifecycle.history import FileHistory, RegistryHistory
 from incidentops.policy import sla
 from incidentops.policy.severity import Assessment, assess
 from incidentops.records.errors import IncidentOpsError
-from incidentops.records.model import Incident, Policy, RegressionTest
+from incidentops.records.model import (
+    ActionItem,
+    AuditEntry,
+    Handoff,
+    Incident,
+    Policy,
+    Postmortem,
+    RegressionTest,
+    Release,
+    Review,
+)
 from incidentops.records.registry import Registry
 from incidentops.site import public_records
 from incidentops.site.decay_view import DecayInfo, decay_recommendations
 from incidentops.site.markup import is_safe_name
 from incidentops.site.visibility import Redaction, Visibility, VisibleRegistry, decide
+
+R = TypeVar("R", AuditEntry, Review, Release)
 
 OPEN_STATUSES = ("open", "mitigated")
 OPEN_ACTION_STATUSES = ("open", "in_progress")
@@ -47,6 +58,8 @@ class Dated:
 @dataclass
 class PostmortemView:
     path: str
+    record: Postmortem
+    #: the front matter as the page shows it (the public edition's redactions applied)
     data: dict[str, Any]
     body: str
     dates: Dated
@@ -57,6 +70,8 @@ class PostmortemView:
 class TestView:
     id: str
     path: str
+    record: RegressionTest
+    #: the record's fields as the page shows them (the public edition's redactions applied)
     data: dict[str, Any]
     archived: bool
     dates: Dated
@@ -69,21 +84,24 @@ class TestView:
 
     @property
     def state(self) -> str:
-        return str(self.data.get("state", "?"))
+        return str(self.record.state)
 
     @property
     def incident_id(self) -> str:
-        return str(self.data.get("incident_id", ""))
+        return self.record.incident_id
 
 
 @dataclass
 class IncidentView:
     id: str
     path: str
+    record: Incident
+    #: the record's fields as the page shows them (the public edition's redactions applied)
     data: dict[str, Any]
     dates: Dated
     postmortem: PostmortemView | None = None
     handoff: dict[str, Any] | None = None
+    handoff_record: Handoff | None = None
     handoff_path: str | None = None
     tests: list[TestView] = field(default_factory=list)
     assessment: Assessment | None = None
@@ -94,31 +112,34 @@ class IncidentView:
 
     @property
     def severity(self) -> str:
-        return str(self.data.get("severity", "?"))
+        return self.record.severity
 
     @property
     def is_open(self) -> bool:
-        return self.data.get("status") in OPEN_STATUSES
+        return self.record.status in OPEN_STATUSES
 
     @property
-    def detected(self) -> datetime | None:
-        return parse_time(self.data.get("detected_at"))
+    def detected(self) -> datetime:
+        return self.record.detected_at.astimezone(UTC)
 
 
 @dataclass
 class ActionItemView:
     incident_id: str
-    item: dict[str, Any]
+    item: ActionItem
     due: date
     days_overdue: int
 
 
 @dataclass
-class RecordView:
+class RecordView(Generic[R]):
     """An audit entry, review or release record."""
 
     stem: str
     path: str
+    #: the record (a public edition's: without the rows naming hidden records, figures over public ones)
+    record: R
+    #: the record's fields as the page shows them
     data: dict[str, Any]
     dates: Dated
 
@@ -130,14 +151,15 @@ class SiteData:
     root_name: str
     policy: dict[str, Any]
     models: dict[str, Any]
+    policy_record: Policy
     as_of: datetime
     public: bool
     visibility: Visibility
     incidents: list[IncidentView]
     tests: list[TestView]
-    audit: list[RecordView]
-    reviews: list[RecordView]
-    releases: list[RecordView]
+    audit: list[RecordView[AuditEntry]]
+    reviews: list[RecordView[Review]]
+    releases: list[RecordView[Release]]
     overdue_actions: list[ActionItemView]
     problems: list[str]
     history_note: str | None
@@ -158,27 +180,7 @@ class SiteData:
 
     @property
     def severity_ids(self) -> list[str]:
-        return [str(level.get("id")) for level in self.policy.get("severity_levels") or []]
-
-
-def parse_time(value: Any) -> datetime | None:
-    """A record timestamp as an aware UTC datetime, or None when absent or malformed."""
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed.astimezone(UTC) if parsed.tzinfo else None
-
-
-def parse_day(value: Any) -> date | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return None
+        return [level.id for level in self.policy_record.severity_levels]
 
 
 def id_order(value: str) -> tuple[Any, ...]:
@@ -207,11 +209,12 @@ def collect(
     """Gather every record the build shows, with the values the pages display.
 
     ``history`` comes from :func:`incidentops.lifecycle.history.load_history` (``None``
-    when it could not be read; ``history_note`` then says why).
+    when it could not be read; ``history_note`` then says why). A record that did
+    not validate has no typed form: it is not shown, and a note says so.
     """
     if as_of.tzinfo is None:
         raise ValueError("as_of must be timezone-aware (UTC)")
-    policy = registry.policy
+    policy = registry.policy_record
     problems: list[str] = []
 
     def note(message: str) -> None:
@@ -220,40 +223,40 @@ def collect(
             progress(message)
 
     unreadable: list[str] = []  # ids whose visibility is unknown: a public build never names them
-    raw_incidents: list[tuple[str, str, dict[str, Any]]] = []
+    raw_incidents: list[tuple[str, str, Incident, dict[str, Any]]] = []
     for incident_id in sorted(registry.incident_ids, key=id_order):
         path = registry.incident_path(incident_id)
-        data = registry.data(path)
-        if data is None:
+        found = _valid(registry, Incident, path)
+        if found is None:
             unreadable.append(incident_id)
             if (registry.root / path).is_file():
-                note(f"{path}: not shown, the file could not be read (run `incidentops check`)")
+                note(_not_shown(registry, path))
             continue
         if not is_safe_name(incident_id):
             unreadable.append(incident_id)
             note(f"{path}: not shown, the folder name {incident_id!r} cannot name a page")
             continue
-        raw_incidents.append((incident_id, path, data))
+        raw_incidents.append((incident_id, path, *found))
 
-    raw_tests: list[tuple[str, str, dict[str, Any]]] = []
+    raw_tests: list[tuple[str, str, RegressionTest, dict[str, Any]]] = []
     for test_id in sorted(registry.test_paths, key=id_order):
         for path in registry.test_paths[test_id]:
-            data = registry.data(path)
-            if data is None:
+            found_test = _valid(registry, RegressionTest, path)
+            if found_test is None:
                 unreadable.append(test_id)
-                note(f"{path}: not shown, the file could not be read (run `incidentops check`)")
+                note(_not_shown(registry, path))
                 continue
             if not is_safe_name(test_id):
                 unreadable.append(test_id)
                 note(f"{path}: not shown, the name {test_id!r} cannot name a page")
                 continue
-            raw_tests.append((test_id, path, data))
+            raw_tests.append((test_id, path, *found_test))
             break  # a duplicate id is a check error; show the first
 
     visibility = decide(
         public,
-        ((incident_id, data) for incident_id, _, data in raw_incidents),
-        ((test_id, data) for test_id, _, data in raw_tests),
+        ((incident_id, record) for incident_id, _, record, _ in raw_incidents),
+        ((test_id, record) for test_id, _, record, _ in raw_tests),
         unreadable,
     )
 
@@ -268,22 +271,21 @@ def collect(
         return shown, entries
 
     tests: list[TestView] = []
-    for test_id, path, data in raw_tests:
+    for test_id, path, test, data in raw_tests:
         if not visibility.shows_test(test_id):
             continue
         known = history.get(path) if history is not None else None
-        test = registry.typed(RegressionTest, path)
-        entered = (decay.entered_suite(test, known) if test is not None and known is not None
-                   and not known.uncommitted else None)
+        entered = decay.entered_suite(test, known) if known is not None and not known.uncommitted else None
         shown_data, redacted = redact("regression", test_id, data)
         tests.append(
             TestView(
                 id=test_id,
                 path=path,
+                record=test,
                 data=shown_data,
-                archived=path.startswith("regressions/archive/"),
+                archived=test.archived,
                 dates=_dates(history, path),
-                days_in_suite=decay.days_in_suite(test, known, as_of) if test and entered and known else None,
+                days_in_suite=decay.days_in_suite(test, known, as_of) if entered is not None and known else None,
                 entered=entered,
                 redacted=redacted,
             )
@@ -299,53 +301,53 @@ def collect(
 
     incidents: list[IncidentView] = []
     overdue: list[ActionItemView] = []
-    for incident_id, path, data in raw_incidents:
+    for incident_id, path, incident, data in raw_incidents:
         if not visibility.shows_incident(incident_id):
             continue
-        view = IncidentView(incident_id, path, data, _dates(history, path))
-        _assess(view, registry.policy_record, registry.typed(Incident, path), as_of)
+        view = IncidentView(incident_id, path, incident, data, _dates(history, path))
+        _assess(view, policy, as_of)
         view.data, view.redacted = redact("incident", incident_id, data)
         pm_path = f"incidents/{incident_id}/postmortem.md"
-        pm_doc = registry.postmortem(incident_id)
-        if pm_doc is not None:
-            if isinstance(pm_doc.data, dict):
-                front, front_redacted = redact("postmortem", incident_id, pm_doc.data)
-                view.postmortem = PostmortemView(pm_path, front, pm_doc.body, _dates(history, pm_path),
-                                                 front_redacted)
-                overdue.extend(_overdue(incident_id, pm_doc.data, as_of))
-            else:
-                note(f"{pm_path}: not shown, the file could not be read (run `incidentops check`)")
+        pm = _valid(registry, Postmortem, pm_path)
+        if pm is not None:
+            postmortem, front = pm
+            front, front_redacted = redact("postmortem", incident_id, front)
+            view.postmortem = PostmortemView(pm_path, postmortem, front, postmortem.body, _dates(history, pm_path),
+                                             front_redacted)
+            overdue.extend(_overdue(incident_id, postmortem, as_of))
+        elif registry.postmortem(incident_id) is not None:
+            note(_not_shown(registry, pm_path))
         handoff_path = f"incidents/{incident_id}/handoff.yaml"
-        view.handoff = registry.handoff(incident_id)
-        if view.handoff is not None:
-            view.handoff, handoff_redacted = redact("handoff", incident_id, view.handoff)
+        handoff = _valid(registry, Handoff, handoff_path)
+        if handoff is not None:
+            view.handoff_record = handoff[0]
+            view.handoff, handoff_redacted = redact("handoff", incident_id, handoff[1])
             view.redacted += handoff_redacted
-        view.handoff_path = handoff_path if view.handoff is not None else None
-        if view.handoff is None and (registry.root / handoff_path).is_file():
-            note(f"{handoff_path}: not shown, the file could not be read (run `incidentops check`)")
+            view.handoff_path = handoff_path
+        elif (registry.root / handoff_path).is_file():
+            note(_not_shown(registry, handoff_path))
         view.tests = tests_by_incident.get(incident_id, [])
         incidents.append(view)
     overdue.sort(key=lambda a: (a.due, id_order(a.incident_id)))
 
-    audit = [
-        RecordView(_stem(path), path, data, _dates(history, path))
-        for path, data in registry.audit_entries()
-        if visibility.shows_audit(data)
-    ]
-    audit.sort(key=lambda r: (str(r.data.get("timestamp", "")), r.path), reverse=True)
-    review_view = release_view = None
+    audit = [view for view in _records(registry, AuditEntry, "audit", history, note)
+             if visibility.shows_audit(view.record)]
+    audit.sort(key=lambda r: (r.record.timestamp, r.path), reverse=True)
+    reviews = _records(registry, Review, "reviews", history, note)
+    releases = _records(registry, Release, "releases", history, note)
     if public:
-        review_view = partial(public_records.review, shown)
-        release_view = public_records.release
-    reviews = _records(registry, "reviews", visibility, history, note, review_view)
+        reviews = [_view(r, *public_records.review(shown, visibility.prune_review(r.record), r.data))
+                   for r in reviews]
+        releases = [_view(r, *public_records.release(visibility.prune_release(r.record), r.data))
+                    for r in releases]
     reviews.sort(key=lambda r: r.stem, reverse=True)
-    releases = _records(registry, "releases", visibility, history, note, release_view)
-    releases.sort(key=lambda r: (str(r.data.get("decided_at", "")), r.stem), reverse=True)
+    releases.sort(key=lambda r: (r.record.decided_at, r.stem), reverse=True)
 
     return SiteData(
         root_name=registry.root.name,
-        policy=policy,
+        policy=registry.policy,
         models=registry.models,
+        policy_record=policy,
         as_of=as_of.astimezone(UTC),
         public=public,
         visibility=visibility,
@@ -362,60 +364,65 @@ def collect(
     )
 
 
+T = TypeVar("T")
+
+
+def _valid(registry: Registry, cls: type[T], path: str) -> tuple[T, dict[str, Any]] | None:
+    """The typed record at ``path`` and its document's data; None when absent or not valid."""
+    record = registry.typed(cls, path)
+    data = registry.data(path) if record is not None else None
+    return (record, data) if record is not None and data is not None else None
+
+
+def _not_shown(registry: Registry, path: str) -> str:
+    doc = registry.doc(path)
+    if doc is not None and doc.data is not None:
+        return f"{path}: not shown, the record is not valid (run `incidentops check`)"
+    return f"{path}: not shown, the file could not be read (run `incidentops check`)"
+
+
 def _stem(path: str) -> str:
     return path.rsplit("/", 1)[-1].removesuffix(".yaml")
 
 
+def _view(view: RecordView[R], record: R, data: dict[str, Any]) -> RecordView[R]:
+    return RecordView(view.stem, view.path, record, data, view.dates)
+
+
 def _records(
     registry: Registry,
+    cls: type[R],
     folder: str,
-    visibility: Visibility,
     history: RegistryHistory | None,
     note: Callable[[str], None],
-    public_view: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
-) -> list[RecordView]:
-    views: list[RecordView] = []
+) -> list[RecordView[R]]:
+    views: list[RecordView[R]] = []
     for path in registry.files_in(folder):
-        data = registry.data(path)
+        found = _valid(registry, cls, path)
         stem = _stem(path)
-        if data is None:
-            note(f"{path}: not shown, the file could not be read (run `incidentops check`)")
+        if found is None:
+            note(_not_shown(registry, path))
             continue
         if not is_safe_name(stem):
             note(f"{path}: not shown, the name {stem!r} cannot name a page")
             continue
-        shown = visibility.prune(data)
-        if public_view is not None:
-            shown = public_view(shown)  # figures computed across records: public records only
-        views.append(RecordView(stem, path, shown, _dates(history, path)))
+        views.append(RecordView(stem, path, *found, _dates(history, path)))
     return views
 
 
-def _assess(view: IncidentView, policy: Policy, incident: Incident | None, as_of: datetime) -> None:
-    answers = view.data.get("assessment")
-    incident_type = view.data.get("type")
+def _assess(view: IncidentView, policy: Policy, as_of: datetime) -> None:
     try:
-        if not isinstance(answers, Mapping):
-            raise IncidentOpsError("the incident has no checklist answers (`assessment`)")
-        view.assessment = assess(answers, policy, incident_type if isinstance(incident_type, str) else None)
+        view.assessment = assess(view.record.assessment, policy, view.record.type)
     except IncidentOpsError as exc:
         view.assessment_error = exc.message
-    if incident is None:
-        view.sla_error = "the record has errors (run `incidentops check`)"
-        return
     try:
-        view.sla = sla.response_result(incident, policy, as_of)
+        view.sla = sla.response_result(view.record, policy, as_of)
     except IncidentOpsError as exc:
         view.sla_error = exc.message
 
 
-def _overdue(incident_id: str, front: Mapping[str, Any], as_of: datetime) -> list[ActionItemView]:
+def _overdue(incident_id: str, postmortem: Postmortem, as_of: datetime) -> Iterator[ActionItemView]:
     today = as_of.astimezone(UTC).date()
-    found: list[ActionItemView] = []
-    for item in front.get("action_items") or []:
-        if not isinstance(item, dict) or item.get("status") not in OPEN_ACTION_STATUSES:
-            continue
-        due = parse_day(item.get("due"))
-        if due is not None and due < today:
-            found.append(ActionItemView(incident_id, item, due, (today - due).days))
-    return found
+    for item in postmortem.action_items:
+        if item.status in OPEN_ACTION_STATUSES and item.due < today:
+            yield ActionItemView(incident_id, item, item.due, (today - item.due).days)

@@ -8,6 +8,7 @@ from typing import Any
 from markupsafe import Markup
 
 from incidentops.policy import sla
+from incidentops.records.model import Release
 from incidentops.site import charts
 from incidentops.site.collect import IncidentView, RecordView, SiteData, TestView
 
@@ -46,7 +47,7 @@ class Dashboard:
     states: dict[str, int]
     review_queue: list[TestView]
     review_after_days: int
-    latest_release: RecordView | None
+    latest_release: RecordView[Release] | None
     charts: dict[str, Markup] = field(default_factory=dict)
 
     @property
@@ -80,8 +81,7 @@ def build(data: SiteData) -> Dashboard:
     states = {state: 0 for state in STATES}
     for test in data.tests:
         states[test.state] = states.get(test.state, 0) + 1
-    decay = data.policy.get("decay") or {}
-    review_after = int(decay.get("keep_if_younger_than_days", 365) or 365)
+    review_after = data.policy_record.decay.keep_if_younger_than_days or 365
     queue = [
         t for t in data.tests
         if t.state != "RETIRED" and (
@@ -184,11 +184,10 @@ def _age_chart(data: SiteData) -> Markup:
     return charts.horizontal_bars("chart-ages", title, desc, bars, header=("Time in suite", "Tests"), sample=len(ages))
 
 
-def release_counts(record: RecordView) -> dict[str, Any]:
+def release_counts(view: RecordView[Release]) -> dict[str, Any]:
     """Figures of one release record for the dashboard card."""
-    tests = record.data.get("tests") or []
     return {
-        "decision": record.data.get("decision", "?"),
-        "tests": len(tests) if isinstance(tests, list) else 0,
-        "blocking": len(record.data.get("blocking") or []),
+        "decision": view.record.decision.value,
+        "tests": len(view.record.tests),
+        "blocking": len(view.record.blocking),
     }

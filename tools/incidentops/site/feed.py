@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from jinja2 import Environment
 
-from incidentops.site.collect import SiteData, parse_time
+from incidentops.site.collect import SiteData
 from incidentops.site.urls import (
     PAGE_AUDIT,
     SiteOptions,
@@ -52,61 +52,49 @@ def entries(data: SiteData, use_directory_urls: bool) -> list[Entry]:
     """The newest lifecycle events first (at most MAX_ENTRIES)."""
     found: list[Entry] = []
     for incident in data.incidents:
-        detected = parse_time(incident.data.get("detected_at"))
-        if detected is not None:
-            found.append(Entry(
-                key=f"incident:{incident.id}",
-                updated=detected,
-                title=f"New incident {incident.id} ({incident.severity}): {incident.data.get('title', '')}".rstrip(": "),
-                summary=f"{incident.data.get('type', '?')}, status {incident.data.get('status', '?')}",
-                link=page_url(incident_page(incident.id), use_directory_urls),
-            ))
-        postmortem = incident.postmortem
-        published = parse_time(postmortem.data.get("published_at")) if postmortem is not None else None
-        if postmortem is not None and published is not None and postmortem.data.get("status") == "published":
+        record = incident.record
+        found.append(Entry(
+            key=f"incident:{incident.id}",
+            updated=record.detected_at,
+            title=f"New incident {incident.id} ({incident.severity}): {record.title}".rstrip(": "),
+            summary=f"{record.type}, status {record.status}",
+            link=page_url(incident_page(incident.id), use_directory_urls),
+        ))
+        postmortem = incident.postmortem.record if incident.postmortem is not None else None
+        if postmortem is not None and postmortem.published_at is not None and postmortem.status == "published":
             found.append(Entry(
                 key=f"postmortem:{incident.id}",
-                updated=published,
+                updated=postmortem.published_at,
                 title=f"Postmortem published: {incident.id} ({incident.severity})",
-                summary=f"{postmortem.data.get('review_type', 'review')} of {incident.data.get('title', incident.id)}",
+                summary=f"{postmortem.review_type} of {record.title}",
                 link=page_url(postmortem_page(incident.id), use_directory_urls),
             ))
     for test in data.tests:
-        for index, decision in enumerate(test.data.get("decisions") or []):
-            if not isinstance(decision, dict):
-                continue
-            when = parse_time(decision.get("at"))
-            if when is None:
-                continue
+        for index, decision in enumerate(test.record.decisions):
             found.append(Entry(
                 key=f"decision:{test.id}:{index}",
-                updated=when,
-                title=f"{test.id}: {decision.get('decision', '?')} -> {decision.get('to_state', '?')}",
-                summary=f"{decision.get('reason', '')} (by {decision.get('by', '?')})",
+                updated=decision.at,
+                title=f"{test.id}: {decision.decision} -> {decision.to_state}",
+                summary=f"{decision.reason} (by {decision.by})",
                 link=page_url(test_page(test.id), use_directory_urls),
             ))
-    for record in data.audit:
-        when = parse_time(record.data.get("timestamp"))
-        if when is None:
-            continue
+    for view in data.audit:
+        entry = view.record
         found.append(Entry(
-            key=f"audit:{record.path}",
-            updated=when,
-            title=f"Audit: {record.data.get('action', '?')} {record.data.get('test_id', '')}".strip(),
-            summary=f"{record.data.get('reason_code', '')}: {record.data.get('reason', '')}"
-                    f" (approved by {record.data.get('approver', '?')})",
-            link=page_url(PAGE_AUDIT, use_directory_urls) + f"#{record.stem}",
+            key=f"audit:{view.path}",
+            updated=entry.timestamp,
+            title=f"Audit: {entry.action} {entry.test_id}".strip(),
+            summary=f"{entry.reason_code}: {entry.reason} (approved by {entry.approver})",
+            link=page_url(PAGE_AUDIT, use_directory_urls) + f"#{view.stem}",
         ))
-    for record in data.releases:
-        when = parse_time(record.data.get("decided_at"))
-        if when is None:
-            continue
+    for release in data.releases:
+        gate = release.record
         found.append(Entry(
-            key=f"release:{record.path}",
-            updated=when,
-            title=f"Release gate: {record.data.get('decision', '?')} for {record.data.get('model_version') or record.stem}",
-            summary=f"Suite {record.data.get('suite') or 'all suites'}, score {record.data.get('score', '?')}",
-            link=page_url(release_page(record.stem), use_directory_urls),
+            key=f"release:{release.path}",
+            updated=gate.decided_at,
+            title=f"Release gate: {gate.decision} for {gate.model_version or release.stem}",
+            summary=f"Suite {gate.suite or 'all suites'}, score {gate.score}",
+            link=page_url(release_page(release.stem), use_directory_urls),
         ))
     found.sort(key=lambda e: (e.updated, e.key), reverse=True)
     return found[:MAX_ENTRIES]

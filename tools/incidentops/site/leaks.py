@@ -330,7 +330,9 @@ def published_paths(data: SiteData) -> list[str]:
         if incident.handoff_path is not None:
             paths.append(incident.handoff_path)
     paths.extend(test.path for test in data.tests)
-    paths.extend(record.path for record in (*data.audit, *data.reviews, *data.releases))
+    paths.extend(record.path for record in data.audit)
+    paths.extend(record.path for record in data.reviews)
+    paths.extend(record.path for record in data.releases)
     return paths
 
 

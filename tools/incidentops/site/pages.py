@@ -315,13 +315,13 @@ def _without_tables(value: Markup) -> Markup:
 
 @pass_context
 def _type_label(context: Context, type_id: Any) -> str:
-    return responder.type_label(context["site"].policy, type_id)
+    return responder.type_label(context["site"].policy_record, type_id)
 
 
 @pass_context
 def _responder_summary(context: Context, incident: Any) -> responder.Summary:
     site = context["site"]
-    return responder.summary(incident, site.policy, site.as_of)
+    return responder.summary(incident, site.policy_record, site.as_of)
 
 
 def _distinct(values: Any) -> list[str]:
@@ -334,7 +334,7 @@ def _distinct(values: Any) -> list[str]:
 
 @pass_context
 def _review_hint(context: Context, severity: Any) -> str:
-    return responder.review_hint(context["site"].policy, str(severity))
+    return responder.review_hint(context["site"].policy_record, str(severity))
 
 
 @pass_context

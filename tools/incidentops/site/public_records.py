@@ -20,7 +20,8 @@ weigh every incident. The public edition recomputes them from what it shows:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from incidentops.lifecycle.decay import (
@@ -33,12 +34,12 @@ from incidentops.lifecycle.decay import (
     days_between,
     model_change,
     model_versions,
-    parse_time,
     recommend,
     similar_incidents,
 )
 from incidentops.lifecycle.review import parse_quarter
 from incidentops.records.errors import IncidentOpsError
+from incidentops.records.model import GateVerdict, Release, ReleaseTest, Review, ReviewRow, Source
 from incidentops.records.registry import Registry
 
 RELEASE_NOTE = (
@@ -54,115 +55,124 @@ CROSS_RECORD = ("similar_incidents_12m", "recommendation", "reasons")
 _RAN = ("pass", "fail", "error")
 
 
-def release(data: dict[str, Any]) -> dict[str, Any]:
-    """A (pruned) release record with decision, score and counts over its public rows only."""
-    rows = [row for row in data.get("tests") or [] if isinstance(row, Mapping)]
-    shown = {row.get("test_id") for row in rows}
-    ran = [row for row in rows if row.get("outcome") in _RAN]
-    ran_weight = sum(_weight(row) for row in ran)
-    failed_weight = sum(_weight(row) for row in ran if _counted_as_failed(row))
+def _item(data: dict[str, Any], source: Source) -> Any:
+    """The document's value of one list item of a record (``source.prefix`` is its path in ``data``)."""
+    value: Any = data
+    for part in source.prefix:
+        value = value[part]
+    return value
+
+
+def release(record: Release, data: dict[str, Any]) -> tuple[Release, dict[str, Any]]:
+    """A (pruned) release record with decision, score and counts over its public rows only.
+
+    ``record`` is the pruned record (``Visibility.prune_release``), ``data`` the document
+    it was read from; returns the record and the data the page shows.
+    """
+    shown = {row.test_id for row in record.tests}
+    ran = [row for row in record.tests if row.outcome in _RAN]
+    ran_weight = sum(row.severity_weight for row in ran)
+    failed_weight = sum(row.severity_weight for row in ran if _counted_as_failed(row))
+    figures = replace(
+        record,
+        decision=GateVerdict.BLOCK if any(row.verdict == "block" for row in record.tests) else GateVerdict.PASS,
+        score=round(failed_weight / ran_weight, 4) if ran_weight else 0.0,
+        tests_run=len(ran),
+        blocking=tuple(b for b in record.blocking if b.test_id in shown),
+        flaky=tuple(f for f in record.flaky if f.test_id in shown),
+        warnings=tuple(w for w in record.warnings if w.test_id in shown),
+        missing=tuple(t for t in record.missing if t in shown),
+    )
     out = dict(data)
-    out["tests"] = rows
-    out["decision"] = "BLOCK" if any(row.get("verdict") == "block" for row in rows) else "PASS"
-    out["score"] = round(failed_weight / ran_weight, 4) if ran_weight else 0.0
-    out["tests_run"] = len(ran)
-    for key in ("blocking", "flaky", "warnings"):
-        items = data.get(key)
-        out[key] = [i for i in items if isinstance(i, Mapping) and i.get("test_id") in shown] \
-            if isinstance(items, list) else []
-    missing = data.get("missing")
-    out["missing"] = [t for t in missing if t in shown] if isinstance(missing, list) else []
-    return out
+    out["decision"] = figures.decision.value
+    out["score"] = figures.score
+    out["tests_run"] = figures.tests_run
+    for key in ("tests", "blocking", "flaky", "warnings"):
+        out[key] = [_item(data, item.source) for item in getattr(figures, key)]
+    out["missing"] = list(figures.missing)
+    return figures, out
 
 
-def _weight(row: Mapping[str, Any]) -> float:
-    value = row.get("severity_weight")
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
-
-
-def _counted_as_failed(row: Mapping[str, Any]) -> bool:
+def _counted_as_failed(row: ReleaseTest) -> bool:
     # the gate counts a failure or an error, and for a blocking test a pass that does not
     # hold (a failed repeated run, a late refusal): such a pass is the only way to block
-    if row.get("outcome") in ("fail", "error"):
+    if row.outcome in ("fail", "error"):
         return True
-    return row.get("outcome") == "pass" and row.get("blocking") is True and row.get("verdict") == "block"
+    return row.outcome == "pass" and row.blocking and row.verdict == "block"
 
 
-def review(registry: Registry, data: dict[str, Any]) -> dict[str, Any]:
+def review(registry: Registry, record: Review, data: dict[str, Any]) -> tuple[Review, dict[str, Any]]:
     """A (pruned) review record whose rows' cross-incident figures count public incidents only.
 
-    ``registry`` must be the public view of the registry (``VisibleRegistry``).
+    ``registry`` must be the public view of the registry (``VisibleRegistry``), ``record``
+    the pruned review (``Visibility.prune_review``), ``data`` the document it was read
+    from; returns the record and the data the page shows.
     """
-    rows = data.get("tests")
-    if not isinstance(rows, list):
-        return data
     try:
-        start = parse_quarter(str(data.get("quarter")))[0]
+        start: datetime | None = parse_quarter(record.quarter)[0]
     except IncidentOpsError:
         start = None
     thresholds = Thresholds.from_policy(registry.policy_record)
     incidents = IncidentTable.of(registry.incident_records())
-    out = dict(data)
-    out["tests"] = [
-        _review_row(row, start, thresholds, incidents, registry) if isinstance(row, Mapping) else row
-        for row in rows
-    ]
-    return out
+    rows: list[ReviewRow] = []
+    shown: list[dict[str, Any]] = []
+    for row in record.tests:
+        figures = _recompute(row, start, thresholds, incidents, registry) if start is not None else None
+        if figures is None:
+            rows.append(replace(row, similar_incidents_12m=None, recommendation=None, reasons=()))
+            computed = None
+        else:
+            similar, recommendation, reasons = figures
+            rows.append(replace(row, similar_incidents_12m=similar, recommendation=recommendation, reasons=reasons))
+            computed = {"similar_incidents_12m": similar, "recommendation": recommendation, "reasons": list(reasons)}
+        shown.append(_shown_row(_item(data, row.source), computed))
+    return replace(record, tests=tuple(rows)), {**data, "tests": shown}
 
 
-def _review_row(row: Mapping[str, Any], start: Any, thresholds: Thresholds, incidents: IncidentTable,
-                registry: Registry) -> dict[str, Any]:
-    figures = _recompute(row, start, thresholds, incidents, registry) if start is not None else None
+def _shown_row(written: dict[str, Any], computed: dict[str, Any] | None) -> dict[str, Any]:
+    """The row as written, its cross-record fields replaced by ``computed`` (left out when None)."""
     out: dict[str, Any] = {}
-    for key, value in row.items():
+    for key, value in written.items():
         if key not in CROSS_RECORD:
             out[key] = value
-        elif figures is not None:
-            out[key] = figures[key]
-    if figures is not None:
-        for key in CROSS_RECORD:
-            out.setdefault(key, figures[key])
+        elif computed is not None:
+            out[key] = computed[key]
+    for key, value in (computed or {}).items():
+        out.setdefault(key, value)
     return out
 
 
-def _recompute(row: Mapping[str, Any], start: Any, thresholds: Thresholds, incidents: IncidentTable,
-               registry: Registry) -> dict[str, Any] | None:
-    incident_id = row.get("incident_id")
-    incident = incidents.get(incident_id) if isinstance(incident_id, str) else None
-    age = row.get("age_days")
-    if incident is None or not isinstance(age, int) or isinstance(age, bool):
+def _recompute(row: ReviewRow, start: datetime, thresholds: Thresholds, incidents: IncidentTable,
+               registry: Registry) -> tuple[int, str | None, tuple[str, ...]] | None:
+    """(similar incidents, recommendation, reasons) of a row, from the public incidents; None if unknown."""
+    incident_id, age = row.incident_id, row.age_days
+    incident = incidents.get(incident_id) if incident_id is not None else None
+    if incident is None or incident_id is None or age is None:
         return None
-    similar = similar_incidents(
-        incidents, incident_id, incident.attack_vector, incident.type, start, thresholds.similar_incidents_window_days,
-    )
-    state = _text(row.get("state"))
+    similar = similar_incidents(incidents, incident_id, incident.attack_vector, incident.type,
+                                start, thresholds.similar_incidents_window_days)
+    state = str(row.state) if row.state is not None else None
     if state == "RETIRED":
-        return {"similar_incidents_12m": len(similar), "recommendation": None, "reasons": []}
-    version = _text(row.get("model_version"))
-    current = registry.lineage.current if registry.lineage is not None else None
-    recorded = row.get("model_change") if row.get("model_change") in MODEL_CHANGES else UNKNOWN
-    change = model_change(model_versions(registry.lineage), version, current)
+        return len(similar), None, ()
+    version = row.model_version or None
+    lineage = registry.lineage
+    current = lineage.current if lineage is not None and lineage.current else None
+    recorded = row.model_change if row.model_change in MODEL_CHANGES else UNKNOWN
+    change = model_change(model_versions(lineage), version, current)
     if change.kind != recorded:
         change = ModelChange(str(recorded))
-    last_review = parse_time(row.get("last_review_at"))
+    last_review = row.last_review_at
     since_review = days_between(last_review, start) if last_review else None
     stale = thresholds.review_stale_after_days
-    since_incident = row.get("days_since_incident")
-    relevant = row.get("scenario_still_relevant")
     factors = Factors(
-        test_id=str(row.get("test_id")), state=state, age=age, uncommitted=False,
-        severity=_text(row.get("incident_severity")),
-        since_incident=since_incident if isinstance(since_incident, int) and not isinstance(since_incident, bool)
-        else None,
-        status=_text(row.get("attack_vector_status")),
-        relevant=relevant if isinstance(relevant, bool) else None,
+        test_id=row.test_id, state=state, age=age, uncommitted=False,
+        severity=row.incident_severity or None,
+        since_incident=row.days_since_incident,
+        status=str(row.attack_vector_status) if row.attack_vector_status is not None else None,
+        relevant=row.scenario_still_relevant,
         version=version, current=current, change=change, similar=similar, since_review=since_review,
         review_due=age >= stale and (since_review is None or since_review >= stale),
-        reverified_at=parse_time(row.get("reverified_at")),
+        reverified_at=row.reverified_at,
     )
     recommendation, reasons = recommend(factors, thresholds)
-    return {"similar_incidents_12m": len(similar), "recommendation": recommendation, "reasons": list(reasons)}
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
+    return len(similar), recommendation, tuple(reasons)

@@ -16,7 +16,8 @@ from datetime import datetime
 from typing import Any
 
 from incidentops.policy import sla
-from incidentops.site.collect import IncidentView, parse_time
+from incidentops.records.model import ActionItem, Policy
+from incidentops.site.collect import IncidentView
 
 #: the severity assessment checklist's answers, in the guide's words
 CHECKLIST_LABELS: Mapping[str, Mapping[str, str]] = {
@@ -56,20 +57,16 @@ def human_words(text: Any) -> str:
     return _SNAKE.sub(lambda m: m.group(0).replace("_", " "), "" if text is None else str(text))
 
 
-def type_label(policy: Mapping[str, Any], type_id: Any) -> str:
+def type_label(policy: Policy, type_id: Any) -> str:
     """The incident type's name in the policy (``Policy violation (isolated)``), else the id made readable."""
-    for item in policy.get("incident_types") or []:
-        if isinstance(item, Mapping) and item.get("id") == type_id and item.get("name"):
-            return str(item["name"])
-    return humanize(type_id)
+    found = policy.incident_type(type_id) if isinstance(type_id, str) else None
+    return found.name if found is not None and found.name else humanize(type_id)
 
 
-def severity_name(policy: Mapping[str, Any], severity: Any) -> str:
+def severity_name(policy: Policy, severity: str) -> str:
     """``SEV-2`` -> ``Medium`` (the policy's name of the level), or empty."""
-    for item in policy.get("severity_levels") or []:
-        if isinstance(item, Mapping) and item.get("id") == severity and item.get("name"):
-            return str(item["name"])
-    return ""
+    level = policy.level(severity)
+    return level.name if level is not None else ""
 
 
 def checklist_label(question: str, answer: Any) -> str:
@@ -123,7 +120,7 @@ def owner(incident: IncidentView) -> str:
     as not engaged.
     """
     path = incident.assessment.escalation_path if incident.assessment else []
-    engaged = [str(e.get("team")) for e in incident.data.get("escalations") or [] if isinstance(e, Mapping)]
+    engaged = [e.team for e in incident.record.escalations]
     for team in path:
         if team in engaged:
             return str(team)
@@ -132,30 +129,29 @@ def owner(incident: IncidentView) -> str:
     return engaged[0] if engaged else "not assigned"
 
 
-def open_actions(incident: IncidentView) -> list[Mapping[str, Any]]:
+def open_actions(incident: IncidentView) -> list[ActionItem]:
     if incident.postmortem is None:
         return []
-    items = incident.postmortem.data.get("action_items") or []
-    return [a for a in items if isinstance(a, Mapping) and a.get("status") not in DONE_ACTIONS]
+    return [a for a in incident.postmortem.record.action_items if a.status not in DONE_ACTIONS]
 
 
-def review_hint(policy: Mapping[str, Any], severity: str) -> str:
+def review_hint(policy: Policy, severity: str) -> str:
     """Which postmortem review the incident needs (a lightweight review only where the policy allows it)."""
-    rules = policy.get("postmortem") or {}
-    full = ", ".join(str(s) for s in rules.get("required_sections") or [])
-    light = ", ".join(str(s) for s in rules.get("lightweight_sections") or [])
-    lowest = [str(s.get("id")) for s in policy.get("severity_levels") or [] if isinstance(s, Mapping)][-1:]
+    rules = policy.postmortem
+    full = ", ".join(rules.required_sections)
+    light = ", ".join(rules.lightweight_sections)
+    lowest = [level.id for level in policy.severity_levels][-1:]
     if severity in lowest and light:
         return f"a lightweight review is enough for {severity} (sections: {light})"
     return f"{severity} needs a full review" + (f" (sections: {full})" if full else "")
 
 
-def next_step(incident: IncidentView, policy: Mapping[str, Any], as_of: datetime) -> str:
+def next_step(incident: IncidentView, policy: Policy, as_of: datetime) -> str:
     """The one thing that has to happen next for the incident, in the order a responder works."""
-    data = incident.data
+    record = incident.record
     result = incident.sla
-    status = str(data.get("status", ""))
-    if not data.get("first_response_at"):
+    status = record.status
+    if record.first_response_at is None:
         if result is not None:
             left = result.sla_minutes - result.elapsed_minutes
             when = f"{duration(left)} left on the SLA" if left > 0 else f"the SLA was breached {duration(-left)} ago"
@@ -163,24 +159,23 @@ def next_step(incident: IncidentView, policy: Mapping[str, Any], as_of: datetime
         return "Respond: no first response is recorded."
     if status == "open":
         return "Mitigate: contain the harm, then set the status to mitigated."
-    if status == "mitigated" or not data.get("resolved_at"):
+    if status == "mitigated" or record.resolved_at is None:
         return "Resolve: confirm the fix holds, then record resolved_at and set the status to resolved."
     pm = incident.postmortem
     if pm is None:
         return f"Hold the postmortem review: {review_hint(policy, incident.severity)}."
-    if pm.data.get("status") != "published":
-        hours = (policy.get("postmortem") or {}).get("publish_within_hours")
-        meeting = parse_time(pm.data.get("meeting_at"))
-        if hours and meeting is not None:
+    if pm.record.status != "published":
+        hours = policy.postmortem.publish_within_hours
+        meeting = pm.record.meeting_at
+        if hours:
             due = meeting.timestamp() + float(hours) * 3600
             due_text = datetime.fromtimestamp(due, tz=as_of.tzinfo).strftime("%Y-%m-%d %H:%M UTC")
             return f"Publish the postmortem (due {due_text}, {hours} h after the meeting)."
         return "Publish the postmortem."
     pending = open_actions(incident)
     if pending:
-        dues = sorted(str(a.get("due")) for a in pending if a.get("due"))
-        return (f"Close {len(pending)} open action item{'s' if len(pending) != 1 else ''}"
-                + (f" (next due {dues[0]})." if dues else "."))
+        next_due = min(a.due for a in pending)
+        return f"Close {len(pending)} open action item{'s' if len(pending) != 1 else ''} (next due {next_due.isoformat()})."
     if not incident.tests and incident.handoff is None:
         return "Hand off to the regression suite: record the handoff and its regression test."
     if status != "closed":
@@ -188,11 +183,11 @@ def next_step(incident: IncidentView, policy: Mapping[str, Any], as_of: datetime
     return "Nothing pending."
 
 
-def summary(incident: IncidentView, policy: Mapping[str, Any], as_of: datetime) -> Summary:
-    data = incident.data
+def summary(incident: IncidentView, policy: Policy, as_of: datetime) -> Summary:
+    record = incident.record
     detected = incident.detected
-    resolved = parse_time(data.get("resolved_at"))
-    responded = parse_time(data.get("first_response_at"))
+    resolved = record.resolved_at
+    responded = record.first_response_at
     if resolved is not None:
         age_label, minutes = "Lasted", _minutes(detected, resolved)
     else:
@@ -210,7 +205,7 @@ def summary(incident: IncidentView, policy: Mapping[str, Any], as_of: datetime) 
     return Summary(
         severity=incident.severity,
         severity_name=severity_name(policy, incident.severity),
-        status=humanize(data.get("status")),
+        status=humanize(record.status.value),
         is_open=incident.is_open,
         age_label=age_label,
         age=duration(minutes),

@@ -14,15 +14,12 @@ looks for on every page.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
+from incidentops.records.model import AuditEntry, Incident, Policy, RegressionTest, Release, Review
 from incidentops.records.registry import Registry
-
-# Keys under which reviews and release records name an incident or a test.
-INCIDENT_KEYS = ("incident_id", "incident", "original_incident")
-TEST_KEYS = ("test_id", "test")
 
 
 @dataclass(frozen=True)
@@ -35,77 +32,76 @@ class Visibility:
     hidden_incidents: frozenset[str] = field(default_factory=frozenset)
     hidden_tests: frozenset[str] = field(default_factory=frozenset)
 
-    def shows_incident(self, incident_id: Any) -> bool:
-        return isinstance(incident_id, str) and incident_id in self.incidents
+    def shows_incident(self, incident_id: str) -> bool:
+        return incident_id in self.incidents
 
-    def shows_test(self, test_id: Any) -> bool:
-        return isinstance(test_id, str) and test_id in self.tests
+    def shows_test(self, test_id: str) -> bool:
+        return test_id in self.tests
 
     @property
     def hidden_ids(self) -> frozenset[str]:
         """Ids of every incident and test the build leaves out (empty for the internal site)."""
         return self.hidden_incidents | self.hidden_tests if self.public else frozenset()
 
-    def shows_audit(self, entry: Mapping[str, Any]) -> bool:
+    def shows_audit(self, entry: AuditEntry) -> bool:
         """An audit entry is shown when the test and the incident it names are shown."""
         if not self.public:
             return True
-        if not self.shows_incident(entry.get("original_incident")):
-            return False
-        test_id = entry.get("test_id")
-        return test_id is None or test_id not in self.hidden_tests
+        return self.shows_incident(entry.original_incident) and entry.test_id not in self.hidden_tests
 
-    def names_hidden(self, item: Any) -> bool:
-        """Whether a row of a review or release record names a hidden incident or test."""
+    def names_hidden(self, test_id: str | None = None, incident_id: str | None = None) -> bool:
+        """Whether a row of a review or release record that names these records names a hidden one."""
         if not self.public:
             return False
-        if isinstance(item, str):
-            return item in self.hidden_tests or item in self.hidden_incidents
-        if not isinstance(item, Mapping):
-            return False
-        for key in INCIDENT_KEYS:
-            value = item.get(key)
-            if value is not None and not self.shows_incident(value):
-                return True
-        for key in TEST_KEYS:
-            value = item.get(key)
-            if value is not None and not self.shows_test(value):
-                return True
-        return False
+        return (incident_id is not None and not self.shows_incident(incident_id)) or (
+            test_id is not None and not self.shows_test(test_id))
 
-    def prune(self, value: Any) -> Any:
-        """``value`` (a review or release record) without the list rows that name hidden records."""
+    def hides(self, name: str) -> bool:
+        """Whether ``name`` (an entry of a list of ids) is the id of a hidden incident or test."""
+        return self.public and (name in self.hidden_tests or name in self.hidden_incidents)
+
+    def prune_review(self, review: Review) -> Review:
+        """``review`` without the rows that name hidden records."""
         if not self.public:
-            return value
-        if isinstance(value, Mapping):
-            return {key: self.prune(item) for key, item in value.items()}
-        if isinstance(value, list):
-            return [self.prune(item) for item in value if not self.names_hidden(item)]
-        return value
+            return review
+        return replace(review, tests=tuple(r for r in review.tests if not self.names_hidden(r.test_id, r.incident_id)))
+
+    def prune_release(self, release: Release) -> Release:
+        """``release`` without the rows (tests, blocking, flaky, missing, warnings) that name hidden tests."""
+        if not self.public:
+            return release
+        return replace(
+            release,
+            tests=tuple(t for t in release.tests if not self.names_hidden(t.test_id)),
+            blocking=tuple(b for b in release.blocking if not self.names_hidden(b.test_id)),
+            missing=tuple(m for m in release.missing if not self.hides(m)),
+            flaky=tuple(f for f in release.flaky if not self.names_hidden(f.test_id)),
+            warnings=tuple(w for w in release.warnings if not self.names_hidden(w.test_id)),
+        )
 
 
 def decide(
     public: bool,
-    incidents: Iterable[tuple[str, Mapping[str, Any]]],
-    tests: Iterable[tuple[str, Mapping[str, Any]]],
+    incidents: Iterable[tuple[str, Incident]],
+    tests: Iterable[tuple[str, RegressionTest]],
     unreadable: Iterable[str] = (),
 ) -> Visibility:
     """Work out what a build shows from ``(id, incident)`` and ``(test_id, test)`` pairs.
 
-    ``unreadable``: ids of incidents or tests whose record could not be read; their
-    visibility is unknown, so a public build counts them as hidden.
+    ``unreadable``: ids of incidents or tests whose record could not be read or is
+    not valid; their visibility is unknown, so a public build counts them as hidden.
     """
     shown_incidents: set[str] = set()
     hidden_incidents: set[str] = set(unreadable) if public else set()
-    for incident_id, data in incidents:
-        if not public or data.get("visibility") == "public":
+    for incident_id, incident in incidents:
+        if not public or incident.public:
             shown_incidents.add(incident_id)
         else:
             hidden_incidents.add(incident_id)
     shown_tests: set[str] = set()
     hidden_tests: set[str] = set()
-    for test_id, data in tests:
-        if not public or data.get("incident_id") in shown_incidents:
+    for test_id, test in tests:
+        if not public or test.incident_id in shown_incidents:
             shown_tests.add(test_id)
         else:
             hidden_tests.add(test_id)
@@ -128,7 +124,8 @@ class VisibleRegistry(Registry):
 
     def __init__(self, base: Registry, visibility: Visibility) -> None:
         super().__init__(base.root)
-        self._docs = base._docs  # the same files: share the parse cache
+        self._docs = base._docs  # the same files: share the parse cache and the typed records
+        self._typed = base._typed
         self._base = base
         self._visibility = visibility
 
@@ -142,7 +139,9 @@ class VisibleRegistry(Registry):
 
     @cached_property
     def audit_paths(self) -> list[str]:
-        return [p for p in self._base.audit_paths if self._visibility.shows_audit(self._base.data(p) or {})]
+        shown = self._visibility.shows_audit
+        return [p for p in self._base.audit_paths
+                if (entry := self._base.typed(AuditEntry, p)) is not None and shown(entry)]
 
 
 # --- redaction of fields the public edition does not publish ---------------------------
@@ -169,19 +168,12 @@ class Redaction:
     published: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
-    def from_policy(cls, policy: Mapping[str, Any]) -> Redaction:
-        section = policy.get("public_edition")
-        if not isinstance(section, Mapping):
+    def from_policy(cls, policy: Policy) -> Redaction:
+        section = policy.public_edition
+        if section is None:
             return cls()
-        raw = section.get("redact", list(DEFAULT_REDACT))
-        fields = tuple(str(x) for x in raw if isinstance(x, str) and "." in x) if isinstance(raw, list) else DEFAULT_REDACT
-        publish = section.get("publish")
-        published: dict[str, frozenset[str]] = {}
-        if isinstance(publish, Mapping):
-            for record_id, entries in publish.items():
-                if isinstance(entries, list):
-                    published[str(record_id)] = frozenset(str(e) for e in entries if isinstance(e, str))
-        return cls(fields, published)
+        fields = DEFAULT_REDACT if section.redact is None else tuple(x for x in section.redact if "." in x)
+        return cls(fields, {record_id: frozenset(entries) for record_id, entries in section.publish.items()})
 
     def apply(self, kind: str, record_id: str, data: Mapping[str, Any]
               ) -> tuple[dict[str, Any], list[str], list[tuple[str, str]]]:
