@@ -25,6 +25,7 @@ from incidentops.records.model import (
     AuditEntry,
     Handoff,
     Incident,
+    ModelLineage,
     Policy,
     Postmortem,
     RegressionTest,
@@ -149,9 +150,9 @@ class SiteData:
     """The registry as the site shows it."""
 
     root_name: str
-    policy: dict[str, Any]
-    models: dict[str, Any]
     policy_record: Policy
+    #: models.yaml (None when absent or not valid)
+    lineage: ModelLineage | None
     as_of: datetime
     public: bool
     visibility: Visibility
@@ -345,9 +346,8 @@ def collect(
 
     return SiteData(
         root_name=registry.root.name,
-        policy=registry.policy,
-        models=registry.models,
         policy_record=policy,
+        lineage=registry.lineage,
         as_of=as_of.astimezone(UTC),
         public=public,
         visibility=visibility,
