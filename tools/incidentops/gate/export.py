@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +105,21 @@ def refuse_placeholders(test: RegressionTest, turns: list[str]) -> list[str]:
     return turns
 
 
+@dataclass(frozen=True)
+class Item:
+    """One test of the export, in the order of the JSONL manifest's keys."""
+
+    test_id: str
+    incident_id: str
+    suite: str
+    state: str
+    blocking: bool
+    scenario: str
+    turns: list[str]
+    expected_block_turn: int
+    severity_weight: float | int
+
+
 def _expected_turn(test: RegressionTest) -> int:
     value = test.expected_block_turn
     if value < 1:
@@ -116,27 +132,23 @@ def _expected_turn(test: RegressionTest) -> int:
 
 def _items(
     tests: Sequence[RegressionTest], policy: Policy, suite: str | None, root: Path
-) -> list[dict[str, Any]]:
+) -> list[Item]:
     runnable, blockers = run_states(policy), blocking_states(policy)
-    items = []
-    for test in select_suite(tests, policy, suite):
-        state = str(test.state)
-        if state not in runnable:
-            continue
-        items.append(
-            {
-                "test_id": test.test_id,
-                "incident_id": test.incident_id,
-                "suite": test.suite,
-                "state": state,
-                "blocking": state in blockers,
-                "scenario": test.scenario,
-                "turns": _turns(test, root),
-                "expected_block_turn": _expected_turn(test),
-                "severity_weight": _number(test.severity_weight),
-            }
+    return [
+        Item(
+            test_id=test.test_id,
+            incident_id=test.incident_id,
+            suite=test.suite,
+            state=str(test.state),
+            blocking=str(test.state) in blockers,
+            scenario=test.scenario,
+            turns=_turns(test, root),
+            expected_block_turn=_expected_turn(test),
+            severity_weight=_number(test.severity_weight),
         )
-    return items
+        for test in select_suite(tests, policy, suite)
+        if str(test.state) in runnable
+    ]
 
 
 def _number(value: float) -> float | int:
@@ -146,6 +158,10 @@ def _number(value: float) -> float | int:
 
 def _jsonl(rows: Sequence[Mapping[str, Any]]) -> str:
     return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+
+
+def _manifest(items: Sequence[Item]) -> str:
+    return _jsonl([asdict(item) for item in items])
 
 
 def promptfoo_assertion(test_id: str, expected: int) -> str:
@@ -193,23 +209,23 @@ _PROMPTFOO_HEADER = """\
 """
 
 
-def _promptfoo(items: Sequence[Mapping[str, Any]]) -> str:
+def _promptfoo(items: Sequence[Item]) -> str:
     tests = [
         {
-            "description": f"{item['test_id']}: {item['scenario']} ({item['state']})",
-            "vars": {"test_id": item["test_id"], "turns": item["turns"]},
+            "description": f"{item.test_id}: {item.scenario} ({item.state})",
+            "vars": {"test_id": item.test_id, "turns": item.turns},
             "options": {"disableVarExpansion": True},
             "metadata": {
-                "test_id": item["test_id"],
-                "incident_id": item["incident_id"],
-                "suite": item["suite"],
-                "state": item["state"],
-                "blocking": item["blocking"],
-                "expected_block_turn": item["expected_block_turn"],
-                "severity_weight": item["severity_weight"],
+                "test_id": item.test_id,
+                "incident_id": item.incident_id,
+                "suite": item.suite,
+                "state": item.state,
+                "blocking": item.blocking,
+                "expected_block_turn": item.expected_block_turn,
+                "severity_weight": item.severity_weight,
             },
             "assert": [
-                {"type": "javascript", "value": promptfoo_assertion(item["test_id"], item["expected_block_turn"])}
+                {"type": "javascript", "value": promptfoo_assertion(item.test_id, item.expected_block_turn)}
             ],
         }
         for item in items
@@ -218,21 +234,21 @@ def _promptfoo(items: Sequence[Mapping[str, Any]]) -> str:
     return _PROMPTFOO_HEADER + body
 
 
-def _inspect(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def _inspect(items: Sequence[Item]) -> list[dict[str, Any]]:
     return [
         {
-            "id": item["test_id"],
-            "input": [{"role": "user", "content": turn} for turn in item["turns"]],
-            "target": str(item["expected_block_turn"]),
+            "id": item.test_id,
+            "input": [{"role": "user", "content": turn} for turn in item.turns],
+            "target": str(item.expected_block_turn),
             "metadata": {
-                "test_id": item["test_id"],
-                "incident_id": item["incident_id"],
-                "suite": item["suite"],
-                "scenario": item["scenario"],
-                "state": item["state"],
-                "blocking": item["blocking"],
-                "expected_block_turn": item["expected_block_turn"],
-                "severity_weight": item["severity_weight"],
+                "test_id": item.test_id,
+                "incident_id": item.incident_id,
+                "suite": item.suite,
+                "scenario": item.scenario,
+                "state": item.state,
+                "blocking": item.blocking,
+                "expected_block_turn": item.expected_block_turn,
+                "severity_weight": item.severity_weight,
             },
         }
         for item in items
@@ -257,7 +273,7 @@ def export_suite(
         raise IncidentOpsError(f"unknown export format {fmt!r}", f"choose one of: {', '.join(FORMATS)}")
     items = _items(tests, policy, suite, root)
     if fmt == "jsonl":
-        return _jsonl(items)
+        return _manifest(items)
     if fmt == "promptfoo":
         return _promptfoo(items)
     return _jsonl(_inspect(items))
