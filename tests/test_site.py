@@ -285,6 +285,23 @@ def test_plugin_watches_the_record_folders(tmp_path):
         assert str(root / name) in watched, name
 
 
+def test_a_record_that_does_not_validate_is_not_shown_and_the_note_says_why(tmp_path):
+    from incidentops.site.collect import collect
+
+    root = copy_registry(tmp_path / "registry")
+    incident = root / "incidents" / "INC_001" / "incident.yaml"
+    incident.write_text(incident.read_text(encoding="utf-8").replace("severity: SEV-2", "severity: SEV-9"),
+                        encoding="utf-8")
+    internal = collect(Registry(root), AS_OF_DT)
+    assert internal.incident("INC_001") is None and internal.incident("INC_002") is not None
+    assert internal.problems == [
+        "incidents/INC_001/incident.yaml: not shown, the record is not valid (run `incidentops check`)"]
+    public = collect(Registry(root), AS_OF_DT, public=True)
+    # a public incident whose record has no typed form: its visibility is unknown, so it is hidden with its test
+    assert {"INC_001", "regression_INC_001"} <= public.visibility.hidden_ids
+    assert "regression_INC_001" not in {t.id for t in public.tests}
+
+
 def test_parallel_rendering_gives_the_same_pages(monkeypatch):
     from incidentops.site import pages
     from incidentops.site.collect import collect

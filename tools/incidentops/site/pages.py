@@ -209,7 +209,7 @@ HIDDEN_REFERENCE = "-"
 @pass_context
 def _incident_link(context: Context, incident_id: Any) -> Markup:
     visibility = context["site"].visibility
-    if visibility.shows_incident(incident_id):
+    if isinstance(incident_id, str) and visibility.shows_incident(incident_id):  # a template's value
         url = relative_url(incident_page(incident_id), context["page_path"], context["options"].use_directory_urls)
         return Markup('<a href="{}">{}</a>').format(url, incident_id)
     if incident_id in visibility.hidden_ids:
@@ -220,7 +220,7 @@ def _incident_link(context: Context, incident_id: Any) -> Markup:
 @pass_context
 def _test_link(context: Context, test_id: Any) -> Markup:
     visibility = context["site"].visibility
-    if visibility.shows_test(test_id):
+    if isinstance(test_id, str) and visibility.shows_test(test_id):  # a template's value
         url = relative_url(test_page(test_id), context["page_path"], context["options"].use_directory_urls)
         return Markup('<a href="{}">{}</a>').format(url, test_id)
     if test_id in visibility.hidden_ids:
