@@ -10,7 +10,7 @@ becomes a note on the page, never an exception.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar
@@ -140,8 +140,6 @@ class RecordView(Generic[R]):
     path: str
     #: the record (a public edition's: without the rows naming hidden records, figures over public ones)
     record: R
-    #: the record's fields as the page shows them
-    data: dict[str, Any]
     dates: Dated
 
 
@@ -337,10 +335,8 @@ def collect(
     reviews = _records(registry, Review, "reviews", history, note)
     releases = _records(registry, Release, "releases", history, note)
     if public:
-        reviews = [_view(r, *public_records.review(shown, visibility.prune_review(r.record), r.data))
-                   for r in reviews]
-        releases = [_view(r, *public_records.release(visibility.prune_release(r.record), r.data))
-                    for r in releases]
+        reviews = [_view(r, public_records.review(shown, visibility.prune_review(r.record))) for r in reviews]
+        releases = [_view(r, public_records.release(visibility.prune_release(r.record))) for r in releases]
     reviews.sort(key=lambda r: r.stem, reverse=True)
     releases.sort(key=lambda r: (r.record.decided_at, r.stem), reverse=True)
 
@@ -385,8 +381,8 @@ def _stem(path: str) -> str:
     return path.rsplit("/", 1)[-1].removesuffix(".yaml")
 
 
-def _view(view: RecordView[R], record: R, data: dict[str, Any]) -> RecordView[R]:
-    return RecordView(view.stem, view.path, record, data, view.dates)
+def _view(view: RecordView[R], record: R) -> RecordView[R]:
+    return RecordView(view.stem, view.path, record, view.dates)
 
 
 def _records(
@@ -398,7 +394,7 @@ def _records(
 ) -> list[RecordView[R]]:
     views: list[RecordView[R]] = []
     for path in registry.files_in(folder):
-        found = _valid(registry, cls, path)
+        found = registry.typed(cls, path)
         stem = _stem(path)
         if found is None:
             note(_not_shown(registry, path))
@@ -406,7 +402,7 @@ def _records(
         if not is_safe_name(stem):
             note(f"{path}: not shown, the name {stem!r} cannot name a page")
             continue
-        views.append(RecordView(stem, path, *found, _dates(history, path)))
+        views.append(RecordView(stem, path, found, _dates(history, path)))
     return views
 
 
