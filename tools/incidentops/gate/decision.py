@@ -41,7 +41,6 @@ from incidentops.gate.results import combine_results
 from incidentops.gate.scope import (
     blocking_states,
     check_suite_option,
-    declared_suites,
     flaky_band,
     pass_threshold,
     run_states,
@@ -49,6 +48,7 @@ from incidentops.gate.scope import (
     suite_hint,
 )
 from incidentops.gate.testresult import ERROR, FAIL, OUTCOME_RANK, PASS, SKIP, TestResult
+from incidentops.lifecycle.ceremony import known_suites
 from incidentops.records.errors import IncidentOpsError
 from incidentops.records.findings import ERROR as FINDING_ERROR
 from incidentops.records.findings import WARNING as FINDING_WARNING
@@ -310,7 +310,7 @@ def _decide_one(
     by_id: dict[str, list[TestResult]] = {}
     for result in combined:
         by_id.setdefault(result.test_id, []).append(result)
-    suites = declared_suites(policy)
+    suites = known_suites(policy)
     runnable, blockers, band = run_states(policy), blocking_states(policy), flaky_band(policy)
     per_test: list[TestOutcome] = []
     warnings: list[GateWarning] = []

@@ -5,17 +5,11 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 
+from incidentops.lifecycle.ceremony import known_suites
 from incidentops.records.errors import IncidentOpsError
 from incidentops.records.model import Policy, RegressionTest, State, Threshold
 
 DEFAULT_PASS_THRESHOLD = (1, 1)
-
-
-def declared_suites(policy: Policy) -> tuple[str, ...]:
-    """The suites the policy declares: ``regression.suites``, else just ``regression.default_suite``."""
-    rules = policy.regression
-    names = tuple(dict.fromkeys(s for s in rules.suites if s))
-    return names or ((rules.default_suite,) if rules.default_suite else ())
 
 
 def run_states(policy: Policy) -> frozenset[str]:
@@ -68,7 +62,7 @@ def check_suite_option(policy: Policy, suite: str | None) -> None:
     """Refuse a ``--suite`` the policy does not declare: a typo must not pick an empty or partial suite."""
     if suite is None:
         return
-    known = declared_suites(policy)
+    known = known_suites(policy)
     if suite not in known:
         raise IncidentOpsError(f"unknown suite '{suite}': the policy declares no such suite", suite_hint(suite, known))
 
