@@ -18,6 +18,7 @@ import typed_records
 from conftest import run_cli
 from gitrepo import GitRepo, isolate_git
 from incidentops.lifecycle import ceremony as lifecycle
+from incidentops.lifecycle import decisions
 from incidentops.lifecycle.ceremony import MissingOption, NothingToDo, Request, decide
 from incidentops.records.errors import BlockedError, IncidentOpsError
 from incidentops.records.registry import Registry, default_policy, default_policy_record
@@ -602,3 +603,21 @@ def test_a_failed_write_of_a_simple_decision_is_a_clean_error(template: GitRepo,
     assert caught.value.message == (
         "regressions/regression_INC_001.yaml: cannot record the decision (Permission denied); nothing was changed")
     assert snapshot(repo.path) == before
+
+
+def test_typed_decisions_read_as_the_same_steps_as_the_file_does() -> None:
+    raw = [
+        {"at": "2025-01-01T00:00:00Z", "decision": "CREATE", "to_state": "ACTIVE", "reason": "born", "by": "Ana"},
+        {"at": "2025-06-01T00:00:00Z", "decision": "DEPRECATE", "to_state": "DEPRECATED",
+         "reason": " patched ", "by": "Ana", "approver": "Safety council chair"},
+        {"at": "2025-07-01T00:00:00Z", "decision": "KEEP", "from_state": "ACTIVE", "to_state": "ACTIVE",
+         "reason": "a KEEP that moves the test", "by": "Bo"},
+    ]
+    typed = typed_records.decisions(*raw)
+    assert decisions.read_decisions(typed) == decisions.read_chain(raw)
+    steps = decisions.read_decisions(typed, "ACTIVE", 3)
+    assert [(s.index, s.from_state, s.to_state, s.reason) for s in steps] == [
+        (3, "ACTIVE", "ACTIVE", "born"), (4, "ACTIVE", "DEPRECATED", "patched"), (5, "ACTIVE", "ACTIVE",
+                                                                                   "a KEEP that moves the test")]
+    assert decisions.label_problem(steps[2], False) is None  # KEEP ACTIVE -> ACTIVE
+    assert decisions.weakens(steps[1].from_state, steps[1].to_state)

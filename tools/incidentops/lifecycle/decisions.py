@@ -4,8 +4,9 @@ A decision's label (KEEP, MONITOR, ...) is only a name: what counts is its
 ``from_state`` -> ``to_state``. The label must agree with that change (KEEP
 changes nothing, MONITOR leads to MONITORING, CREATE only opens a history),
 each decision starts where the one before it ended, and the dates run forward.
-``check`` and ``pr-check`` both read decisions through :func:`read_chain`, so a
-label can never make a weakening look like something else.
+``check`` and ``pr-check`` both read decisions through :func:`read_chain` (pr-check
+reads a pull request's files as written; :func:`read_decisions` reads a typed
+record's), so a label can never make a weakening look like something else.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from incidentops.lifecycle.decay import parse_time
+from incidentops.records.model import Decision
 
 CREATE, KEEP, MONITOR, ACTIVATE, DEPRECATE, RETIRE = "CREATE", "KEEP", "MONITOR", "ACTIVATE", "DEPRECATE", "RETIRE"
 #: label -> the state it leads to (KEEP and CREATE: see :func:`label_problem`)
@@ -67,6 +69,20 @@ def read_chain(decisions: object, start: str | None = None, offset: int = 0) -> 
         at = parse_time(entry.get("at"))
         steps.append(Step(number, label, from_state, to_state, at, _text(entry.get("by")),
                           _text(entry.get("approver")), _text(entry.get("reason")) or ""))
+        state = to_state
+    return steps
+
+
+def read_decisions(decisions: Sequence[Decision], start: str | None = None, offset: int = 0) -> list[Step]:
+    """:func:`read_chain` of a test's typed decisions (a record that passed its schema)."""
+    steps: list[Step] = []
+    state = start
+    for number, decision in enumerate(decisions, start=offset):
+        to_state = str(decision.to_state)
+        from_state = str(decision.from_state) if decision.from_state is not None else state
+        steps.append(Step(number, str(decision.decision), from_state, to_state, decision.at,
+                          decision.by.strip() or None, (decision.approver or "").strip() or None,
+                          decision.reason.strip()))
         state = to_state
     return steps
 
