@@ -82,11 +82,6 @@ def format_time(value: Any) -> str:
     return parsed.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def format_iso(value: datetime) -> str:
-    """A record's timestamp as RFC 3339 in UTC, for a ``<time datetime>`` attribute."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def as_rows(items: Sequence[Any]) -> list[Any]:
     """Typed list items (a release record's blocking tests, warnings...) as rows of their fields for ``value``."""
     return [{f.name: getattr(item, f.name) for f in fields(item) if f.name != "source"}
@@ -149,7 +144,6 @@ def environment() -> Environment:
         fm_title=front_matter_title,
         safe_title=safe_title,
         time=format_time,
-        iso=format_iso,
         day=format_date,
         as_rows=as_rows,
         minutes=format_minutes,
