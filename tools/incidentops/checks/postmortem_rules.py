@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from incidentops.checks.blameless import (
     CAPWORD_RE,
@@ -46,25 +46,26 @@ from incidentops.checks.blameless import (
 )
 from incidentops.checks.first_names import FIRST_NAMES
 from incidentops.policy.severity import severity_ids
-from incidentops.policy.sla import parse_timestamp
-from incidentops.records.errors import IncidentOpsError
 from incidentops.records.findings import ERROR, WARNING, Finding
-from incidentops.records.validate import schema_failed
+from incidentops.records.model import (
+    ActionItem,
+    ActionStatus,
+    Incident,
+    Postmortem,
+    PostmortemStatus,
+    ReviewType,
+    Status,
+)
 from incidentops.records.yamlio import Document
 
 if TYPE_CHECKING:
     from incidentops.checks import CheckContext
 
-OPEN_ACTION_STATES = ("open", "in_progress")
-DONE_INCIDENT_STATES = ("resolved", "closed")
+OPEN_ACTION_STATES = (ActionStatus.OPEN, ActionStatus.IN_PROGRESS)
+DONE_INCIDENT_STATES = (Status.RESOLVED, Status.CLOSED)
 
 _HEADING = re.compile(r" {0,3}(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*\Z")
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
-
-
-def _postmortem_policy(ctx: CheckContext) -> Mapping[str, Any]:
-    section = ctx.registry.policy.get("postmortem")
-    return section if isinstance(section, Mapping) else {}
 
 
 def _folder(path: str) -> str:
@@ -101,38 +102,27 @@ def headings(body: str, first_line: int = 1) -> list[tuple[int, int, str]]:
     return found
 
 
-def _timestamp(data: Mapping[str, Any], field: str) -> Any:
-    value = data.get(field)
-    if value is None:
-        return None
-    try:
-        return parse_timestamp(value, field)
-    except (IncidentOpsError, TypeError, ValueError):
-        return None
-
-
 def late(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
-    data = doc.data
-    hours = _postmortem_policy(ctx).get("publish_within_hours", 48)
-    meeting = _timestamp(data, "meeting_at")
-    if meeting is None or not isinstance(hours, int):
+    postmortem = ctx.registry.typed(Postmortem, path)
+    if postmortem is None:
         return
+    hours = ctx.registry.policy_record.postmortem.publish_within_hours
+    meeting, published, source = postmortem.meeting_at, postmortem.published_at, postmortem.source
     deadline = meeting + timedelta(hours=hours)
-    published = _timestamp(data, "published_at")
-    if data.get("status") == "published" and published is not None:
+    if postmortem.status is PostmortemStatus.PUBLISHED and published is not None:
         if published > deadline:
-            yield doc.finding(
+            yield source.finding(
                 ("published_at",), WARNING, "postmortem.late",
                 f"published {_duration(published - meeting)} after the meeting, over the"
-                f" {hours}-hour deadline (meeting {data.get('meeting_at')})",
+                f" {hours}-hour deadline (meeting {source.text('meeting_at')})",
                 f"publish postmortems within {hours} hours of the meeting; this one stays on record as late",
             )
         return
-    if data.get("status") != "published" and ctx.as_of > deadline:
-        yield doc.finding(
+    if postmortem.status is not PostmortemStatus.PUBLISHED and ctx.as_of > deadline:
+        yield source.finding(
             ("status",), WARNING, "postmortem.late",
-            f"still {str(data.get('status')).replace('_', ' ')} {_duration(ctx.as_of - meeting)} after"
-            f" the meeting, over the {hours}-hour publication deadline (meeting {data.get('meeting_at')})",
+            f"still {postmortem.status.replace('_', ' ')} {_duration(ctx.as_of - meeting)} after"
+            f" the meeting, over the {hours}-hour publication deadline (meeting {source.text('meeting_at')})",
             "finish the review and set `status: published` with `published_at`",
         )
 
@@ -161,16 +151,14 @@ def person_in(text: str) -> str | None:
 
 
 def attendee_names(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
-    attendees = doc.data.get("attendees")
-    if not isinstance(attendees, list):
+    postmortem = ctx.registry.typed(Postmortem, path)
+    if postmortem is None:
         return
-    for index, attendee in enumerate(attendees):
-        if not isinstance(attendee, str):
-            continue
+    for index, attendee in enumerate(postmortem.attendees):
         person = person_in(attendee)
         if person is None:
             continue
-        yield doc.finding(
+        yield postmortem.source.finding(
             ("attendees", index), ERROR, "postmortem.attendee-name",
             f"attendees: {attendee!r} names a person ({person!r}); attendees are roles",
             "write the role they attended in, such as 'Incident commander' or"
@@ -179,20 +167,22 @@ def attendee_names(ctx: CheckContext, path: str, doc: Document) -> Iterator[Find
 
 
 def _incident_severity(ctx: CheckContext, path: str) -> str | None:
-    """The incident's severity; None when it failed the schema (no advice is reasoned from it)."""
-    incident = ctx.registry.incident(_folder(path))
-    severity = incident.get("severity") if incident else None
-    return severity if isinstance(severity, str) and severity in severity_ids(ctx.registry.policy_record) else None
+    """The incident's severity; None when the incident failed its schema (no advice is reasoned from it)."""
+    incident = ctx.registry.incident_record(_folder(path))
+    if incident is None or incident.severity not in severity_ids(ctx.registry.policy_record):
+        return None
+    return incident.severity
 
 
 def lightweight_not_allowed(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
-    if doc.data.get("review_type") != "lightweight":
+    postmortem = ctx.registry.typed(Postmortem, path)
+    if postmortem is None or postmortem.review_type is not ReviewType.LIGHTWEIGHT:
         return
     severity = _incident_severity(ctx, path)
     least = severity_ids(ctx.registry.policy_record)[-1]
     if severity is None or severity == least:
         return
-    yield doc.finding(
+    yield postmortem.source.finding(
         ("review_type",), ERROR, "postmortem.lightweight-not-allowed",
         f"a lightweight review is allowed for {least} incidents only; {_folder(path)} is {severity}",
         "set `review_type: full` and add the full review's sections",
@@ -200,14 +190,17 @@ def lightweight_not_allowed(ctx: CheckContext, path: str, doc: Document) -> Iter
 
 
 def missing_sections(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
-    policy = _postmortem_policy(ctx)
-    lightweight = doc.data.get("review_type") == "lightweight"
-    wanted = policy.get("lightweight_sections" if lightweight else "required_sections") or []
+    postmortem = ctx.registry.typed(Postmortem, path)
+    if postmortem is None:
+        return
+    rules = ctx.registry.policy_record.postmortem
+    lightweight = postmortem.review_type is ReviewType.LIGHTWEIGHT
+    wanted = rules.lightweight_sections if lightweight else rules.required_sections
     present = {_norm(text): level for level, _, text in _headings(ctx, path, doc)}
     line = doc.body_line or 1
     review = "lightweight review" if lightweight else "full review"
     for section in wanted:
-        level = present.get(_norm(str(section)))
+        level = present.get(_norm(section))
         if level == 2:
             continue
         hint = (
@@ -221,36 +214,32 @@ def missing_sections(ctx: CheckContext, path: str, doc: Document) -> Iterator[Fi
 
 
 def missing_postmortem(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
-    status = doc.data.get("status")
-    if status not in DONE_INCIDENT_STATES:
+    incident = ctx.registry.typed(Incident, path)
+    if incident is None or incident.status not in DONE_INCIDENT_STATES:
         return
     folder = _folder(path)
     if (ctx.registry.root / "incidents" / folder / "postmortem.md").is_file():
         return
-    yield doc.finding(
+    yield incident.source.finding(
         ("status",), ERROR, "postmortem.missing",
-        f"{folder} is {status} but has no postmortem",
+        f"{folder} is {incident.status} but has no postmortem",
         f"run `incidentops new postmortem {folder}`; skipping the review of a small incident is an"
         " anti-pattern: a SEV-3 incident gets a lightweight review",
     )
 
 
 def open_actions(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
-    if doc.data.get("status") != "closed":
+    incident = ctx.registry.typed(Incident, path)
+    if incident is None or incident.status is not Status.CLOSED:
         return
-    postmortem = ctx.registry.postmortem(_folder(path))
-    data = postmortem.data if postmortem is not None else None
-    items = data.get("action_items") if isinstance(data, Mapping) else None
-    if not isinstance(items, list):
+    postmortem = ctx.registry.postmortem_record(_folder(path))
+    if postmortem is None:
         return
-    still_open = [
-        f"{item.get('id')} ({item.get('status')})"
-        for item in items
-        if isinstance(item, Mapping) and item.get("status") in OPEN_ACTION_STATES
-    ]
+    still_open = [f"{item.id} ({item.status})" for item in postmortem.action_items
+                  if item.status in OPEN_ACTION_STATES]
     if not still_open:
         return
-    yield doc.finding(
+    yield incident.source.finding(
         ("status",), ERROR, "postmortem.open-actions",
         f"closed while postmortem action items are still open: {', '.join(still_open)}",
         "finish them, or defer them (`status: deferred` with a `deferred_reason`);"
@@ -296,18 +285,19 @@ def _same_text(a: object, b: object) -> bool:
 
 
 def body_mismatch(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
-    data = doc.data
+    postmortem = ctx.registry.typed(Postmortem, path)
+    if postmortem is None:
+        return
     hint = "the front matter is the record: make the body say what it says (or leave the list to the front matter)"
-    items = data.get("action_items")
     sections = _sections(ctx, path, doc, "Action items", "Contributing factors")
     section = sections.get("Action items")
-    if isinstance(items, list) and section is not None:
-        by_id = {str(i.get("id")): i for i in items if isinstance(i, Mapping) and i.get("id") is not None}
+    if section is not None:
+        by_id = {item.id: item for item in postmortem.action_items}
         yield from _action_rows(doc, path, section, by_id, hint)
     ctx.cache.pop(f"postmortem.headings:{path}", None)  # the last rule that reads them: let them go
-    factors = data.get("contributing_factors")
+    factors = postmortem.contributing_factors
     section = sections.get("Contributing factors")
-    if isinstance(factors, list) and section is not None and not schema_failed(doc, ("contributing_factors",)):
+    if section is not None:
         bullets = [line for line, text in section[1] if _BULLET.match(text)]
         if bullets and len(bullets) != len(factors):
             yield Finding(
@@ -318,7 +308,7 @@ def body_mismatch(ctx: CheckContext, path: str, doc: Document) -> Iterator[Findi
 
 
 def _action_rows(doc: Document, path: str, section: tuple[int, list[tuple[int, str]]],
-                 by_id: Mapping[str, Mapping[str, Any]], hint: str) -> Iterator[Finding]:
+                 by_id: Mapping[str, ActionItem], hint: str) -> Iterator[Finding]:
     rows = [(line, _cells(text)) for line, text in section[1] if text.strip().startswith("|")]
     header = rows[0][1] if rows else []
     columns = {_norm(cell): index for index, cell in enumerate(header)}
@@ -340,11 +330,11 @@ def _action_rows(doc: Document, path: str, section: tuple[int, list[tuple[int, s
                 if column is None or column >= len(cells):
                     continue
                 said = re.split(r"[:(]", cells[column], maxsplit=1)[0] if field == "status" else cells[column]
-                if _same_text(said, item.get(field, "")):
+                if _same_text(said, item.source.text(field)):
                     continue
                 yield Finding(path, line, 1, ERROR, "postmortem.body-mismatch",
                               f"action item {item_id}: the body says {field} {cells[column]!r}, the front matter"
-                              f" {item.get(field)!r}", hint)
+                              f" {item.source.text(field)!r}", hint)
     else:
         for line, text in section[1]:
             for match in _ACTION_ID.finditer(text):
