@@ -28,6 +28,7 @@ from incidentops.lifecycle.ceremony import (
     staging_problems,
 )
 from incidentops.records.findings import ERROR, Finding
+from incidentops.records.model import AuditEntry, RegressionTest, State
 from incidentops.records.yamlio import Document
 
 if TYPE_CHECKING:
@@ -58,20 +59,20 @@ def _fix(test_id: str) -> str:
 
 
 def test_rules(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
-    data = doc.data
-    if not isinstance(data, dict):
+    test = ctx.registry.typed(RegressionTest, path)
+    if test is None:
         return
     test_id = path.rsplit("/", 1)[1].removesuffix(".yaml")
-    state = data.get("state")
+    state, source = test.state, test.source
     archived = path.startswith(f"{ARCHIVE_DIR}/")
     entries = _entries(ctx).get(test_id, [])
-    if entries and state != "RETIRED":
+    if entries and state is not State.RETIRED:
         where = "moved into regressions/archive/, is still" if archived else "still in regressions/, is"
-        yield doc.finding(("state",), ERROR, "ceremony.incomplete",
+        yield source.finding(("state",), ERROR, "ceremony.incomplete",
                           f"the retirement ceremony of {test_id} stopped half-way: {entries[0]} retires it, but"
                           f" the test, {where} {state}", _fix(test_id))
-    elif archived and state == "RETIRED" and not entries:
-        yield doc.finding(("state",), ERROR, "ceremony.incomplete",
+    elif archived and state is State.RETIRED and not entries:
+        yield source.finding(("state",), ERROR, "ceremony.incomplete",
                           f"the retirement ceremony of {test_id} stopped half-way: the test is RETIRED but no"
                           " audit entry records its retirement",
                           f"write it from the test's RETIRE decision with `incidentops lifecycle retire --resume"
@@ -79,29 +80,26 @@ def test_rules(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]
     if archived and entries:
         for where, message in staging_problems(_index(ctx), entries[0], path):
             if where == path:
-                yield doc.finding(("state",), ERROR, "ceremony.unstaged",
+                yield source.finding(("state",), ERROR, "ceremony.unstaged",
                                   f"{message}: a commit now would record another retirement than the one"
                                   " `check` reads", f"stage both with `incidentops lifecycle retire --resume"
                                   f" {test_id}`")
 
 
 def audit_rules(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
-    data = doc.data
-    if not isinstance(data, dict) or data.get("action") != AUDIT_ACTION:
+    entry = ctx.registry.typed(AuditEntry, path)
+    if entry is None or entry.action != AUDIT_ACTION:
         return
-    test_id = data.get("test_id")
-    if not isinstance(test_id, str):
-        return
-    test_path = ctx.registry.test_path(test_id)
-    test = ctx.registry.data(test_path) if test_path else None
-    if test is not None and test.get("state") != "RETIRED":
-        yield doc.finding(("test_id",), ERROR, "lifecycle.audit-without-retirement",
-                          f"this audit entry retires {test_id}, but {test_path} is {test.get('state')}",
+    test_id, source = entry.test_id, entry.source
+    test = ctx.registry.test_record(test_id)
+    if test is not None and test.state is not State.RETIRED:
+        yield source.finding(("test_id",), ERROR, "lifecycle.audit-without-retirement",
+                          f"this audit entry retires {test_id}, but {test.path} is {test.state}",
                           f"finish the ceremony with `incidentops lifecycle retire --resume {test_id}`, or take"
                           f" it back with `incidentops lifecycle retire --undo {test_id}`")
     entries = _entries(ctx).get(test_id, [])
     if len(entries) > 1 and path != entries[0]:
-        yield doc.finding(("test_id",), ERROR, "ceremony.duplicate-audit",
+        yield source.finding(("test_id",), ERROR, "ceremony.duplicate-audit",
                           f"a second RETIRE_REGRESSION audit entry for {test_id} (the first is {entries[0]})",
                           f"a test is retired once: delete this entry if it was never merged (`git rm -f {path}`);"
                           " a merged audit entry is never deleted, so ask the safety team")
@@ -109,7 +107,7 @@ def audit_rules(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding
         archived = f"{ARCHIVE_DIR}/{test_id}.yaml"
         for where, message in staging_problems(_index(ctx), path, archived):
             if where == path:
-                yield doc.finding(("test_id",), ERROR, "ceremony.unstaged",
+                yield source.finding(("test_id",), ERROR, "ceremony.unstaged",
                                   f"{message}: a commit now would record another retirement than the one"
                                   " `check` reads", f"stage both with `incidentops lifecycle retire --resume"
                                   f" {test_id}`")
