@@ -124,6 +124,26 @@ def test_a_real_keep_and_an_approved_monitor_pass(repo: GitRepo) -> None:
     assert judge(repo) == []
 
 
+@pytest.mark.parametrize("breakage", [
+    ("severity_weight: 1.0", "severity_weight: heavy"),      # a value of the wrong type
+    ("owner:", "reviewed_by: Safety team\nowner:"),            # a field the schema does not know
+])
+def test_a_weakening_inside_a_record_that_fails_its_schema_is_still_judged(repo: GitRepo, breakage) -> None:
+    """A record that fails its schema has no typed form; pr-check still reads what the change does."""
+    old, new = breakage
+    assert old in repo.read(T004)
+
+    def change(r: GitRepo) -> None:
+        move(T004, "MONITORING", "KEEP")(r)
+        edit(r, T004, old, new)
+    propose(repo, change)
+    rules = {rule for path, _l, _c, rule in judge(repo) if path == T004}
+    assert {"pr.approver", "pr.decision-label"} <= rules
+    check = cli(repo, "check", "--format", "json", "--as-of", NOW)
+    assert check.code == 1
+    assert any(f["path"] == T004 and f["rule"].startswith("schema.") for f in check.json())
+
+
 def test_a_decision_that_does_not_start_where_the_last_one_ended(repo: GitRepo) -> None:
     propose(repo, _chain_break)
     assert (T004, line(repo, T004, "from_state:"), 17, "pr.decision-chain") in judge(repo)
