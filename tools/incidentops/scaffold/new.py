@@ -13,6 +13,7 @@ from incidentops.policy.severity import default_weight, severity_ids
 from incidentops.records.errors import IncidentOpsError
 from incidentops.records.fsio import create_text_exclusive
 from incidentops.records.kinds import check_id
+from incidentops.records.model import Incident
 from incidentops.records.registry import SCAFFOLD_DIR, Registry
 from incidentops.records.yamlscalar import quoted, scalar
 
@@ -55,18 +56,20 @@ def due_date(as_of: datetime, days: int = 14) -> str:
     return (as_of + timedelta(days=days)).strftime("%Y-%m-%d")
 
 
-def _incident_or_fail(registry: Registry, incident_id: str) -> dict[str, Any]:
+def _incident_or_fail(registry: Registry, incident_id: str) -> Incident:
     check_id("incident", incident_id)
-    data = registry.incident(incident_id)
-    if data is None:
+    incident = registry.incident_record(incident_id)
+    if incident is None:
         import difflib
 
         close = difflib.get_close_matches(incident_id, registry.incident_ids, n=1)
+        exists = incident_id in registry.incident_id_set
         raise IncidentOpsError(
-            f"incident {incident_id} does not exist or does not parse",
-            f"did you mean {close[0]}?" if close else "run `incidentops check` to see what is wrong",
+            f"incident {incident_id} {'has errors' if exists else 'does not exist'}",
+            "run `incidentops check` to see what is wrong, and fix the incident first" if exists
+            else f"did you mean {close[0]}?" if close else "run `incidentops list incidents` to see the ids",
         )
-    return data
+    return incident
 
 
 def new_incident(registry: Registry, as_of: datetime, provisional: bool = False) -> tuple[str, str]:
@@ -78,12 +81,12 @@ def new_incident(registry: Registry, as_of: datetime, provisional: bool = False)
     else:
         incident_id = next_incident_id(registry)
     rel = f"incidents/{incident_id}/incident.yaml"
-    entries = [t for t in registry.policy.get("incident_types", []) if isinstance(t, dict) and "id" in t]
-    types = [str(t["id"]) for t in entries]
+    types = [t.id for t in registry.policy_record.incident_types]
     # Until its checklist is answered an incident is of the most severe level: if unsure,
     # treat it as the higher severity (`assess --write --set-severity` lowers it).
     severity = severity_ids(registry.policy_record)[0]
-    model = registry.models.get("current") or next(iter(registry.model_versions), "TODO")
+    lineage = registry.lineage
+    model = lineage.current if lineage is not None else next(iter(registry.model_versions), "TODO")
     text = render("incident.yaml.j2", schema_prefix=schema_prefix(registry, rel), id=incident_id,
                   types=types or ["policy_violation_isolated"], model=model, severity=severity,
                   **default_times(as_of))
@@ -95,44 +98,39 @@ def postmortem_text(registry: Registry, incident_id: str, as_of: datetime) -> tu
     """The facilitation-ready postmortem draft for an incident, and its path."""
     incident = _incident_or_fail(registry, incident_id)
     rel = f"incidents/{incident_id}/postmortem.md"
-    policy = registry.policy
-    pm_policy = policy.get("postmortem", {})
-    lightweight = incident.get("severity") == "SEV-3"
-    sections = pm_policy.get("lightweight_sections" if lightweight else "required_sections") or [
+    rules = registry.policy_record.postmortem
+    lightweight = incident.severity == "SEV-3"
+    sections = list(rules.lightweight_sections if lightweight else rules.required_sections) or [
         "Summary", "Timeline", "Contributing factors", "Action items"]
-    teams = [str(e.get("team")) for e in incident.get("escalations") or [] if isinstance(e, dict) and e.get("team")]
+    teams = [e.team for e in incident.escalations if e.team]
     attendees = ["Incident commander", "Postmortem facilitator"]
-    if incident.get("reported_by"):
-        attendees.append(str(incident["reported_by"]))
+    if incident.reported_by:
+        attendees.append(incident.reported_by)
     for team in teams:
         role = f"{team} responder"
         if role not in attendees:
             attendees.append(role)
-    timeline = [
-        {"at": str(e.get("at", "")), "event": " ".join(str(e.get("event", "")).split())}
-        for e in incident.get("timeline") or [] if isinstance(e, dict)
-    ]
-    for esc in incident.get("escalations") or []:
-        if isinstance(esc, dict) and esc.get("at"):
-            timeline.append({"at": str(esc["at"]), "event": f"Escalated to {esc.get('team')}"})
+    timeline = [{"at": e.source.text("at"), "event": " ".join(e.event.split())} for e in incident.timeline]
+    for esc in incident.escalations:
+        timeline.append({"at": esc.source.text("at"), "event": f"Escalated to {esc.team}"})
     for field, event in (("detected_at", "Detected"), ("first_response_at", "First response"),
                          ("resolved_at", "Resolved")):
-        if incident.get(field):
-            timeline.append({"at": str(incident[field]), "event": event})
+        if getattr(incident, field) is not None:
+            timeline.append({"at": incident.source.text(field), "event": event})
     timeline = sorted({(e["at"], e["event"]): e for e in timeline}.values(), key=lambda e: e["at"])
     text = render(
         "postmortem.md.j2", schema_prefix=schema_prefix(registry, rel), incident_id=incident_id,
         review_type="lightweight" if lightweight else "full", meeting_at=_stamp(as_of + timedelta(days=1)),
-        publish_hours=pm_policy.get("publish_within_hours", 48), attendees=attendees,
+        publish_hours=rules.publish_within_hours, attendees=attendees,
         owners=teams or ["Safety team"], due=due_date(as_of), sections=sections, timeline=timeline,
-        summary=str(incident.get("summary", "")).strip(),
+        summary=incident.summary.strip(),
     )
     return rel, text
 
 
-def default_scenario(incident: dict[str, Any]) -> str:
+def default_scenario(incident: Incident) -> str:
     """A scenario name when none is given: the incident's attack vector, as a slug."""
-    return str(incident.get("attack_vector") or "scenario").replace("-", "_").lower()
+    return (incident.attack_vector or "scenario").replace("-", "_").lower()
 
 
 def test_id_for(incident_id: str, test_id: str | None) -> str:
@@ -169,16 +167,14 @@ def regression_text(registry: Registry, incident_id: str, scenario: str | None, 
             "ids are never reused" + ("" if given else
                                       f"; an incident may have several tests: name the next one with"
                                       f" --test-id {test_id}_<name>"))
-    severity = str(incident.get("severity", "SEV-3"))
-    policy = registry.policy
+    severity = incident.severity
     values = {
         "test_id": test_id, "incident_id": incident_id, "scenario": scenario,
         "expected_block_turn": expected_block_turn, "weight": default_weight(registry.policy_record, severity),
         "severity": severity,
-        "suite": policy.get("regression", {}).get("default_suite", "model-safety-regression-suite"),
-        "owner": ([str(e["team"]) for e in incident.get("escalations") or [] if isinstance(e, dict) and e.get("team")]
-                  or ["Safety team"])[0],
-        "model": incident.get("model_version") or registry.models.get("current", "TODO"),
+        "suite": registry.policy_record.regression.default_suite,
+        "owner": ([e.team for e in incident.escalations if e.team] or ["Safety team"])[0],
+        "model": incident.model_version,
         "turns": turns or [f"TODO: user turn {n} of the attack" for n in range(1, expected_block_turn + 2)],
         "by": " ".join(by.split()),
         **default_times(as_of),
@@ -191,13 +187,12 @@ def handoff_text(registry: Registry, incident_id: str, values: dict[str, Any]) -
     incident = _incident_or_fail(registry, incident_id)
     notes: list[str] = []
     actions: list[str] = []
-    pm = registry.postmortem(incident_id)
-    if pm is not None and isinstance(pm.data, dict):
-        notes = [str(f) for f in pm.data.get("contributing_factors") or []]
-        actions = [str(a.get("description")) for a in pm.data.get("action_items") or []
-                   if isinstance(a, dict) and a.get("description")]
+    pm = registry.postmortem_record(incident_id)
+    if pm is not None:
+        notes = list(pm.contributing_factors)
+        actions = [a.description for a in pm.action_items if a.description]
     rel = f"incidents/{incident_id}/handoff.yaml"
-    summary = " ".join(str(incident.get("title") or incident.get("summary") or "").split())
+    summary = " ".join((incident.title or incident.summary).split())
     text = render("handoff.yaml.j2", schema_prefix=schema_prefix(registry, rel), summary=summary,
                   notes=notes, action_items=actions, **values)
     return rel, text
