@@ -142,25 +142,11 @@ def transitions(policy: Policy) -> dict[str, list[str]]:
     return {str(state): [str(s) for s in allowed] for state, allowed in policy.regression.transitions.items()}
 
 
-def known_suites(policy: Policy | Mapping[str, Any]) -> tuple[str, ...]:
-    """The suites the policy declares: ``regression.suites``, else just ``regression.default_suite``.
-
-    A mapping is a policy the caller did not validate (read defensively: names that
-    are not strings are left out).
-    """
-    if isinstance(policy, Policy):
-        suites = [s for s in policy.regression.suites if s]
-        first = policy.regression.default_suite
-        return tuple(dict.fromkeys(suites)) if suites else ((first,) if first else ())
-    section = policy.get("regression")
-    section = section if isinstance(section, dict) else {}
-    declared = section.get("suites")
-    if isinstance(declared, list):
-        names = [s for s in declared if isinstance(s, str) and s]
-        if names:
-            return tuple(dict.fromkeys(names))
-    default = section.get("default_suite")
-    return (default,) if isinstance(default, str) and default else ()
+def known_suites(policy: Policy) -> tuple[str, ...]:
+    """The suites the policy declares: ``regression.suites``, else just ``regression.default_suite``."""
+    suites = [s for s in policy.regression.suites if s]
+    first = policy.regression.default_suite
+    return tuple(dict.fromkeys(suites)) if suites else ((first,) if first else ())
 
 
 def protected_severities(policy: Policy) -> tuple[str, ...]:
