@@ -16,30 +16,20 @@ models, reviews, releases) is public.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from incidentops.checks.blameless import lint_text
 from incidentops.checks.cache import RESULT_CACHE
 from incidentops.checks.pii import scan_text
 from incidentops.records.findings import Finding
 from incidentops.records.kinds import kind_of
+from incidentops.records.model import AuditEntry, RegressionTest
 from incidentops.records.yamlio import Document, Path_
 
 if TYPE_CHECKING:
     from incidentops.checks import CheckContext
     from incidentops.checks.cache import ResultCache
-
-
-def _value(data: Any, path: Path_) -> Any:
-    for part in path:
-        if isinstance(data, Mapping) and isinstance(part, str):
-            data = data.get(part)
-        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
-            data = data[part]
-        else:
-            return None
-    return data
 
 
 def _quoted_end(rest: str) -> int | None:
@@ -68,8 +58,8 @@ def scalar_source(doc: Document, path: Path_, lines: list[str] | None = None) ->
     Returns None when ``path`` holds no string. ``lines`` is ``doc.text.split("\\n")``
     when the caller already has it (several strings of one record).
     """
-    value = _value(doc.data, path)
-    if not isinstance(value, str) or path not in doc.values:
+    value = doc.string(path)
+    if value is None or path not in doc.values:
         return None
     line, col = doc.values[path]
     if lines is None:
@@ -94,7 +84,7 @@ def scalar_source(doc: Document, path: Path_, lines: list[str] | None = None) ->
 
 def _parent_indent(doc: Document, path: Path_, source: str, start: int) -> int:
     """Indentation of the node holding the string: continuation lines are indented more."""
-    if path and isinstance(path[-1], str) and path in doc.keys:
+    if path in doc.keys:
         return doc.keys[path][1] - 1
     dash = source.rfind("-", 0, start)
     return dash if dash >= 0 else start
@@ -145,61 +135,61 @@ def _blameless_incident(doc: Document, path: str) -> Iterator[Finding]:
     lines = doc.text.split("\n")
     for field in ("title", "summary"):
         yield from _lint_value(doc, path, (field,), lines)
-    timeline = doc.data.get("timeline")
-    if isinstance(timeline, list):
-        for index in range(len(timeline)):
-            yield from _lint_value(doc, path, ("timeline", index, "event"), lines)
+    for index in range(doc.count(("timeline",))):
+        yield from _lint_value(doc, path, ("timeline", index, "event"), lines)
 
 
 def _blameless_postmortem(doc: Document, path: str) -> Iterator[Finding]:
     lines = doc.text.split("\n")
-    factors = doc.data.get("contributing_factors")
-    if isinstance(factors, list):
-        for index in range(len(factors)):
-            yield from _lint_value(doc, path, ("contributing_factors", index), lines)
-    items = doc.data.get("action_items")
-    if isinstance(items, list):
-        for index in range(len(items)):
-            yield from _lint_value(doc, path, ("action_items", index, "description"), lines)
+    for index in range(doc.count(("contributing_factors",))):
+        yield from _lint_value(doc, path, ("contributing_factors", index), lines)
+    for index in range(doc.count(("action_items",))):
+        yield from _lint_value(doc, path, ("action_items", index, "description"), lines)
     if doc.body:
         yield from lint_text(doc.body, path, doc.body_line)
 
 
-def _incident_public(ctx: CheckContext, incident_id: Any) -> bool:
-    """An incident's records are public unless the incident says `visibility: internal`."""
-    if not isinstance(incident_id, str) or "/" in incident_id:
-        return True
-    data = ctx.registry.incident(incident_id)
-    return not (data is not None and data.get("visibility") == "internal")
+def _incident_public(ctx: CheckContext, incident_id: str | None) -> bool:
+    """An incident's records are public unless the incident, valid, says `visibility: internal`.
+
+    An id that is not known, or an incident that fails its schema, counts as public: PII near
+    a record nobody can place is an error, never only a warning.
+    """
+    incident = ctx.registry.incident_record(incident_id) if incident_id is not None else None
+    return incident is None or incident.public
 
 
 def _scenario_public(ctx: CheckContext, path: str) -> bool:
     key = "text.scenario-incidents"
-    users: dict[str, list[Any]] | None = ctx.cache.get(key)
+    users: dict[str, list[str]] | None = ctx.cache.get(key)
     if users is None:
         users = {}
-        for _, test in ctx.registry.tests():
-            scenario = test.get("scenario_file")
-            if isinstance(scenario, str):
-                users.setdefault(scenario.lstrip("./"), []).append(test.get("incident_id"))
+        for test in ctx.registry.test_records():
+            if test.scenario_file is not None:
+                users.setdefault(test.scenario_file.lstrip("./"), []).append(test.incident_id)
         ctx.cache[key] = users
     incidents = users.get(path, [])
     return not incidents or any(_incident_public(ctx, inc) for inc in incidents)
 
 
 def is_public(ctx: CheckContext, path: str, doc: Document) -> bool:
-    """Whether the record at ``path`` is published (PII there is an error, not a warning)."""
+    """Whether the record at ``path`` is published (PII there is an error, not a warning).
+
+    A record that fails its schema is judged by what can be placed without it: an incident
+    by itself counts as public; a test or an audit entry as its (valid) incident is.
+    """
     kind = kind_of(path)
     name = kind.name if kind else None
-    data = doc.data if isinstance(doc.data, Mapping) else {}
     if name == "incident":
-        return data.get("visibility") != "internal"
+        return _incident_public(ctx, path.split("/")[1])
     if name in ("postmortem", "handoff"):
         return _incident_public(ctx, path.split("/")[1])
     if name == "regression":
-        return _incident_public(ctx, data.get("incident_id"))
+        test = ctx.registry.typed(RegressionTest, path)
+        return _incident_public(ctx, test.incident_id if test is not None else None)
     if name == "audit":
-        return _incident_public(ctx, data.get("original_incident"))
+        entry = ctx.registry.typed(AuditEntry, path)
+        return _incident_public(ctx, entry.original_incident if entry is not None else None)
     if name == "scenario":
         return _scenario_public(ctx, path)
     return True

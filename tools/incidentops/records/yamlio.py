@@ -81,6 +81,28 @@ class Document:
             probe = probe[:-1]
         return self.values.get((), (1, 1))
 
+    def value(self, path: Path_) -> Any:
+        """The parsed value at ``path``; None when the document has no value there."""
+        data = self.data
+        for part in path:
+            if isinstance(data, dict) and isinstance(part, str):
+                data = data.get(part)
+            elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+                data = data[part]
+            else:
+                return None
+        return data
+
+    def string(self, path: Path_) -> str | None:
+        """The string at ``path`` as parsed, or None when there is none (absent, or not a string)."""
+        found = self.value(path)
+        return found if isinstance(found, str) else None
+
+    def count(self, path: Path_) -> int:
+        """How many items the list at ``path`` holds (0 when there is no list there)."""
+        found = self.value(path)
+        return len(found) if isinstance(found, list) else 0
+
     def finding(
         self, path: Path_, level: str, rule: str, message: str, hint: str = "", *, key: bool = False
     ) -> Finding:
