@@ -141,7 +141,7 @@ def test_prune_drops_rows_that_name_hidden_records():
     )
     assert shown.incidents == {"INC_001"}  # internal and unknown ones are left out
     assert shown.tests == {"regression_INC_001"}  # a test of an unknown incident is left out too
-    record = release({"missing": ["regression_INC_002", "regression_INC_001"],
+    record, _ = release({"missing": ["regression_INC_002", "regression_INC_001"],
                          "tests": [{"test_id": "regression_INC_001"}, {"test_id": "regression_INC_002"}],
                          "blocking": [{"test_id": "regression_INC_002"}]})
     pruned = shown.prune_release(record)

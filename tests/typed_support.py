@@ -80,8 +80,8 @@ RELEASE_ROW: dict[str, Any] = {
 }
 
 
-def release(data: Mapping[str, Any]) -> Release:
-    """A typed release record with the fields of ``data``, every other one filled in."""
+def release(data: Mapping[str, Any]) -> tuple[Release, dict[str, Any]]:
+    """A typed release record and its document data, with every field ``data`` leaves out filled in."""
     full: dict[str, Any] = {
         "name": "r1", "decided_at": "2026-11-01T09:00:00Z", "decision": "PASS", "commit": None,
         "model_version": "aurora-3.0", "suite": None, "score": 0.0, "tests_run": 0, "tests": [],
@@ -89,4 +89,4 @@ def release(data: Mapping[str, Any]) -> Release:
     }
     full["tests"] = [{**RELEASE_ROW, **row} for row in full["tests"]]
     full["blocking"] = [{"reason": "blocks", **row} for row in full["blocking"]]
-    return _typed(Release, full, "releases/r1.yaml")
+    return _typed(Release, full, "releases/r1.yaml"), full

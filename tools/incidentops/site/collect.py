@@ -59,7 +59,8 @@ class Dated:
 @dataclass
 class PostmortemView:
     path: str
-    record: Postmortem
+    #: None: the record did not validate (the internal edition shows it as written; analyses skip it)
+    record: Postmortem | None
     #: the front matter as the page shows it (the public edition's redactions applied)
     data: dict[str, Any]
     body: str
@@ -71,7 +72,8 @@ class PostmortemView:
 class TestView:
     id: str
     path: str
-    record: RegressionTest
+    #: None: the record did not validate (the internal edition shows it as written; analyses skip it)
+    record: RegressionTest | None
     #: the record's fields as the page shows them (the public edition's redactions applied)
     data: dict[str, Any]
     archived: bool
@@ -85,18 +87,19 @@ class TestView:
 
     @property
     def state(self) -> str:
-        return str(self.record.state)
+        return str(self.record.state) if self.record is not None else str(self.data.get("state", "?"))
 
     @property
     def incident_id(self) -> str:
-        return self.record.incident_id
+        return self.record.incident_id if self.record is not None else str(self.data.get("incident_id", ""))
 
 
 @dataclass
 class IncidentView:
     id: str
     path: str
-    record: Incident
+    #: None: the record did not validate (the internal edition shows it as written; analyses skip it)
+    record: Incident | None
     #: the record's fields as the page shows them (the public edition's redactions applied)
     data: dict[str, Any]
     dates: Dated
@@ -113,15 +116,16 @@ class IncidentView:
 
     @property
     def severity(self) -> str:
-        return self.record.severity
+        return self.record.severity if self.record is not None else str(self.data.get("severity", "?"))
 
     @property
     def is_open(self) -> bool:
-        return self.record.status in OPEN_STATUSES
+        status = self.record.status if self.record is not None else self.data.get("status")
+        return status in OPEN_STATUSES
 
     @property
-    def detected(self) -> datetime:
-        return self.record.detected_at.astimezone(UTC)
+    def detected(self) -> datetime | None:
+        return self.record.detected_at.astimezone(UTC) if self.record is not None else None
 
 
 @dataclass
@@ -138,8 +142,11 @@ class RecordView(Generic[R]):
 
     stem: str
     path: str
-    #: the record (a public edition's: without the rows naming hidden records, figures over public ones)
-    record: R
+    #: the record (a public edition's: without the rows naming hidden records, figures over public ones);
+    #: None: it did not validate (the internal edition shows it as written)
+    record: R | None
+    #: the record's fields as the page shows them
+    data: dict[str, Any]
     dates: Dated
 
 
@@ -209,7 +216,9 @@ def collect(
 
     ``history`` comes from :func:`incidentops.lifecycle.history.load_history` (``None``
     when it could not be read; ``history_note`` then says why). A record that did
-    not validate has no typed form: it is not shown, and a note says so.
+    not validate has no typed form: the internal edition shows it as written (for a
+    preview while it is being fixed; analyses leave it out), a public edition leaves
+    it out with a note, since what it may show is unknown.
     """
     if as_of.tzinfo is None:
         raise ValueError("as_of must be timezone-aware (UTC)")
@@ -222,10 +231,11 @@ def collect(
             progress(message)
 
     unreadable: list[str] = []  # ids whose visibility is unknown: a public build never names them
-    raw_incidents: list[tuple[str, str, Incident, dict[str, Any]]] = []
+    unverified: list[str] = []  # ids of records that did not validate, shown as written (internal edition)
+    raw_incidents: list[tuple[str, str, Incident | None, dict[str, Any]]] = []
     for incident_id in sorted(registry.incident_ids, key=id_order):
         path = registry.incident_path(incident_id)
-        found = _valid(registry, Incident, path)
+        found = _shown(registry, Incident, path, public)
         if found is None:
             unreadable.append(incident_id)
             if (registry.root / path).is_file():
@@ -235,12 +245,14 @@ def collect(
             unreadable.append(incident_id)
             note(f"{path}: not shown, the folder name {incident_id!r} cannot name a page")
             continue
+        if found[0] is None:
+            unverified.append(incident_id)
         raw_incidents.append((incident_id, path, *found))
 
-    raw_tests: list[tuple[str, str, RegressionTest, dict[str, Any]]] = []
+    raw_tests: list[tuple[str, str, RegressionTest | None, dict[str, Any]]] = []
     for test_id in sorted(registry.test_paths, key=id_order):
         for path in registry.test_paths[test_id]:
-            found_test = _valid(registry, RegressionTest, path)
+            found_test = _shown(registry, RegressionTest, path, public)
             if found_test is None:
                 unreadable.append(test_id)
                 note(_not_shown(registry, path))
@@ -249,14 +261,17 @@ def collect(
                 unreadable.append(test_id)
                 note(f"{path}: not shown, the name {test_id!r} cannot name a page")
                 continue
+            if found_test[0] is None:
+                unverified.append(test_id)
             raw_tests.append((test_id, path, *found_test))
             break  # a duplicate id is a check error; show the first
 
     visibility = decide(
         public,
-        ((incident_id, record) for incident_id, _, record, _ in raw_incidents),
-        ((test_id, record) for test_id, _, record, _ in raw_tests),
+        ((incident_id, record) for incident_id, _, record, _ in raw_incidents if record is not None),
+        ((test_id, record) for test_id, _, record, _ in raw_tests if record is not None),
         unreadable,
+        unverified,
     )
 
     redaction = Redaction.from_policy(policy) if public else None
@@ -274,7 +289,8 @@ def collect(
         if not visibility.shows_test(test_id):
             continue
         known = history.get(path) if history is not None else None
-        entered = decay.entered_suite(test, known) if known is not None and not known.uncommitted else None
+        entered = (decay.entered_suite(test, known)
+                   if test is not None and known is not None and not known.uncommitted else None)
         shown_data, redacted = redact("regression", test_id, data)
         tests.append(
             TestView(
@@ -282,9 +298,9 @@ def collect(
                 path=path,
                 record=test,
                 data=shown_data,
-                archived=test.archived,
+                archived=path.startswith("regressions/archive/"),
                 dates=_dates(history, path),
-                days_in_suite=decay.days_in_suite(test, known, as_of) if entered is not None and known else None,
+                days_in_suite=decay.days_in_suite(test, known, as_of) if test and entered is not None and known else None,
                 entered=entered,
                 redacted=redacted,
             )
@@ -307,17 +323,19 @@ def collect(
         _assess(view, policy, as_of)
         view.data, view.redacted = redact("incident", incident_id, data)
         pm_path = f"incidents/{incident_id}/postmortem.md"
-        pm = _valid(registry, Postmortem, pm_path)
-        if pm is not None:
+        pm = _shown(registry, Postmortem, pm_path, public)
+        pm_doc = registry.postmortem(incident_id)
+        if pm is not None and pm_doc is not None:
             postmortem, front = pm
             front, front_redacted = redact("postmortem", incident_id, front)
-            view.postmortem = PostmortemView(pm_path, postmortem, front, postmortem.body, _dates(history, pm_path),
+            view.postmortem = PostmortemView(pm_path, postmortem, front, pm_doc.body, _dates(history, pm_path),
                                              front_redacted)
-            overdue.extend(_overdue(incident_id, postmortem, as_of))
-        elif registry.postmortem(incident_id) is not None:
+            if postmortem is not None:
+                overdue.extend(_overdue(incident_id, postmortem, as_of))
+        elif pm_doc is not None:
             note(_not_shown(registry, pm_path))
         handoff_path = f"incidents/{incident_id}/handoff.yaml"
-        handoff = _valid(registry, Handoff, handoff_path)
+        handoff = _shown(registry, Handoff, handoff_path, public)
         if handoff is not None:
             view.handoff_record = handoff[0]
             view.handoff, handoff_redacted = redact("handoff", incident_id, handoff[1])
@@ -329,16 +347,18 @@ def collect(
         incidents.append(view)
     overdue.sort(key=lambda a: (a.due, id_order(a.incident_id)))
 
-    audit = [view for view in _records(registry, AuditEntry, "audit", history, note)
-             if visibility.shows_audit(view.record)]
-    audit.sort(key=lambda r: (r.record.timestamp, r.path), reverse=True)
-    reviews = _records(registry, Review, "reviews", history, note)
-    releases = _records(registry, Release, "releases", history, note)
-    if public:
-        reviews = [_view(r, public_records.review(shown, visibility.prune_review(r.record))) for r in reviews]
-        releases = [_view(r, public_records.release(visibility.prune_release(r.record))) for r in releases]
+    audit = [view for view in _records(registry, AuditEntry, "audit", history, note, public)
+             if view.record is None or visibility.shows_audit(view.record)]
+    audit.sort(key=lambda r: (str(r.data.get("timestamp", "")), r.path), reverse=True)
+    reviews = _records(registry, Review, "reviews", history, note, public)
+    releases = _records(registry, Release, "releases", history, note, public)
+    if public:  # every record of a public edition is typed (_shown)
+        reviews = [_view(r, *public_records.review(shown, visibility.prune_review(r.record), r.data))
+                   for r in reviews if r.record is not None]
+        releases = [_view(r, *public_records.release(visibility.prune_release(r.record), r.data))
+                    for r in releases if r.record is not None]
     reviews.sort(key=lambda r: r.stem, reverse=True)
-    releases.sort(key=lambda r: (r.record.decided_at, r.stem), reverse=True)
+    releases.sort(key=lambda r: (str(r.data.get("decided_at", "")), r.stem), reverse=True)
 
     return SiteData(
         root_name=registry.root.name,
@@ -363,11 +383,17 @@ def collect(
 T = TypeVar("T")
 
 
-def _valid(registry: Registry, cls: type[T], path: str) -> tuple[T, dict[str, Any]] | None:
-    """The typed record at ``path`` and its document's data; None when absent or not valid."""
-    record = registry.typed(cls, path)
-    data = registry.data(path) if record is not None else None
-    return (record, data) if record is not None and data is not None else None
+def _shown(registry: Registry, cls: type[T], path: str, public: bool) -> tuple[T | None, dict[str, Any]] | None:
+    """The typed record at ``path`` and its document's data, as a page shows it; None when it is not shown.
+
+    A record that did not validate has no typed form (None): the internal edition
+    shows it as written, a public edition not at all.
+    """
+    data = registry.data(path)
+    record = registry.typed(cls, path) if data is not None else None
+    if data is None or (record is None and public):
+        return None
+    return record, data
 
 
 def _not_shown(registry: Registry, path: str) -> str:
@@ -381,8 +407,8 @@ def _stem(path: str) -> str:
     return path.rsplit("/", 1)[-1].removesuffix(".yaml")
 
 
-def _view(view: RecordView[R], record: R) -> RecordView[R]:
-    return RecordView(view.stem, view.path, record, view.dates)
+def _view(view: RecordView[R], record: R, data: dict[str, Any]) -> RecordView[R]:
+    return RecordView(view.stem, view.path, record, data, view.dates)
 
 
 def _records(
@@ -391,10 +417,11 @@ def _records(
     folder: str,
     history: RegistryHistory | None,
     note: Callable[[str], None],
+    public: bool,
 ) -> list[RecordView[R]]:
     views: list[RecordView[R]] = []
     for path in registry.files_in(folder):
-        found = registry.typed(cls, path)
+        found = _shown(registry, cls, path, public)
         stem = _stem(path)
         if found is None:
             note(_not_shown(registry, path))
@@ -402,11 +429,17 @@ def _records(
         if not is_safe_name(stem):
             note(f"{path}: not shown, the name {stem!r} cannot name a page")
             continue
-        views.append(RecordView(stem, path, found, _dates(history, path)))
+        views.append(RecordView(stem, path, *found, _dates(history, path)))
     return views
 
 
+NOT_VALID = "the record is not valid (run `incidentops check`)"
+
+
 def _assess(view: IncidentView, policy: Policy, as_of: datetime) -> None:
+    if view.record is None:
+        view.assessment_error = view.sla_error = NOT_VALID
+        return
     try:
         view.assessment = assess(view.record.assessment, policy, view.record.type)
     except IncidentOpsError as exc:

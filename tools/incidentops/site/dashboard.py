@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from markupsafe import Markup
 
@@ -182,12 +181,3 @@ def _age_chart(data: SiteData) -> Markup:
         bars.append(charts.Bar(label, count, css, str(count)))
     desc = f"Age of {len(ages)} tests still in the suite, from the commit that added each one."
     return charts.horizontal_bars("chart-ages", title, desc, bars, header=("Time in suite", "Tests"), sample=len(ages))
-
-
-def release_counts(view: RecordView[Release]) -> dict[str, Any]:
-    """Figures of one release record for the dashboard card."""
-    return {
-        "decision": view.record.decision.value,
-        "tests": len(view.record.tests),
-        "blocking": len(view.record.blocking),
-    }

@@ -53,6 +53,8 @@ def entries(data: SiteData, use_directory_urls: bool) -> list[Entry]:
     found: list[Entry] = []
     for incident in data.incidents:
         record = incident.record
+        if record is None:  # a record that did not validate: no event of it is known
+            continue
         found.append(Entry(
             key=f"incident:{incident.id}",
             updated=record.detected_at,
@@ -70,7 +72,7 @@ def entries(data: SiteData, use_directory_urls: bool) -> list[Entry]:
                 link=page_url(postmortem_page(incident.id), use_directory_urls),
             ))
     for test in data.tests:
-        for index, decision in enumerate(test.record.decisions):
+        for index, decision in enumerate(test.record.decisions if test.record is not None else ()):
             found.append(Entry(
                 key=f"decision:{test.id}:{index}",
                 updated=decision.at,
@@ -80,6 +82,8 @@ def entries(data: SiteData, use_directory_urls: bool) -> list[Entry]:
             ))
     for view in data.audit:
         entry = view.record
+        if entry is None:
+            continue
         found.append(Entry(
             key=f"audit:{view.path}",
             updated=entry.timestamp,
@@ -89,6 +93,8 @@ def entries(data: SiteData, use_directory_urls: bool) -> list[Entry]:
         ))
     for release in data.releases:
         gate = release.record
+        if gate is None:
+            continue
         found.append(Entry(
             key=f"release:{release.path}",
             updated=gate.decided_at,

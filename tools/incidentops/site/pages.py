@@ -20,8 +20,8 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields, is_dataclass
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -82,12 +82,6 @@ def format_time(value: Any) -> str:
     return parsed.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def as_rows(items: Sequence[Any]) -> list[Any]:
-    """Typed list items (a release record's blocking tests, warnings...) as rows of their fields for ``value``."""
-    return [{f.name: getattr(item, f.name) for f in fields(item) if f.name != "source"}
-            if is_dataclass(item) else item for item in items]
-
-
 def format_date(value: Any) -> str:
     if isinstance(value, datetime):
         return value.astimezone(UTC).strftime("%Y-%m-%d")
@@ -145,7 +139,6 @@ def environment() -> Environment:
         safe_title=safe_title,
         time=format_time,
         day=format_date,
-        as_rows=as_rows,
         minutes=format_minutes,
         code_spans=code_spans,
         sev=severity_css,

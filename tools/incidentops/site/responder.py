@@ -120,7 +120,7 @@ def owner(incident: IncidentView) -> str:
     as not engaged.
     """
     path = incident.assessment.escalation_path if incident.assessment else []
-    engaged = [e.team for e in incident.record.escalations]
+    engaged = [e.team for e in incident.record.escalations] if incident.record is not None else []
     for team in path:
         if team in engaged:
             return str(team)
@@ -130,9 +130,8 @@ def owner(incident: IncidentView) -> str:
 
 
 def open_actions(incident: IncidentView) -> list[ActionItem]:
-    if incident.postmortem is None:
-        return []
-    return [a for a in incident.postmortem.record.action_items if a.status not in DONE_ACTIONS]
+    record = incident.postmortem.record if incident.postmortem is not None else None
+    return [a for a in record.action_items if a.status not in DONE_ACTIONS] if record is not None else []
 
 
 def review_hint(policy: Policy, severity: str) -> str:
@@ -149,6 +148,8 @@ def review_hint(policy: Policy, severity: str) -> str:
 def next_step(incident: IncidentView, policy: Policy, as_of: datetime) -> str:
     """The one thing that has to happen next for the incident, in the order a responder works."""
     record = incident.record
+    if record is None:
+        return "Fix the record: it is not valid (run `incidentops check`)."
     result = incident.sla
     status = record.status
     if record.first_response_at is None:
@@ -164,6 +165,8 @@ def next_step(incident: IncidentView, policy: Policy, as_of: datetime) -> str:
     pm = incident.postmortem
     if pm is None:
         return f"Hold the postmortem review: {review_hint(policy, incident.severity)}."
+    if pm.record is None:
+        return "Fix the postmortem: it is not valid (run `incidentops check`)."
     if pm.record.status != "published":
         hours = policy.postmortem.publish_within_hours
         meeting = pm.record.meeting_at
@@ -186,8 +189,8 @@ def next_step(incident: IncidentView, policy: Policy, as_of: datetime) -> str:
 def summary(incident: IncidentView, policy: Policy, as_of: datetime) -> Summary:
     record = incident.record
     detected = incident.detected
-    resolved = record.resolved_at
-    responded = record.first_response_at
+    resolved = record.resolved_at if record is not None else None
+    responded = record.first_response_at if record is not None else None
     if resolved is not None:
         age_label, minutes = "Lasted", _minutes(detected, resolved)
     else:
@@ -205,7 +208,7 @@ def summary(incident: IncidentView, policy: Policy, as_of: datetime) -> Summary:
     return Summary(
         severity=incident.severity,
         severity_name=severity_name(policy, incident.severity),
-        status=humanize(record.status.value),
+        status=humanize(record.status.value if record is not None else incident.data.get("status")),
         is_open=incident.is_open,
         age_label=age_label,
         age=duration(minutes),

@@ -85,20 +85,26 @@ def decide(
     incidents: Iterable[tuple[str, Incident]],
     tests: Iterable[tuple[str, RegressionTest]],
     unreadable: Iterable[str] = (),
+    unverified: Iterable[str] = (),
 ) -> Visibility:
     """Work out what a build shows from ``(id, incident)`` and ``(test_id, test)`` pairs.
 
     ``unreadable``: ids of incidents or tests whose record could not be read or is
     not valid; their visibility is unknown, so a public build counts them as hidden.
+    ``unverified``: ids of records that did not validate which the internal site
+    shows as written (a public build has none: they are ``unreadable`` there).
     """
     shown_incidents: set[str] = set()
     hidden_incidents: set[str] = set(unreadable) if public else set()
+    shown_tests: set[str] = set()
+    if not public:
+        shown_incidents.update(unverified)
+        shown_tests.update(unverified)
     for incident_id, incident in incidents:
         if not public or incident.public:
             shown_incidents.add(incident_id)
         else:
             hidden_incidents.add(incident_id)
-    shown_tests: set[str] = set()
     hidden_tests: set[str] = set()
     for test_id, test in tests:
         if not public or test.incident_id in shown_incidents:
