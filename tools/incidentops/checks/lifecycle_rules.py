@@ -22,11 +22,16 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from incidentops.lifecycle.ceremony import reason_codes
-from incidentops.lifecycle.decisions import future_problem, label_problem, order_problem, read_chain
+from incidentops.lifecycle.decisions import (
+    future_problem,
+    label_problem,
+    order_problem,
+    read_decisions,
+)
 from incidentops.lifecycle.review import APPLIED_STATES, DECISIONS, parse_quarter
 from incidentops.records.errors import IncidentOpsError
 from incidentops.records.findings import ERROR, Finding
-from incidentops.records.model import Decision, Review, ReviewRow, State
+from incidentops.records.model import Decision, RegressionTest, Review, ReviewRow, State
 from incidentops.records.yamlio import Document
 
 if TYPE_CHECKING:
@@ -160,31 +165,31 @@ def _superseded(
 
 def decision_rules(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
     """A test's decision history, read for the state changes it records."""
-    data = doc.data
-    if not isinstance(data, dict):
+    test = ctx.registry.typed(RegressionTest, path)
+    if test is None:
         return
-    steps = read_chain(data.get("decisions"))
+    steps = read_decisions(test.decisions)
     previous = None
     for step in steps:
         at = ("decisions", step.index)
         problem = label_problem(step, first=step.index == 0)
         if problem:
-            yield doc.finding((*at, "decision"), ERROR, "lifecycle.decision-label", problem,
+            yield test.source.finding((*at, "decision"), ERROR, "lifecycle.decision-label", problem,
                               "name a decision after the change it records: KEEP (no change), MONITOR,"
                               " ACTIVATE, DEPRECATE, RETIRE; the first one is CREATE")
         if previous is not None and step.from_state != previous.to_state:
-            yield doc.finding((*at, "from_state"), ERROR, "lifecycle.decision-chain",
+            yield test.source.finding((*at, "from_state"), ERROR, "lifecycle.decision-chain",
                               f"decision {step.index + 1} starts from {step.from_state}, but decision"
                               f" {previous.index + 1} left the test {previous.to_state}",
                               "each decision starts where the one before it left the test")
         for problem in (order_problem(previous, step), future_problem(step, ctx.as_of)):
             if problem:
-                yield doc.finding((*at, "at"), ERROR, "lifecycle.decision-date", problem,
+                yield test.source.finding((*at, "at"), ERROR, "lifecycle.decision-date", problem,
                                   "decisions are appended in the order they are taken and dated when taken")
         previous = step
-    state = data.get("state")
-    if steps and isinstance(state, str) and steps[-1].to_state is not None and steps[-1].to_state != state:
-        yield doc.finding(("state",), ERROR, "lifecycle.state",
+    state = test.state
+    if steps and steps[-1].to_state is not None and steps[-1].to_state != state:
+        yield test.source.finding(("state",), ERROR, "lifecycle.state",
                           f"state is {state}, but the last decision leads to {steps[-1].to_state}",
                           "change a state with `incidentops lifecycle`, which records the decision with it")
 
