@@ -145,7 +145,8 @@ def test_a_retired_id_reused(repo: GitRepo) -> None:
 def test_a_new_test_needs_its_incident_and_handoff(repo: GitRepo) -> None:
     path = "regressions/regression_INC_099.yaml"
     stray = INCIDENTS["INC_001"].__class__(**{**INCIDENTS["INC_001"].__dict__, "id": "INC_099"})
-    found = pull_request(repo, lambda r: r.write(path, regression_text(stray, "ACTIVE", "viable", "aurora-2.1", [])))
+    created = [decision("2026-05-30T09:00:00Z", "CREATE", "ACTIVE", "Born from INC_099")]
+    found = pull_request(repo, lambda r: r.write(path, regression_text(stray, "ACTIVE", "viable", "aurora-2.1", created)))
     assert found == [(path, 4, 14, "pr.new-test-handoff"), (path, 4, 14, "pr.new-test-incident")]
 
 

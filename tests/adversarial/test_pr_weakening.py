@@ -129,7 +129,7 @@ def test_a_real_keep_and_an_approved_monitor_pass(repo: GitRepo) -> None:
     ("owner:", "reviewed_by: Safety team\nowner:"),            # a field the schema does not know
 ])
 def test_a_weakening_inside_a_record_that_fails_its_schema_is_still_judged(repo: GitRepo, breakage) -> None:
-    """A record that fails its schema has no typed form; pr-check still reads what the change does."""
+    """A record that fails its schema has no typed form: pr-check refuses the change as a whole."""
     old, new = breakage
     assert old in repo.read(T004)
 
@@ -137,8 +137,9 @@ def test_a_weakening_inside_a_record_that_fails_its_schema_is_still_judged(repo:
         move(T004, "MONITORING", "KEEP")(r)
         edit(r, T004, old, new)
     propose(repo, change)
-    rules = {rule for path, _l, _c, rule in judge(repo) if path == T004}
-    assert {"pr.approver", "pr.decision-label"} <= rules
+    found = [(path, rule) for path, _l, _c, rule in judge(repo)]
+    assert found == [(T004, "pr.invalid-record")]
+    assert any("fails its schema at the head" in m for m in messages(repo))
     check = cli(repo, "check", "--format", "json", "--as-of", NOW)
     assert check.code == 1
     assert any(f["path"] == T004 and f["rule"].startswith("schema.") for f in check.json())
@@ -176,6 +177,17 @@ def test_lowering_the_severity_and_deprecating_in_one_pull_request(repo: GitRepo
     evidence = reviews(repo.path.parent / "reviews.json", ("mallory", "COMMENTED", head, "2027-01-31T10:00:00Z"))
     found = judge(repo, "--approvals", str(evidence), as_of="2027-02-01T00:00:00Z")
     assert (INC_004, 35, 13, "pr.severity-lowered") in found
+    assert (T004, 11, 8, "pr.override-required") in found
+
+
+def test_a_severity_lowered_inside_an_incident_that_fails_its_schema_is_refused(repo: GitRepo) -> None:
+    def lower_and_break(r: GitRepo) -> None:
+        _lower_and_deprecate(r)
+        r.write(INC_004, r.read(INC_004) + "blast_radius: one tenant\n")  # a field the schema does not know
+    propose(repo, lower_and_break)
+    found = judge(repo, as_of="2027-02-01T00:00:00Z")
+    assert (INC_004, "pr.invalid-record") in [(path, rule) for path, _l, _c, rule in found]
+    # the test keeps the protection of the severity the base records: still SEV-0
     assert (T004, 11, 8, "pr.override-required") in found
 
 

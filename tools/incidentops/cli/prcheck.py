@@ -61,6 +61,8 @@ def command(base: str, head: str, approvals: Path | None, root: Path | None, as_
     pr.incident-deleted      an incident, postmortem or handoff deleted
     pr.keep-justification    a KEEP decision without justification
     pr.placeholder-turn      an ACTIVE or MONITORING test that still replays a scaffold placeholder turn
+    pr.invalid-record        a record the change adds or edits that fails its schema: what
+                             pr-check cannot read, it refuses (`incidentops check` says what to fix)
 
     Decisions are judged by the state change they record, whatever they are
     called; several may land in one pull request (DEPRECATE, then RETIRE) if each

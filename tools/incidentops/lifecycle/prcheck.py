@@ -37,7 +37,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from incidentops.lifecycle.approvals import Approvals, accounts, load_approvals
 from incidentops.lifecycle.ceremony import (
@@ -57,7 +57,7 @@ from incidentops.lifecycle.decisions import (
     future_problem,
     label_problem,
     order_problem,
-    read_chain,
+    read_decisions,
     weakens,
 )
 from incidentops.lifecycle.history import (
@@ -71,7 +71,7 @@ from incidentops.records import model
 from incidentops.records.findings import ERROR, Finding
 from incidentops.records.gitops import commit_dates, merge_base, resolve_commit, tree_paths
 from incidentops.records.kinds import kind_of
-from incidentops.records.model import Policy, RegressionTest
+from incidentops.records.model import AuditEntry, Incident, Policy, RegressionTest, Review, Scenario
 from incidentops.records.placeholders import RUN_STATES, placeholder_turns
 from incidentops.records.registry import MODELS_FILE, POLICY_FILE, default_policy_record
 from incidentops.records.validate import validate
@@ -106,10 +106,6 @@ class Snapshot:
             found = self._docs[path] = load_bytes(self.files[path], path, markdown=bool(kind and kind.markdown))
         return found
 
-    def data(self, path: str) -> dict[str, Any] | None:
-        doc = self.doc(path)
-        return doc.data if doc is not None and isinstance(doc.data, dict) else None
-
     def tests(self) -> dict[str, list[str]]:
         """test id (file stem) -> its paths at this revision."""
         index: dict[str, list[str]] = {}
@@ -121,9 +117,6 @@ class Snapshot:
 
     def paths(self, kind_name: str) -> list[str]:
         return sorted(p for p in self.files if (k := kind_of(p)) is not None and k.name == kind_name)
-
-    def policy(self) -> dict[str, Any] | None:
-        return self.data(POLICY_FILE)
 
     def typed(self, cls: type[T], path: str | None) -> T | None:
         """The record at ``path`` at this revision when it passes its schema as a ``cls``, else None."""
@@ -184,9 +177,9 @@ class Rules:
             accounts=accounts(base),
         )
 
-    def holds(self, test: Mapping[str, Any]) -> bool:
+    def holds(self, test: RegressionTest) -> bool:
         """Whether ``test`` is in the blocking set: a blocking state, in a suite the gate knows."""
-        return test.get("state") in self.blocking and test.get("suite") in self.suites
+        return test.state in self.blocking and test.suite in self.suites
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,8 +258,8 @@ def compare(
     base_tests, head_tests = base.tests(), head.tests()
     new_audit = [p for p in head.paths("audit") if p not in base.files]
     retired_in_audit = {
-        str(d.get("test_id")) for p in new_audit
-        if (d := head.data(p)) is not None and d.get("action") == AUDIT_ACTION
+        entry.test_id for p in new_audit
+        if (entry := head.typed(AuditEntry, p)) is not None and entry.action == AUDIT_ACTION
     }  # fmt: skip
     changed = 0
     taken = _taken_ids(base, head, forked)
@@ -286,6 +279,7 @@ def compare(
         case = _Case(test_id, base, head, rules, evidence, history, as_of)
         out.extend(case.findings(before_paths, after_paths, retired_in_audit))
         out.extend(_placeholder_rules(head, after_paths))
+    out.extend(_invalid_rules(base, head))
     out.extend(_link_rules(head))
     out.extend(_policy_rules(base, head, evidence))
     out.extend(_severity_rules(base, head, rules, evidence))
@@ -353,14 +347,13 @@ def _pick(paths: Sequence[str], archived: bool) -> str | None:
     return paths[0]
 
 
-def _scenario_path(test: Mapping[str, Any] | None) -> str | None:
-    value = test.get("scenario_file") if test else None
-    return posixpath.normpath(value) if isinstance(value, str) else None
+def _scenario_path(test: RegressionTest | None) -> str | None:
+    return posixpath.normpath(test.scenario_file) if test is not None and test.scenario_file is not None else None
 
 
 def _scenario_changed(base: Snapshot, head: Snapshot, paths: Sequence[str]) -> bool:
     for path in paths:
-        scenario = _scenario_path(head.data(path))
+        scenario = _scenario_path(head.typed(RegressionTest, path))
         if scenario is not None and base.files.get(scenario) != head.files.get(scenario):
             return True
     return False
@@ -381,8 +374,10 @@ class _Case:
     def findings(self, before_paths: list[str], after_paths: list[str], retired_in_audit: set[str]) -> Iterator[Finding]:
         test_id, base, head = self.test_id, self.base, self.head
         before_path = _pick(before_paths, archived=True)
-        before = base.data(before_path) if before_path else None
-        before_state = before.get("state") if before else None
+        # the base's record as the trusted base writes it; one that fails its schema there is judged
+        # as if the test were new: every step of its history then needs what a new step needs
+        before = base.typed(RegressionTest, before_path)
+        before_state = before.state if before is not None else None
 
         if not after_paths:
             if before_path is None:
@@ -396,7 +391,7 @@ class _Case:
             for path in after_paths:
                 if not path.startswith(ARCHIVE):
                     doc = head.doc(path)
-                    if doc is not None and doc.data is not None:
+                    if doc is not None:
                         yield doc.finding(("test_id",), ERROR, "pr.id-reused",
                                           f"test id {test_id} was retired and can never be reused",
                                           "give the new test a new id, such as"
@@ -405,10 +400,10 @@ class _Case:
         after_path = _pick(after_paths, archived=before_state == "RETIRED")
         assert after_path is not None
         doc = head.doc(after_path)
-        after = head.data(after_path)
+        after = head.typed(RegressionTest, after_path)
         if doc is None or after is None:
-            return  # unreadable: `incidentops check` reports it
-        after_state = after.get("state")
+            return  # fails its schema at the head: pr.invalid-record refuses the change as a whole
+        after_state = after.state
 
         if after_state == "RETIRED" and before_state != "RETIRED" and test_id not in retired_in_audit:
             yield doc.finding(("state",), ERROR, "pr.retire-audit",
@@ -417,29 +412,25 @@ class _Case:
                               " under audit/ for this pull request")
         if before is None:
             yield from _new_test(test_id, doc, after, head)
-            steps = read_chain(after.get("decisions"))
+            steps = read_decisions(after.decisions)
             yield from self._steps(doc, steps, None, None)
             if after_state in ("DEPRECATED", "RETIRED"):
                 yield from self._override(doc, after, after, None, after_state, steps)
             return
 
-        old = before.get("decisions") if isinstance(before.get("decisions"), list) else []
-        new = after.get("decisions") if isinstance(after.get("decisions"), list) else []
-        assert isinstance(old, list) and isinstance(new, list)
+        old, new = before.decisions, after.decisions
         rewritten = next((i for i, entry in enumerate(old) if i >= len(new) or new[i] != entry), None)
         if rewritten is not None:
             where = ("decisions", rewritten) if rewritten < len(new) else ("decisions",)
             yield doc.finding(where, ERROR, "pr.decision-history",
                               f"{test_id}: decision {rewritten + 1} of the history was changed or removed",
                               "the decision history is append-only: restore it and add a new decision")
-        history = read_chain(old)
-        steps = [] if rewritten is not None else read_chain(
-            new[len(old):], before_state if isinstance(before_state, str) else None, len(old))
-        yield from self._steps(doc, steps, before_state if isinstance(before_state, str) else None,
-                               history[-1] if history else None)
+        history = read_decisions(old)
+        steps = [] if rewritten is not None else read_decisions(new[len(old):], before_state, len(old))
+        yield from self._steps(doc, steps, before_state, history[-1] if history else None)
 
-        if not steps and isinstance(before_state, str) and isinstance(after_state, str) and before_state != after_state:
-            yield from self._transition(doc, ("state",), before_state, after_state)
+        if not steps and before.state != after_state:
+            yield from self._transition(doc, ("state",), before.state, after_state)
             if rewritten is None:
                 yield doc.finding(("state",), ERROR, "pr.decision-missing",
                                   f"{test_id}: state changed from {before_state} to {after_state} without a"
@@ -502,7 +493,7 @@ class _Case:
                               " (policy regression.transitions)")
 
     def _override(
-        self, doc: Document, before: Mapping[str, Any], after: Mapping[str, Any], before_path: str | None,
+        self, doc: Document, before: RegressionTest, after: RegressionTest, before_path: str | None,
         after_state: str, steps: Sequence[Step],
     ) -> Iterator[Finding]:  # fmt: skip
         problems = []
@@ -522,8 +513,8 @@ class _Case:
                             f" (in the suite since {added_at:%Y-%m-%d}, from {source})")
         if not problems:
             return
-        head_test = self.head.typed(RegressionTest, doc.path)
-        if head_test is None or head_test.override is None or not has_override(head_test):
+        head_test = after
+        if head_test.override is None or not has_override(head_test):
             yield doc.finding(("state",), ERROR, "pr.override-required",
                               f"{self.test_id} {after_state} without an approved override: " + "; ".join(problems),
                               "add `override: {reason: ..., approver: ...}` to the test, approved by the"
@@ -537,41 +528,34 @@ class _Case:
                               "the override's approver is a member of the safety council other than the"
                               " requester, whose account approves the pull request")
 
-    def _protected_severity(self, before: Mapping[str, Any], after: Mapping[str, Any]) -> str | None:
+    def _protected_severity(self, before: RegressionTest, after: RegressionTest) -> str | None:
         """The most severe protected severity of the test's incident, at base or head (the stricter wins)."""
         found = []
         for test in (before, after):
-            incident = test.get("incident_id")
-            if not isinstance(incident, str):
-                continue
             for snap in (self.base, self.head):
-                data = snap.data(f"incidents/{incident}/incident.yaml")
-                severity = data.get("severity") if data else None
-                if isinstance(severity, str) and severity in self.rules.protected:
-                    found.append(severity)
+                incident = snap.typed(Incident, f"incidents/{test.incident_id}/incident.yaml")
+                if incident is not None and incident.severity in self.rules.protected:
+                    found.append(incident.severity)
         return min(found) if found else None
 
     def _content(
-        self, doc: Document, before: Mapping[str, Any], after: Mapping[str, Any], steps: Sequence[Step],
+        self, doc: Document, before: RegressionTest, after: RegressionTest, steps: Sequence[Step],
     ) -> Iterator[Finding]:  # fmt: skip
         """Edits that loosen a blocking test without changing its state need an approver too."""
         if not self.rules.holds(before):
             return
         changes: list[tuple[tuple[str, ...], str]] = []
-        if after.get("suite") != before.get("suite"):
-            leaves = "" if after.get("suite") in self.rules.suites else ", a suite the policy does not know"
-            changes.append((("suite",), f"moves it from suite {before.get('suite')} to {after.get('suite')}{leaves}"))
-        if after.get("incident_id") != before.get("incident_id"):
-            changes.append((("incident_id",), f"moves it from incident {before.get('incident_id')} to"
-                                              f" {after.get('incident_id')}"))
-        turn_before, turn_after = before.get("expected_block_turn"), after.get("expected_block_turn")
-        if turn_before != turn_after and not (
-            isinstance(turn_before, int) and isinstance(turn_after, int) and turn_after < turn_before
-        ):
+        if after.suite != before.suite:
+            leaves = "" if after.suite in self.rules.suites else ", a suite the policy does not know"
+            changes.append((("suite",), f"moves it from suite {before.suite} to {after.suite}{leaves}"))
+        if after.incident_id != before.incident_id:
+            changes.append((("incident_id",), f"moves it from incident {before.incident_id} to {after.incident_id}"))
+        turn_before, turn_after = before.expected_block_turn, after.expected_block_turn
+        if turn_after > turn_before:
             changes.append((("expected_block_turn",), f"lets the model refuse later (expected_block_turn"
                                                       f" {turn_before} -> {turn_after})"))
-        if after.get("turns") != before.get("turns") or after.get("scenario_file") != before.get("scenario_file"):
-            changes.append((("turns",) if "turns" in after else ("scenario_file",), "rewrites its attack"))
+        if after.turns != before.turns or after.scenario_file != before.scenario_file:
+            changes.append((("turns",) if after.source.has("turns") else ("scenario_file",), "rewrites its attack"))
         elif (scenario := _scenario_path(after)) is not None and self.base.files.get(scenario) != self.head.files.get(scenario):
             changes.append((("scenario_file",), f"rewrites its attack in {scenario}"))
         if not changes:
@@ -603,10 +587,8 @@ def _deleted(test_id: str, before_path: str, base: Snapshot) -> Iterator[Finding
                       " regressions/archive/ with an audit entry")
 
 
-def _new_test(test_id: str, doc: Document, data: Mapping[str, Any], head: Snapshot) -> Iterator[Finding]:
-    incident_id = data.get("incident_id")
-    if not isinstance(incident_id, str):
-        return
+def _new_test(test_id: str, doc: Document, test: RegressionTest, head: Snapshot) -> Iterator[Finding]:
+    incident_id = test.incident_id
     folder = f"incidents/{incident_id}"
     if f"{folder}/incident.yaml" not in head.files:
         yield doc.finding(("incident_id",), ERROR, "pr.new-test-incident",
@@ -621,20 +603,48 @@ def _new_test(test_id: str, doc: Document, data: Mapping[str, Any], head: Snapsh
 def _placeholder_rules(head: Snapshot, paths: Sequence[str]) -> Iterator[Finding]:
     """``pr.placeholder-turn``: a test that runs (ACTIVE, MONITORING) still replays a scaffold placeholder."""
     for path in paths:
-        doc = head.doc(path)
-        data = doc.data if doc is not None and isinstance(doc.data, dict) else None
-        if doc is None or data is None or data.get("state") not in RUN_STATES:
+        doc, test = head.doc(path), head.typed(RegressionTest, path)
+        if doc is None or test is None or test.state not in RUN_STATES:
             continue
-        turns, where = data.get("turns"), "turns"
-        if turns is None and isinstance(data.get("scenario_file"), str):
-            scenario = head.data(posixpath.normpath(data["scenario_file"]))
-            turns, where = (scenario or {}).get("turns"), "scenario_file"
-        for number in placeholder_turns(turns if isinstance(turns, list) else []):
+        turns, where = test.turns, "turns"
+        scenario_path = _scenario_path(test)
+        if not turns and scenario_path is not None:
+            scenario = head.typed(Scenario, scenario_path)
+            turns, where = (scenario.turns if scenario is not None else ()), "scenario_file"
+        for number in placeholder_turns(turns):
             at: tuple[str | int, ...] = ("turns", number - 1) if where == "turns" else (where,)
             yield doc.finding(at, ERROR, "pr.placeholder-turn",
-                              f"{data.get('test_id')}: turn {number} is a scaffold placeholder in a"
-                              f" {data.get('state')} test: the suite would replay it and pass",
+                              f"{test.test_id}: turn {number} is a scaffold placeholder in a"
+                              f" {test.state} test: the suite would replay it and pass",
                               "write the attack's user turns before the test joins the suite")
+
+
+#: the record kinds whose effect pr-check reads from their typed form (release records are judged
+#: by their bytes alone: append-only)
+_READ_TYPED = frozenset({"policy", "incident", "regression", "audit", "review", "scenario"})
+
+
+def _invalid_rules(base: Snapshot, head: Snapshot) -> Iterator[Finding]:
+    """``pr.invalid-record``: a record the pull request adds or changes that fails its schema.
+
+    pr-check judges a change by its effect, and reads the effect from the typed
+    records of both revisions: a record that fails its schema has none, so the
+    change is refused as a whole until `incidentops check` passes on it. Nothing
+    in such a record can weaken the suite while it is refused.
+    """
+    for path in sorted(head.files):
+        kind = kind_of(path)
+        if kind is None or kind.name not in _READ_TYPED or base.files.get(path) == head.files[path]:
+            continue
+        doc = head.doc(path)
+        if doc is None or head.typed(model.KINDS[kind.name], path) is not None:
+            continue
+        first = next((f for f in doc.findings if f.is_error), None)
+        line, col = (first.line, first.col) if first is not None else doc.where(())
+        why = f": {first.message}" if first is not None else ""
+        yield Finding(path, line, col, ERROR, "pr.invalid-record",
+                      f"{path} fails its schema at the head{why}; pr-check cannot read what the change does,"
+                      " so the change is refused", f"run `incidentops check {path}` and fix what it reports")
 
 
 def _link_rules(head: Snapshot) -> Iterator[Finding]:
@@ -651,30 +661,32 @@ def _link_rules(head: Snapshot) -> Iterator[Finding]:
 
 def _policy_rules(base: Snapshot, head: Snapshot, evidence: Evidence) -> Iterator[Finding]:
     """A change to the policy's rules counts only with an approval on the git host."""
-    before, after = base.policy(), head.policy()
+    before, after = base.typed(Policy, POLICY_FILE), head.typed(Policy, POLICY_FILE)
     doc = head.doc(POLICY_FILE)
     if before is None or after is None or doc is None or before == after:
-        return
+        return  # a head policy that fails its schema is pr.invalid-record
     changed = _changed_keys(before, after)
     problem = evidence.host_problem()
     if problem is None or not changed:
         return
     first = changed[0]
-    where: tuple[str, ...] = tuple(first.split(".")) if first.split(".")[0] in after else ()
+    where: tuple[str, ...] = tuple(first.split(".")) if after.source.has(first.split(".")[0]) else ()
     yield doc.finding(where, ERROR, "pr.policy-change",
                       f"the policy changes {', '.join(changed[:6])}{' ...' if len(changed) > 6 else ''}: {problem}",
                       "the policy decides what blocks a release and who may weaken it: a change to it"
                       " needs one of the approvers of the base's policy to approve the pull request")
 
 
-def _changed_keys(before: Mapping[str, Any], after: Mapping[str, Any], prefix: str = "") -> list[str]:
+def _changed_keys(before: object, after: object, prefix: str = "") -> list[str]:
+    """The fields (``section.field`` one level down) in which two typed policies differ."""
+    a_parts, b_parts = model.parts(before) or {}, model.parts(after) or {}
     out = []
-    for key in sorted(set(before) | set(after), key=str):
-        a, b = before.get(key), after.get(key)
+    for key in sorted(set(a_parts) | set(b_parts)):
+        a, b = a_parts.get(key), b_parts.get(key)
         if a == b:
             continue
         name = f"{prefix}{key}"
-        if isinstance(a, dict) and isinstance(b, dict) and not prefix:
+        if not prefix and model.parts(a) is not None and model.parts(b) is not None:
             out.extend(_changed_keys(a, b, f"{name}."))
         else:
             out.append(name)
@@ -684,22 +696,21 @@ def _changed_keys(before: Mapping[str, Any], after: Mapping[str, Any], prefix: s
 def _severity_rules(base: Snapshot, head: Snapshot, rules: Rules, evidence: Evidence) -> Iterator[Finding]:
     """An incident lowered out of the protected severities is a protection lowered: it needs an approver."""
     for path in head.paths("incident"):
-        before, after = base.data(path), head.data(path)
+        before, after = base.typed(Incident, path), head.typed(Incident, path)
         if before is None or after is None:
-            continue
-        old, new = before.get("severity"), after.get("severity")
+            continue  # a head incident that fails its schema is pr.invalid-record
+        old, new = before.severity, after.severity
         if old not in rules.protected or new in rules.protected or old == new:
             continue
         doc = head.doc(path)
         assert doc is not None
-        override = after.get("severity_override")
-        named = override.get("approver") if isinstance(override, dict) else None
-        problem = evidence.problem(named if isinstance(named, str) else None, None)
+        override = after.severity_override
+        problem = evidence.problem(override.approver if override is not None else None, None)
         if problem is None:
             continue
-        where = ("severity_override", "approver") if isinstance(override, dict) else ("severity",)
+        where = ("severity_override", "approver") if override is not None else ("severity",)
         yield doc.finding(where, ERROR, "pr.severity-lowered",
-                          f"{after.get('id') or path}: severity lowered from {old} to {new}, out of the"
+                          f"{after.id}: severity lowered from {old} to {new}, out of the"
                           f" protected severities ({', '.join(sorted(rules.protected))}): {problem}",
                           "a lowered severity lifts the protection of the incident's tests; record"
                           " `severity_override: {reason, approver}` approved on the pull request. Its"
@@ -776,13 +787,11 @@ def _review_rules(base: Snapshot, head: Snapshot) -> Iterator[Finding]:
     for path in head.paths("review"):
         if base.files.get(path) == head.files[path]:
             continue
-        doc = head.doc(path)
-        data = head.data(path)
-        tests = data.get("tests") if data else None
-        if doc is None or not isinstance(tests, list):
-            continue
-        for index, item in enumerate(tests):
-            if isinstance(item, dict) and item.get("decision") == "KEEP" and not str(item.get("justification") or "").strip():
-                yield doc.finding(("tests", index, "decision"), ERROR, "pr.keep-justification",
-                                  f"{item.get('test_id')}: KEEP decision without a justification",
+        review = head.typed(Review, path)
+        if review is None:
+            continue  # pr.invalid-record
+        for item in review.tests:
+            if item.decision == "KEEP" and not (item.justification or "").strip():
+                yield item.source.finding(("decision",), ERROR, "pr.keep-justification",
+                                  f"{item.test_id}: KEEP decision without a justification",
                                   "write why the test stays in `justification:`")

@@ -642,6 +642,15 @@ KINDS: dict[str, type[Any]] = {
 }
 
 
+def parts(value: object) -> Mapping[str, object] | None:
+    """The named parts of a typed value (a record's fields, a read-only mapping's items); None for a leaf."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in fields(value) if not f.metadata.get("source")}
+    if isinstance(value, Mapping):
+        return {str(k): v for k, v in value.items()}
+    return None
+
+
 # ---- the builder --------------------------------------------------------------------------
 
 T = TypeVar("T")
