@@ -4,9 +4,9 @@ A decision's label (KEEP, MONITOR, ...) is only a name: what counts is its
 ``from_state`` -> ``to_state``. The label must agree with that change (KEEP
 changes nothing, MONITOR leads to MONITORING, CREATE only opens a history),
 each decision starts where the one before it ended, and the dates run forward.
-``check`` and ``pr-check`` both read decisions through :func:`read_chain` (pr-check
-reads a pull request's files as written; :func:`read_decisions` reads a typed
-record's), so a label can never make a weakening look like something else.
+``check`` and ``pr-check`` both read a test's typed decisions through
+:func:`read_decisions` (:func:`read_chain` reads the same steps from a file's raw
+list), so a label can never make a weakening look like something else.
 """
 
 from __future__ import annotations
