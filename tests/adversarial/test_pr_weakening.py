@@ -128,7 +128,7 @@ def test_a_real_keep_and_an_approved_monitor_pass(repo: GitRepo) -> None:
     ("severity_weight: 1.0", "severity_weight: heavy"),      # a value of the wrong type
     ("owner:", "reviewed_by: Safety team\nowner:"),            # a field the schema does not know
 ])
-def test_a_weakening_inside_a_record_that_fails_its_schema_is_still_judged(repo: GitRepo, breakage) -> None:
+def test_a_weakening_inside_a_record_that_fails_its_schema_is_refused_as_a_whole(repo: GitRepo, breakage) -> None:
     """A record that fails its schema has no typed form: pr-check refuses the change as a whole."""
     old, new = breakage
     assert old in repo.read(T004)
