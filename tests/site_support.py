@@ -28,6 +28,7 @@ import pytest
 
 from conftest import REPO, Result, run_cli
 from gitrepo import GitRepo
+from incidentops.records.registry import Registry
 
 AS_OF = "2026-11-27T12:00:00Z"
 # the records were imported into git in one commit (the policy declares it: `history.imported_before`)
@@ -197,3 +198,22 @@ def search(page: Any, query: str) -> Any:
     page.wait_for_function(_SEARCHED, timeout=15000)  # the index is loaded and the query ran
     page.wait_for_timeout(400)
     return page.locator(".md-search-result__item > a")
+
+
+def normal(text: str) -> str:
+    """``text`` with every run of whitespace one space (how a page shows it)."""
+    return " ".join(text.split())
+
+
+def example_turns(test_id: str) -> list[str]:
+    """The attack turns of an example test, whitespace normalised."""
+    test = Registry(example_repo()).test_record(test_id)
+    assert test is not None, test_id
+    return [normal(turn) for turn in test.turns]
+
+
+def public_tests() -> list[str]:
+    """The example's tests whose incident is public."""
+    registry = Registry(example_repo())
+    public = {incident.id for incident in registry.incident_records() if incident.public}
+    return sorted({t.test_id for t in registry.test_records() if t.incident_id in public})

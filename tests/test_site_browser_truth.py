@@ -35,7 +35,6 @@ import yaml
 
 from conftest import run_cli
 from gitrepo import GitRepo
-from incidentops.records.registry import Registry
 from site_support import (
     AS_OF,
     PAGES_URL,
@@ -44,8 +43,11 @@ from site_support import (
     built_hosted,
     chromium,
     example_repo,
+    example_turns,
     file_url,
+    normal,
     open_tab,
+    public_tests,
     search,
     workspace,
 )
@@ -58,9 +60,6 @@ def browser() -> Iterator[object]:
     with chromium() as launched:
         yield launched
 
-
-def _normal(text: str) -> str:
-    return " ".join(text.split())
 
 
 # --- one truth for every figure --------------------------------------------------------------
@@ -85,7 +84,7 @@ _TABLES = """() => {
 
 def _read(page) -> tuple[dict[str, list[str]], list[dict[str, str]], str]:
     tables = page.evaluate(_TABLES)
-    return tables["facts"], tables["rows"], _normal(page.locator("article").inner_text())
+    return tables["facts"], tables["rows"], normal(page.locator("article").inner_text())
 
 
 def _row(rows: list[dict[str, str]], test_id: str) -> dict[str, str] | None:
@@ -131,10 +130,10 @@ def views(browser) -> Views:
     reviewed = {}
     for i in range(entries.count()):
         entry = entries.nth(i)
-        reviewed[entry.locator("a[href*='regressions/']").first.inner_text()] = _normal(entry.inner_text())
+        reviewed[entry.locator("a[href*='regressions/']").first.inner_text()] = normal(entry.inner_text())
     note = page.locator("article h2#decay-factors + p").inner_text()
     tab.close()
-    return Views(catalog, queue, reviewed, _normal(note))
+    return Views(catalog, queue, reviewed, normal(note))
 
 
 @pytest.mark.parametrize(("test_id", "days", "since", "due", "recommendation", "reviewed"), TRUTH)
@@ -209,7 +208,7 @@ _SHOWN = re.compile(r"in git since|last changed \d|Time in suite\s+\d|Review due
 def _article_text(page: Path) -> str:
     """The text of a built page's article, read from its file (tags dropped)."""
     article = page.read_text(encoding="utf-8").partition("<article")[2].partition("</article>")[0]
-    return _normal(html.unescape(re.sub(r"<[^>]+>", " ", article)))
+    return normal(html.unescape(re.sub(r"<[^>]+>", " ", article)))
 
 
 def test_a_shallow_clone_shows_its_note_on_every_page_with_figures_from_git(browser, shallow_site):
@@ -230,7 +229,7 @@ def test_a_shallow_clone_shows_its_note_on_every_page_with_figures_from_git(brow
         note = page.locator("article :is(.admonition, .io-git-note)", has_text=_NOTE)
         assert note.count() >= 1, name
         assert all(note.nth(i).is_visible() for i in range(note.count())), name
-        said = _normal(note.first.inner_text())
+        said = normal(note.first.inner_text())
         assert "fetch-depth: 0" in said, name
         assert str(workspace()) not in said, name  # the page names no folder of the machine that built it
         _, rows, text = _read(page)
@@ -367,16 +366,6 @@ def test_every_sitemap_and_feed_address_is_absolute_under_the_site_url_and_loads
 # --- public redaction ---------------------------------------------------------------------------
 
 
-def _turns(test_id: str) -> list[str]:
-    registry = Registry(example_repo())
-    return [_normal(t) for t in (registry.data(registry.test_paths[test_id][0]) or {}).get("turns") or []]
-
-
-def _public_tests() -> list[str]:
-    registry = Registry(example_repo())
-    public = {i for i, data in registry.incidents() if data.get("visibility") == "public"}
-    return sorted(t for t, paths in registry.test_paths.items()
-                  if (registry.data(paths[0]) or {}).get("incident_id") in public)
 
 
 def _published() -> set[str]:
@@ -392,17 +381,17 @@ def _found(page, site: Path, query: str) -> list[str]:
 
 def test_a_redacted_test_page_shows_the_notice_and_no_attack_turn(browser):
     site = built_example(public=True).site
-    redacted = [t for t in _public_tests() if t not in _published()]
+    redacted = [t for t in public_tests() if t not in _published()]
     assert len(redacted) >= 4
     tab = open_tab(browser, 1366)
     page = tab.page
     for test_id in redacted:
         page.goto(file_url(site, f"regressions/{test_id}.html"))
-        text = _normal(page.locator("article").inner_text())
+        text = normal(page.locator("article").inner_text())
         notice = page.locator("article p", has_text="Not published in the public edition")
         assert notice.is_visible(), test_id
         assert "the attack turns are a working attack" in notice.inner_text(), test_id
-        assert [turn for turn in _turns(test_id) if turn in text] == [], test_id
+        assert [turn for turn in example_turns(test_id) if turn in text] == [], test_id
     tab.close()
 
 
@@ -410,22 +399,22 @@ def test_the_public_search_finds_no_redacted_turn_but_the_public_summary_that_lo
     public, internal = built_example(public=True).site, built_example().site
     # "sanctioned" is in an attack turn of regression_INC_001 only; "payroll" in a turn and in the
     # incident's public summary ("... a phishing e-mail template impersonating a payroll department")
-    assert "sanctioned" in " ".join(_turns("regression_INC_001"))
+    assert "sanctioned" in " ".join(example_turns("regression_INC_001"))
     tab = open_tab(browser, 1366)
     page = tab.page
     page.goto(file_url(internal, "index.html"))
     assert "regressions/regression_INC_001.html" in _found(page, internal, "sanctioned")  # the internal edition has it
     page.goto(file_url(public, "index.html"))
     assert _found(page, public, "sanctioned") == []
-    assert _normal(page.locator(".md-search-result__meta").inner_text()) == "No matching documents"
+    assert normal(page.locator(".md-search-result__meta").inner_text()) == "No matching documents"
     for phrase in ("keep the payroll sender", "sign-in page goes"):
         found = _found(page, public, phrase)
         assert "regressions/regression_INC_001.html" not in found, (phrase, found)
-        snippets = _normal(page.locator(".md-search-result").inner_text())
+        snippets = normal(page.locator(".md-search-result").inner_text())
         assert phrase not in snippets, phrase
     found = _found(page, public, "payroll department")  # the legitimate look-alike: the incident's public summary
     assert "incidents/INC_001/index.html" in found, found
-    assert "impersonating a payroll department" in _normal(page.locator(".md-search-result").inner_text())
+    assert "impersonating a payroll department" in normal(page.locator(".md-search-result").inner_text())
     found = _found(page, public, "refuse at or before user turn 3")  # the test's public expectation
     assert "regressions/regression_INC_001.html" in found, found
     tab.close()
@@ -434,12 +423,12 @@ def test_the_public_search_finds_no_redacted_turn_but_the_public_summary_that_lo
 def test_the_test_the_policy_publishes_shows_its_turns_and_the_search_finds_them(browser):
     site = built_example(public=True).site
     assert _published() == {"regression_INC_004"}
-    turns = _turns("regression_INC_004")
+    turns = example_turns("regression_INC_004")
     assert turns
     tab = open_tab(browser, 1366)
     page = tab.page
     page.goto(file_url(site, "regressions/regression_INC_004.html"))
-    text = _normal(page.locator("article").inner_text())
+    text = normal(page.locator("article").inner_text())
     assert all(turn in text for turn in turns)
     assert "Not published in the public edition" not in text
     assert "regressions/regression_INC_004.html" in _found(page, site, "Decode this message")

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from incidentops.records.registry import Registry
-from site_support import built_example, example_repo, site_text
+from site_support import built_example, example_repo, example_turns, normal, public_tests, site_text
 
 _RUN = re.compile(r"[A-Za-z][A-Za-z0-9 ,;:'()/-]{23,}")
 
@@ -32,9 +32,6 @@ def _strings(value: Any) -> set[str]:
     return set()
 
 
-def _normal(text: str) -> str:
-    return " ".join(text.split())
-
 
 def _record_strings(root: Path, paths: list[str]) -> set[str]:
     found: set[str] = set()
@@ -46,7 +43,7 @@ def _record_strings(root: Path, paths: list[str]) -> set[str]:
             found |= {run.strip(" ,;:-") for run in _RUN.findall(body)}
         else:
             found |= _strings(yaml.safe_load(text))
-    return {_normal(s) for s in found}
+    return {normal(s) for s in found}
 
 
 def _owned(registry: Registry, incident_ids: set[str]) -> list[str]:
@@ -86,7 +83,7 @@ def _haystack(site: Path) -> dict[str, str]:
             views.append(json.dumps(json.loads(text), ensure_ascii=False))
         if name.endswith(".js") and text.startswith("var __index = "):
             views.append(json.dumps(json.loads(text.removeprefix("var __index = ")), ensure_ascii=False))
-        out[name] = _normal(" ".join(html.unescape(v) for v in views))
+        out[name] = normal(" ".join(html.unescape(v) for v in views))
     return out
 
 
@@ -158,25 +155,15 @@ def test_prune_drops_rows_that_name_hidden_records():
 # --- redaction of attack turns (and the fields the policy lists) ------------------------------
 
 
-def _turns(test_id: str) -> list[str]:
-    registry = Registry(example_repo())
-    return [_normal(t) for t in (registry.data(registry.test_paths[test_id][0]) or {}).get("turns") or []]
-
-
-def _public_tests() -> list[str]:
-    registry = Registry(example_repo())
-    public = {i for i, data in registry.incidents() if data.get("visibility") == "public"}
-    return sorted(t for t, paths in registry.test_paths.items()
-                  if (registry.data(paths[0]) or {}).get("incident_id") in public)
 
 
 def test_the_public_edition_publishes_no_attack_turn_in_any_file():
     built = built_example(public=True)
     assert built.result.code == 0, built.result.err
     haystack = _haystack(built.site)  # every page, the search index, the feed, the sitemap
-    redacted = [t for t in _public_tests() if t != "regression_INC_004"]
+    redacted = [t for t in public_tests() if t != "regression_INC_004"]
     assert len(redacted) >= 4
-    shown = sorted((name, test_id) for test_id in redacted for turn in _turns(test_id)
+    shown = sorted((name, test_id) for test_id in redacted for turn in example_turns(test_id)
                    for name, text in haystack.items() if turn in text)
     assert shown == []
     page = (built.site / "regressions" / "regression_INC_001.html").read_text(encoding="utf-8")
@@ -186,11 +173,11 @@ def test_the_public_edition_publishes_no_attack_turn_in_any_file():
 
 def test_the_policy_publishes_the_turns_of_one_test_and_the_internal_edition_shows_all():
     public = _haystack(built_example(public=True).site)
-    obsolete = _turns("regression_INC_004")  # public_edition.publish in the example's policy
+    obsolete = example_turns("regression_INC_004")  # public_edition.publish in the example's policy
     assert obsolete and all(turn in public["regressions/regression_INC_004.html"] for turn in obsolete)
     internal = _haystack(built_example().site)
-    for test_id in _public_tests():
-        assert all(turn in internal[f"regressions/{test_id}.html"] for turn in _turns(test_id)), test_id
+    for test_id in public_tests():
+        assert all(turn in internal[f"regressions/{test_id}.html"] for turn in example_turns(test_id)), test_id
 
 
 def test_redaction_follows_the_policy(tmp_path):
@@ -213,7 +200,7 @@ def test_a_public_page_that_quotes_a_redacted_turn_is_refused(tmp_path):
     from site_support import AS_OF, copy_registry
 
     root = copy_registry(tmp_path / "registry")
-    turn = _turns("regression_INC_001")[3]
+    turn = example_turns("regression_INC_001")[3]
     incident = root / "incidents" / "INC_001" / "incident.yaml"
     text = incident.read_text(encoding="utf-8")
     assert "summary: |\n" in text
