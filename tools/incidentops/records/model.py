@@ -125,10 +125,7 @@ class Source:
 
     def text(self, *path: str | int) -> str:
         """The value at ``path`` below this item as the record writes it (a timestamp's own spelling)."""
-        value: Any = self.doc.data
-        for part in (*self.prefix, *path):
-            value = value[part]
-        return str(value)
+        return str(self.doc.value((*self.prefix, *path)))
 
 
 def _source() -> Any:
