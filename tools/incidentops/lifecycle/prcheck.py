@@ -95,7 +95,7 @@ class Snapshot:
     rev: str
     files: Mapping[str, bytes]
     _docs: dict[str, Document] = field(default_factory=dict)
-    _checked: set[str] = field(default_factory=set)
+    _typed: dict[str, model.Record | None] = field(default_factory=dict)
 
     def doc(self, path: str) -> Document | None:
         if path not in self.files:
@@ -119,16 +119,21 @@ class Snapshot:
         return sorted(p for p in self.files if (k := kind_of(p)) is not None and k.name == kind_name)
 
     def typed(self, cls: type[T], path: str | None) -> T | None:
-        """The record at ``path`` at this revision when it passes its schema as a ``cls``, else None."""
+        """The record at ``path`` at this revision when it passes its schema as a ``cls``, else None.
+
+        Validated and built once per path, as the registry does for a working tree.
+        """
         if path is None:
             return None
-        doc, kind = self.doc(path), kind_of(path)
-        if doc is None or kind is None or doc.data is None:
-            return None
-        if path not in self._checked:
-            self._checked.add(path)
-            doc.findings.extend(validate(doc, kind.schema))
-        return model.build_as(cls, doc)
+        if path not in self._typed:
+            doc, kind = self.doc(path), kind_of(path)
+            if doc is None or kind is None or doc.data is None:
+                self._typed[path] = None
+            else:
+                doc.findings.extend(validate(doc, kind.schema))
+                self._typed[path] = model.build(kind.name, doc)
+        found = self._typed[path]
+        return found if isinstance(found, cls) else None
 
 
 @dataclass(frozen=True, slots=True)
