@@ -49,7 +49,7 @@ def _same(handed: HandoffTest, test: RegressionTest, field: str) -> bool:
     return bool(getattr(handed, field) == getattr(test, field))
 
 
-def _incident_severity(ctx: CheckContext, incident_id: str) -> str | None:
+def incident_severity(ctx: CheckContext, incident_id: str) -> str | None:
     """The incident's severity, or None when the incident is not valid or its severity is not one the
     policy knows: no rule gives advice reasoned from a value that failed its schema."""
     incident = ctx.registry.incident_record(incident_id)
@@ -66,7 +66,7 @@ def known_severity(ctx: CheckContext, severity: str) -> str | None:
 def weight_range_rule(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
     """``gate.weight-range``: the weight must lie in the policy's range for the incident's severity."""
     test = ctx.registry.typed(RegressionTest, path)
-    severity = _incident_severity(ctx, test.incident_id) if test is not None else None
+    severity = incident_severity(ctx, test.incident_id) if test is not None else None
     if test is None or severity is None:
         return
     weight = test.severity_weight
@@ -161,12 +161,12 @@ def handoff_mismatch_rule(ctx: CheckContext, path: str, doc: Document) -> Iterat
         return
     incident_id = handoff.incident_id
     severity = known_severity(ctx, handoff.severity)
-    incident_severity = _incident_severity(ctx, incident_id)
-    if severity is not None and incident_severity is not None and severity != incident_severity:
+    recorded = incident_severity(ctx, incident_id)
+    if severity is not None and recorded is not None and severity != recorded:
         yield handoff.source.finding(
             ("severity",), ERROR, "handoff.mismatch",
-            f"severity: {severity} here, but incident {incident_id} is {incident_severity}",
-            f"incidents/{incident_id}/incident.yaml has `severity: {incident_severity}`; "
+            f"severity: {severity} here, but incident {incident_id} is {recorded}",
+            f"incidents/{incident_id}/incident.yaml has `severity: {recorded}`; "
             "the handoff carries the incident's severity",
         )
     handed = handoff.regression_test

@@ -45,6 +45,7 @@ from incidentops.checks.blameless import (
     TITLED_RE,
 )
 from incidentops.checks.first_names import FIRST_NAMES
+from incidentops.checks.gate_rules import incident_severity
 from incidentops.policy.severity import severity_ids
 from incidentops.records.findings import ERROR, WARNING, Finding
 from incidentops.records.model import (
@@ -166,19 +167,11 @@ def attendee_names(ctx: CheckContext, path: str, doc: Document) -> Iterator[Find
         )
 
 
-def _incident_severity(ctx: CheckContext, path: str) -> str | None:
-    """The incident's severity; None when the incident failed its schema (no advice is reasoned from it)."""
-    incident = ctx.registry.incident_record(_folder(path))
-    if incident is None or incident.severity not in severity_ids(ctx.registry.policy_record):
-        return None
-    return incident.severity
-
-
 def lightweight_not_allowed(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
     postmortem = ctx.registry.typed(Postmortem, path)
     if postmortem is None or postmortem.review_type is not ReviewType.LIGHTWEIGHT:
         return
-    severity = _incident_severity(ctx, path)
+    severity = incident_severity(ctx, _folder(path))
     least = severity_ids(ctx.registry.policy_record)[-1]
     if severity is None or severity == least:
         return
