@@ -81,6 +81,19 @@ def test_internal_example_incident_makes_pii_a_warning(example: Path) -> None:
     assert levels == {"incidents/INC_001/postmortem.md": "error", "incidents/INC_002/postmortem.md": "warning"}
 
 
+def test_pii_in_a_test_that_fails_its_schema_counts_as_public(example: Path) -> None:
+    # regression_INC_003 belongs to the internal INC_003: PII in it is a warning while the record is valid;
+    # once it fails its schema nothing places it, and PII there is an error
+    path = example / "regressions/regression_INC_003.yaml"
+    valid = path.read_text().replace("owner: Security", "owner: Security (pat.doe@mailbox.org)", 1)
+    path.write_text(valid)
+    assert {f["level"] for f in check(example) if f["rule"] == "pii.email"} == {"warning"}
+    path.write_text(valid.replace("owner: Security", "reviewed_by: Security\nowner: Security", 1))
+    findings = check(example)
+    assert any(f["path"] == "regressions/regression_INC_003.yaml" and f["rule"].startswith("schema.") for f in findings)
+    assert {f["level"] for f in findings if f["rule"] == "pii.email"} == {"error"}
+
+
 def source(yaml_text: str, path: tuple) -> tuple[int, str] | None:
     doc = load_bytes(yaml_text.encode(), "incidents/INC_001/incident.yaml")
     assert not doc.findings
