@@ -202,6 +202,11 @@ def test_scenario_file_outside_the_registry_is_refused() -> None:
          "scenarios/single_string.yaml:3:8: `turns` must be a non-empty list of user turns (scenario_file of regression_INC_007)"),
         ("broken.yaml",
          "scenarios/broken.yaml:4:1: YAML syntax error: found unexpected end of stream (scenario_file of regression_INC_007)"),
+        ("blank_turn.yaml",
+         "scenarios/blank_turn.yaml:5:5: turns[1]: '   ' does not have the expected form (scenario_file of regression_INC_007)"),
+        # the file is read against its schema: a field no runner knows is refused, not ignored
+        ("unknown_field.yaml",
+         "scenarios/unknown_field.yaml:3:1: unknown field 'truns_extra' (scenario_file of regression_INC_007)"),
     ],
 )
 def test_malformed_scenario_file_is_an_error_at_its_line(name: str, message: str) -> None:

@@ -37,8 +37,9 @@ import yaml
 
 from incidentops.gate.scope import blocking_states, run_states, select_suite
 from incidentops.records.errors import IncidentOpsError
-from incidentops.records.model import Policy, RegressionTest
+from incidentops.records.model import Policy, RegressionTest, Scenario, build_as
 from incidentops.records.placeholders import RUN_STATES, placeholder_turns
+from incidentops.records.validate import validate
 from incidentops.records.yamlio import load_bytes
 
 FORMATS = ("jsonl", "promptfoo", "inspect")
@@ -67,14 +68,19 @@ def _scenario_turns(test_id: str, relative: str, root: Path) -> list[str]:
     if errors:
         first = errors[0]
         raise IncidentOpsError(f"{first.location()}: {first.message} (scenario_file of {test_id})", first.hint)
-    turns = doc.data.get("turns") if isinstance(doc.data, dict) else None
-    if not isinstance(turns, list) or not turns or not all(isinstance(t, str) and t.strip() for t in turns):
+    problems = validate(doc, "scenario")
+    scenario = build_as(Scenario, doc) if not problems else None
+    if scenario is None:
         line, col = doc.where(("turns",))
+        elsewhere = [f for f in problems if f.line != line]
+        if elsewhere and len(elsewhere) == len(problems):  # the turns are fine: say what is not
+            first = elsewhere[0]
+            raise IncidentOpsError(f"{first.location()}: {first.message} (scenario_file of {test_id})", first.hint)
         raise IncidentOpsError(
             f"{relative}:{line}:{col}: `turns` must be a non-empty list of user turns (scenario_file of {test_id})",
             "write the attack's user turns in order under `turns:`",
         )
-    return list(turns)
+    return list(scenario.turns)
 
 
 def _turns(test: RegressionTest, root: Path) -> list[str]:

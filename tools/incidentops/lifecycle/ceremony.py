@@ -205,9 +205,11 @@ def check_date(label: str, test: RegressionTest, when: datetime, now: datetime |
 def retire_entries(registry: Registry) -> dict[str, list[str]]:
     """test id -> the paths of the RETIRE_REGRESSION audit entries naming it, oldest first."""
     found: dict[str, list[str]] = {}
-    for path, data in registry.audit_entries():
-        if data.get("action") == AUDIT_ACTION and isinstance(data.get("test_id"), str):
-            found.setdefault(data["test_id"], []).append(path)
+    for path in registry.audit_paths:  # as written, valid or not: a broken entry still retires its test
+        doc = registry.doc(path)
+        test_id = doc.string(("test_id",)) if doc is not None else None
+        if test_id is not None and doc is not None and doc.string(("action",)) == AUDIT_ACTION:
+            found.setdefault(test_id, []).append(path)
     return found
 
 
@@ -840,7 +842,7 @@ def undo(registry: Registry, test_id: str, hook: Hook | None = None) -> Undone:
     steps: list[str] = []
     if test.state == "RETIRED":
         text = (root / path).read_text(encoding="utf-8")
-        original = _before_retirement(text, path, home)
+        original = _before_retirement(text, path, home, test)
         _step(hook, "edit")
         write_text_atomic(root / path, original)
         steps.append("RETIRE decision removed")
@@ -859,18 +861,15 @@ def undo(registry: Registry, test_id: str, hook: Hook | None = None) -> Undone:
     return Undone(test_id, home, audit_rel, tuple(steps))
 
 
-def _before_retirement(text: str, path: str, home: str) -> str:
+def _before_retirement(text: str, path: str, home: str, test: RegressionTest) -> str:
     """The test's file as it was before the ceremony recorded RETIRED, proven by redoing the edit."""
+    if _last_retire(test) is None:
+        raise IncidentOpsError(f"{path}: RETIRED, but its last decision is not RETIRE",
+                               "restore the file by hand (`git show HEAD:...`), then run `incidentops check`")
     popped: dict[str, str] = {}
 
-    def mutate(data: CommentedMap) -> None:
-        decisions = data.get("decisions")
-        last = decisions[-1] if isinstance(decisions, list) and decisions else None
-        if not isinstance(last, dict) or last.get("decision") != RETIRE:
-            raise IncidentOpsError(f"{path}: RETIRED, but its last decision is not RETIRE",
-                                   "restore the file by hand (`git show HEAD:...`), then run `incidentops check`")
-        popped.update({str(k): str(v) for k, v in last.items()})
-        decisions.pop()
+    def mutate(data: CommentedMap) -> None:  # the file of ``test``: its last decision is the RETIRE
+        popped.update({str(k): str(v) for k, v in data["decisions"].pop().items()})
         data["state"] = popped.get("from_state", "DEPRECATED")
 
     original = _with_modeline(edit_text(text, mutate, path), home)

@@ -700,19 +700,6 @@ def days_between(start: datetime, end: datetime) -> int:
     return max(0, int((end - start).total_seconds() // 86400))
 
 
-def parse_time(value: object) -> datetime | None:
-    """An RFC 3339 timestamp (or date) from a record, as an aware datetime; None if absent or invalid."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed
-
-
 def stamp(value: datetime | None) -> str | None:
     """A datetime as ``2026-03-10T14:05:00Z`` (UTC)."""
     if value is None:

@@ -5,8 +5,7 @@ A decision's label (KEEP, MONITOR, ...) is only a name: what counts is its
 changes nothing, MONITOR leads to MONITORING, CREATE only opens a history),
 each decision starts where the one before it ended, and the dates run forward.
 ``check`` and ``pr-check`` both read a test's typed decisions through
-:func:`read_decisions` (:func:`read_chain` reads the same steps from a file's raw
-list), so a label can never make a weakening look like something else.
+:func:`read_decisions`, so a label can never make a weakening look like something else.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from incidentops.lifecycle.decay import parse_time
 from incidentops.records.model import Decision
 
 CREATE, KEEP, MONITOR, ACTIVATE, DEPRECATE, RETIRE = "CREATE", "KEEP", "MONITOR", "ACTIVATE", "DEPRECATE", "RETIRE"
@@ -45,36 +43,12 @@ class Step:
         return self.from_state is not None and self.to_state is not None and self.from_state != self.to_state
 
 
-def _text(value: object) -> str | None:
-    return value.strip() or None if isinstance(value, str) else None
-
-
-def read_chain(decisions: object, start: str | None = None, offset: int = 0) -> list[Step]:
+def read_decisions(decisions: Sequence[Decision], start: str | None = None, offset: int = 0) -> list[Step]:
     """The decisions of a test as steps; a missing ``from_state`` is the previous step's ``to_state``.
 
     ``start`` is the state before the first of ``decisions`` (None for a whole history,
     which opens with CREATE); ``offset`` is the index of the first one in the file.
     """
-    steps: list[Step] = []
-    state = start
-    if not isinstance(decisions, list):
-        return steps
-    for number, entry in enumerate(decisions, start=offset):
-        if not isinstance(entry, dict):
-            continue
-        label = _text(entry.get("decision"))
-        recorded = _text(entry.get("from_state"))
-        to_state = _text(entry.get("to_state"))
-        from_state = recorded if recorded is not None else state
-        at = parse_time(entry.get("at"))
-        steps.append(Step(number, label, from_state, to_state, at, _text(entry.get("by")),
-                          _text(entry.get("approver")), _text(entry.get("reason")) or ""))
-        state = to_state
-    return steps
-
-
-def read_decisions(decisions: Sequence[Decision], start: str | None = None, offset: int = 0) -> list[Step]:
-    """:func:`read_chain` of a test's typed decisions (a record that passed its schema)."""
     steps: list[Step] = []
     state = start
     for number, decision in enumerate(decisions, start=offset):

@@ -271,9 +271,13 @@ def retry_pending(
 # --- notices after merge ---------------------------------------------------------------
 
 
-def retirement_notice(audit_path: str, entry: Mapping[str, Any], severity: str | None,
+#: the fields of a RETIRE_REGRESSION audit entry a notice carries
+AUDIT_FIELDS = ("test_id", "original_incident", "reason_code", "reason", "requested_by", "approver", "timestamp")
+
+
+def retirement_notice(audit_path: str, entry: Mapping[str, str | None], severity: str | None,
                       policy: Policy, commit: str | None = None) -> Notification:
-    """The notice of one retirement, built from its audit entry."""
+    """The notice of one retirement, built from its audit entry (its fields as text, None when absent)."""
     test_id = str(entry.get("test_id") or "")
     code, reason = str(entry.get("reason_code") or ""), str(entry.get("reason") or "")
     text = f"Regression test {test_id} retired: {code} - {reason}"
@@ -333,16 +337,14 @@ def due_retirements(root: Path, since: str, pending: Sequence[str] = ()) -> tupl
     dues = []
     for key in keys:
         doc = load_bytes(now_files[key], key)
-        entry = doc.data if isinstance(doc.data, dict) else None
-        if entry is None:  # when in doubt, send
-            entry = {"test_id": "?", "reason_code": "?", "reason": f"unreadable audit entry {key}"}
-        elif entry.get("action") != AUDIT_ACTION:
+        if doc.data is None:  # when in doubt, send
+            entry: dict[str, str | None] = {"test_id": "?", "reason_code": "?", "reason": f"unreadable audit entry {key}"}
+        elif doc.string(("action",)) != AUDIT_ACTION:
             continue
+        else:
+            entry = {name: doc.scalar((name,)) for name in AUDIT_FIELDS}
         incident = now_files.get(f"incidents/{entry.get('original_incident')}/incident.yaml")
-        severity = None
-        if incident is not None:
-            data = load_bytes(incident, "incident.yaml").data
-            severity = data.get("severity") if isinstance(data, dict) and isinstance(data.get("severity"), str) else None
+        severity = load_bytes(incident, "incident.yaml").string(("severity",)) if incident is not None else None
         dues.append(Due(key, retirement_notice(key, entry, severity, policy, head)))
     return dues, warnings
 

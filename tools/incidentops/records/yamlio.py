@@ -98,6 +98,11 @@ class Document:
         found = self.value(path)
         return found if isinstance(found, str) else None
 
+    def scalar(self, path: Path_) -> str | None:
+        """The scalar at ``path`` as text (``5`` -> ``"5"``), or None when there is none (absent, a list or a mapping)."""
+        found = self.value(path)
+        return None if found is None or isinstance(found, dict | list) else str(found)
+
     def count(self, path: Path_) -> int:
         """How many items the list at ``path`` holds (0 when there is no list there)."""
         found = self.value(path)
