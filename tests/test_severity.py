@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 import typed_records
 from incidentops.policy.severity import Assessment, assess, compare, severity_rank
 from incidentops.records.errors import IncidentOpsError
+from incidentops.records.model import Assessment as IncidentAssessment
 
 # The DATA-MODEL.md policy values that severity assessment reads.
 POLICY_DATA: dict[str, Any] = {
@@ -48,9 +50,9 @@ POLICY = typed_records.policy(POLICY_DATA)
 
 
 def answers(harm: str = "occurred", scope: str = "single_user", exploitable: bool = False,
-            regulatory: bool = False, reputational: str = "normal") -> dict[str, Any]:
-    return {"harm": harm, "scope": scope, "exploitable_at_scale": exploitable,
-            "regulatory": regulatory, "reputational_risk": reputational}
+            regulatory: bool = False, reputational: str = "normal") -> IncidentAssessment:
+    return IncidentAssessment(harm=harm, scope=scope, exploitable_at_scale=exploitable,
+                              regulatory=regulatory, reputational_risk=reputational)
 
 
 # Worked out by hand from the seed checklist, not from the code:
@@ -226,8 +228,7 @@ def test_unknown_severity_has_hint() -> None:
     ],
 )
 def test_unknown_answer_value_raises_with_hint(key: str, value: Any, hint_part: str) -> None:
-    bad = answers()
-    bad[key] = value
+    bad = replace(answers(), **{key: value})
     with pytest.raises(IncidentOpsError) as info:
         assess(bad, POLICY)
     assert key in info.value.message
@@ -235,8 +236,7 @@ def test_unknown_answer_value_raises_with_hint(key: str, value: Any, hint_part: 
 
 
 def test_missing_answer_raises() -> None:
-    bad = answers()
-    del bad["scope"]
+    bad = replace(answers(), scope=None)  # a blank answer
     with pytest.raises(IncidentOpsError) as info:
         assess(bad, POLICY)
     assert "scope" in info.value.message

@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING
 from incidentops.policy.severity import (
     UNKNOWN,
     Assessment,
-    answers_of,
     assess,
     compare,
     incident_type_entry,
@@ -97,7 +96,7 @@ def unanswered_questions(ctx: CheckContext, path: str, doc: Document) -> Iterato
     incident = ctx.registry.typed(Incident, path)
     if incident is None:
         return
-    for key in unanswered(answers_of(incident.assessment)):
+    for key in unanswered(incident.assessment):
         question, options = _QUESTIONS[key]
         yield incident.assessment.source.finding(
             (key,), ERROR, "severity.unanswered",

@@ -23,9 +23,11 @@ from incidentops.policy.severity import (
 )
 from incidentops.records.errors import IncidentOpsError
 from incidentops.records.kinds import check_id
+from incidentops.records.model import Assessment as IncidentAssessment
 from incidentops.records.model import Policy
 from incidentops.records.registry import Registry, default_policy_record, find_root, resolve_root
-from incidentops.records.yamledit import edit_file
+from incidentops.records.yamledit import edit_file, mapping_at
+from incidentops.records.yamlio import Document
 
 HARM = ("occurred", "imminent", "potential", UNKNOWN)
 SCOPE = ("many_users", "single_user", "internal_only", UNKNOWN)
@@ -146,7 +148,7 @@ def command(
         "exploitable_at_scale": exploitable_at_scale,
     }
     registry, policy = _policy(root, write_id)
-    incident: dict[str, Any] | None = None
+    incident: Document | None = None  # as written, valid or not: `assess --write` is how a blank answer is filled
     if write_id is not None:
         assert registry is not None
         incident = _incident(registry, write_id)
@@ -158,19 +160,17 @@ def command(
                 "missing answer(s): " + ", ".join(OPTION_NAMES[key] for key in missing)
                 + ". Give every answer as an option, or run in a terminal to be asked."
             )
-        previous = incident.get("assessment") if incident else None
-        given.update(_ask(missing, policy, previous if isinstance(previous, Mapping) else {}))
+        given.update(_ask(missing, policy, incident))
         if incident_type is None and write_id is None:
             incident_type = _ask_type(policy)
-    result = assess(given, policy, incident_type)
+    result = assess(IncidentAssessment(**given), policy, incident_type)
     declared: str | None = None
     recorded: str | None = None
     if set_severity is not None and write_id is None:
         raise click.UsageError("--set-severity and --keep-severity go with --write INC_ID")
     if write_id is not None and registry is not None:
         path = registry.incident_path(write_id)
-        value = incident.get("severity") if incident else None
-        declared = value if isinstance(value, str) else None
+        declared = incident.string(("severity",)) if incident is not None else None
         if set_severity is None and declared != result.severity and sys.stdin.isatty():
             set_severity = click.confirm(
                 f"Record the computed {result.severity} as {write_id}'s severity (declared: {declared or 'none'})?",
@@ -210,22 +210,21 @@ def _policy(root: Path | None, write_id: str | None) -> tuple[Registry | None, P
     return registry, registry.policy_record
 
 
-def _incident(registry: Registry, incident_id: str) -> dict[str, Any]:
+def _incident(registry: Registry, incident_id: str) -> Document:
     check_id("incident", incident_id, "--write")
-    data = registry.incident(incident_id)
-    if data is None:
+    doc = registry.doc(registry.incident_path(incident_id))
+    if doc is None or doc.data is None:
         ids = registry.incident_ids
         close = difflib.get_close_matches(incident_id, ids, n=1)
         raise IncidentOpsError(
             f"--write {incident_id}: there is no {registry.incident_path(incident_id)} that can be read",
             f"did you mean {close[0]}?" if close else "create it with `incidentops new incident`",
         )
-    return data
+    return doc
 
 
-def _incident_type(incident: Mapping[str, Any], incident_id: str, given: str | None) -> str | None:
-    recorded = incident.get("type")
-    recorded = recorded if isinstance(recorded, str) else None
+def _incident_type(incident: Document, incident_id: str, given: str | None) -> str | None:
+    recorded = incident.string(("type",))
     if given is not None and recorded is not None and given != recorded:
         raise IncidentOpsError(
             f"--type {given} differs from {incident_id}'s type {recorded}",
@@ -234,8 +233,11 @@ def _incident_type(incident: Mapping[str, Any], incident_id: str, given: str | N
     return given or recorded
 
 
-def _ask(missing: list[str], policy: Policy, previous: Mapping[str, Any]) -> dict[str, Any]:
-    """Ask the missing checklist questions in the seed's order (prompts go to stderr)."""
+def _ask(missing: list[str], policy: Policy, incident: Document | None) -> dict[str, Any]:
+    """Ask the missing checklist questions in the seed's order (prompts go to stderr).
+
+    An answer the incident already records is the default (``true``/``false`` as yes/no).
+    """
     harm = policy.checklist.harm
     harm_map = {"occurred": harm.occurred, "imminent": harm.imminent, "potential": harm.potential}
     regulatory = policy.checklist.regulatory
@@ -260,9 +262,8 @@ def _ask(missing: list[str], policy: Policy, previous: Mapping[str, Any]) -> dic
         click.echo(title, err=True)
         for note in (*notes, "unknown: counts as the most severe answer"):
             click.echo(f"   - {note}", err=True)
-        default = previous.get(key)
-        if isinstance(default, bool):
-            default = "yes" if default else "no"
+        written = incident.scalar(("assessment", key)) if incident is not None else None
+        default = {"True": "yes", "False": "no"}.get(written or "", written)
         value = click.prompt(
             "  answer", type=TriState() if choices == YES_NO else PrefixChoice(choices), err=True,
             default=default if default in choices else None, show_choices=True,
@@ -284,12 +285,7 @@ def _write(full: Path, display: str, answers: Mapping[str, Any], severity: str |
     def mutate(data: CommentedMap) -> None:
         if severity is not None:
             data["severity"] = severity
-        block = data.get("assessment")
-        if not isinstance(block, CommentedMap):
-            block = CommentedMap()
-            keys = list(data.keys())
-            position = keys.index("escalations") if "escalations" in keys else len(keys)
-            data.insert(position, "assessment", block)
+        block = mapping_at(data, "assessment", before="escalations")
         for key in ANSWER_KEYS:
             block[key] = answers[key]
 

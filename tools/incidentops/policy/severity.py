@@ -22,9 +22,8 @@ high reputational risk). If unsure, treat it as the higher severity.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from incidentops.records.errors import IncidentOpsError
 from incidentops.records.model import Assessment as IncidentAssessment
@@ -102,27 +101,20 @@ def incident_type_entry(type_id: str, policy: Policy) -> IncidentType:
     return entry
 
 
-def answers_of(assessment: IncidentAssessment) -> dict[str, Any]:
-    """An incident's ``assessment`` block as the answers :func:`assess` takes."""
-    return {key: getattr(assessment, key) for key in ANSWER_KEYS}
-
-
 def assess(
-    answers: Mapping[str, Any] | IncidentAssessment,
+    answers: IncidentAssessment,
     policy: Policy,
     incident_type: str | None = None,
 ) -> Assessment:
-    """Apply the checklist in ``policy`` to the five ``answers`` of an incident.
+    """Apply the checklist in ``policy`` to the five answers of an incident.
 
-    ``answers`` holds ``harm``, ``scope``, ``regulatory``, ``reputational_risk`` and
-    ``exploitable_at_scale`` (the ``assessment`` block of incident.yaml). Raises
-    IncidentOpsError for a missing or unknown answer, or an unknown incident type.
+    ``answers`` is an incident's ``assessment`` (from its record, or made from the
+    answers given to ``incidentops assess``). Raises IncidentOpsError for a blank or
+    unknown answer, or an unknown incident type.
     """
-    if isinstance(answers, IncidentAssessment):
-        answers = answers_of(answers)
     checklist = policy.checklist
     ids = severity_ids(policy)
-    _check_keys(answers)
+    _check_answered(answers)
     type_entry = _type_entry(incident_type, policy)
 
     harm_map = {"occurred": checklist.harm.occurred, "imminent": checklist.harm.imminent,
@@ -222,8 +214,8 @@ def _type_entry(type_id: str | None, policy: Policy) -> IncidentType | None:
     return None if type_id is None else incident_type_entry(type_id, policy)
 
 
-def _check_keys(answers: Mapping[str, Any]) -> None:
-    missing = [key for key in ANSWER_KEYS if key not in answers]
+def _check_answered(answers: IncidentAssessment) -> None:
+    missing = unanswered(answers)
     if missing:
         raise IncidentOpsError(
             f"severity assessment: missing answer(s) {', '.join(missing)}",
@@ -231,32 +223,32 @@ def _check_keys(answers: Mapping[str, Any]) -> None:
         )
 
 
-def unanswered(answers: Mapping[str, Any]) -> list[str]:
-    """The checklist questions of ``answers`` that are still blank (missing or null)."""
-    return [key for key in ANSWER_KEYS if answers.get(key) is None]
+def unanswered(answers: IncidentAssessment) -> list[str]:
+    """The checklist questions of ``answers`` that are still blank (null)."""
+    return [key for key in ANSWER_KEYS if getattr(answers, key) is None]
 
 
-def _choice(answers: Mapping[str, Any], key: str, allowed: list[str]) -> str:
-    value = answers[key]
-    if not isinstance(value, str) or value not in (*allowed, UNKNOWN):
+def _choice(answers: IncidentAssessment, key: str, allowed: list[str]) -> str:
+    value = getattr(answers, key)
+    if value not in (*allowed, UNKNOWN):
         raise IncidentOpsError(
             f"severity assessment: {key} is {value!r}, not one of {', '.join((*allowed, UNKNOWN))}",
             _choose_hint(str(value), (*allowed, UNKNOWN)),
         )
-    return value
+    return str(value)
 
 
-def _flag(answers: Mapping[str, Any], key: str) -> bool | None:
+def _flag(answers: IncidentAssessment, key: str) -> bool | None:
     """True, False, or None for ``unknown``."""
-    value = answers[key]
+    value = getattr(answers, key)
     if value == UNKNOWN:
         return None
-    if not isinstance(value, bool):
+    if value is not True and value is not False:
         raise IncidentOpsError(
             f"severity assessment: {key} is {value!r}, not true, false or unknown",
             f"write `{key}: true`, `{key}: false` or `{key}: unknown` (counts as true)",
         )
-    return value
+    return value is True
 
 
 def _policy_rank(severity: str, ids: list[str], where: str) -> int:

@@ -170,26 +170,6 @@ def wall_minutes(start: datetime, end: datetime) -> int:
     return max(0, int(delta.total_seconds() // 60))
 
 
-def parse_timestamp(value: Any, field: str, incident_id: str = "incident") -> datetime:
-    """An RFC 3339 record timestamp ("2026-03-10T14:05:00Z") as an aware UTC datetime."""
-    if isinstance(value, datetime):
-        parsed = value
-    else:
-        try:
-            parsed = datetime.fromisoformat(str(value))
-        except ValueError as exc:
-            raise IncidentOpsError(
-                f"{incident_id}: {field} {value!r} is not an RFC 3339 timestamp",
-                'write it as a quoted UTC string, e.g. "2026-03-10T14:05:00Z"',
-            ) from exc
-    if parsed.tzinfo is None:
-        raise IncidentOpsError(
-            f"{incident_id}: {field} {value!r} has no time zone",
-            'add "Z" for UTC, e.g. "2026-03-10T14:05:00Z"',
-        )
-    return parsed.astimezone(UTC)
-
-
 def time_order_problems(incident: Incident) -> list[tuple[str, str]]:
     """(field, problem) for each of the incident's moments that comes before one it must follow.
 

@@ -96,3 +96,17 @@ def append_item(seq_holder: CommentedMap, key: str, item: dict[str, Any]) -> Non
     if key not in seq_holder or seq_holder[key] is None:
         seq_holder[key] = CommentedSeq()
     seq_holder[key].append(CommentedMap(item))
+
+
+def mapping_at(holder: CommentedMap, key: str, before: str | None = None) -> CommentedMap:
+    """The mapping at ``key``; an absent, null or non-mapping value becomes an empty one, placed before ``before``."""
+    found = holder.get(key)
+    if isinstance(found, CommentedMap):
+        return found
+    block = CommentedMap()
+    if key in holder:
+        holder[key] = block
+    else:
+        keys = list(holder.keys())
+        holder.insert(keys.index(before) if before in keys else len(keys), key, block)
+    return block
