@@ -449,15 +449,13 @@ def test_read_tree_files_needs_a_repository(
         read_tree_files(tmp_path, "HEAD")
 
 
-def test_current_user_prefers_name_then_email(tmp_path: Path) -> None:
+def test_current_user_is_the_git_name_and_never_the_email(tmp_path: Path) -> None:
     repo = GitRepo.init(tmp_path / "who")
     assert current_user(repo.path) == "Safety Team"
-    repo.git("config", "--unset", "user.name")
-    assert current_user(repo.path) == "safety@example.org"
-    repo.git("config", "--unset", "user.email")
+    repo.git("config", "--unset", "user.name")  # user.email is still set: it is personal data, not a name
     with pytest.raises(IncidentOpsError) as raised:
         current_user(repo.path)
-    assert "user.name and user.email are both unset" in raised.value.message
+    assert raised.value.message == "cannot tell who you are: git config user.name is unset"
     assert "git config --global user.name" in raised.value.hint
 
 

@@ -120,7 +120,7 @@ def requester(root: Path, by: str | None) -> str:
         return current_user(root)
     except IncidentOpsError:
         raise IncidentOpsError(
-            "cannot tell who is making this change: git config user.name and user.email are unset",
+            "cannot tell who is making this change: git config user.name is unset",
             'pass --by "Your Name", or set `git config --global user.name "Your Name"`',
         ) from None
 

@@ -390,15 +390,19 @@ def _corrupt(root: Path, rev: str, message: str) -> IncidentOpsError:
 
 
 def current_user(root: Path | str) -> str:
-    """Who is running the command, from git: ``user.name``, else ``user.email``."""
-    for key in ("user.name", "user.email"):
-        proc = _call(Path(root), ["git", "config", "--get", key])
-        value = proc.stdout.decode("utf-8", "replace").strip()
-        if proc.returncode == 0 and value:
-            return value
+    """Who is running the command: git's ``user.name``.
+
+    Never ``user.email``: the name is written into records (a decision's ``by``, a
+    retirement's ``requested_by``) that the site publishes, and an e-mail address
+    there is personal data the PII scan refuses.
+    """
+    proc = _call(Path(root), ["git", "config", "--get", "user.name"])
+    value = " ".join(proc.stdout.decode("utf-8", "replace").split())
+    if proc.returncode == 0 and value:
+        return value
     raise IncidentOpsError(
-        "cannot tell who you are: git config user.name and user.email are both unset",
-        hint='set one with `git config --global user.name "Your Name"`',
+        "cannot tell who you are: git config user.name is unset",
+        hint='set it with `git config --global user.name "Your Name"`',
     )
 
 
