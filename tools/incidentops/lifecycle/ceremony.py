@@ -88,7 +88,8 @@ class NothingToDo(IncidentOpsError):
 
 
 class MissingOption(IncidentOpsError):
-    """A decision asked without an option it needs (--approver, --reason-code): a usage error, exit 2."""
+    """A decision asked without an option it needs (--approver, --reason-code), or with a reason code the
+    policy does not list: a usage error, exit 2."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,8 +347,10 @@ def plan(registry: Registry, request: Request, history: RegistryHistory | None =
                 f"{label}: retiring needs --reason-code",
                 f"one of: {', '.join(codes)}" if codes else "see regression.retirement_reason_codes",
             )
-        if codes and code not in codes:
-            raise BlockedError(f"{label}: reason code '{code}' is not in the policy", f"one of: {', '.join(codes)}")
+        if codes and code not in codes:  # a mistyped option, not a refusal by the policy: exit 2
+            close = difflib.get_close_matches(code.upper(), codes, n=1)
+            raise MissingOption(f"{label}: reason code '{code}' is not in the policy",
+                                (f"did you mean {close[0]}? " if close else "") + f"one of: {', '.join(codes)}")
         if approver is None:
             raise MissingOption(
                 f"{label}: retiring needs an approver for the audit entry", "pass --approver ROLE"
