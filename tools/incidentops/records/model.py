@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -689,89 +689,142 @@ def from_data(cls: type[T], data: Mapping[str, Any], path: str = "<data>") -> T:
         raise ValueError(f"{path}: not a {cls.__name__}: {exc}") from None
 
 
+Convert = Callable[[Any, Document, Path_], Any]
+
+
 @cache
-def _hints(cls: type[Any]) -> tuple[tuple[str, Any, bool, bool, bool], ...]:
-    """(name, type, required, is_source, is_body) for each field of ``cls``."""
+def _fields(cls: type[Any]) -> tuple[tuple[str, int, Convert | None], ...]:
+    """(name, what, converter) for each field of ``cls``: what is 0 a value, 1 required value, 2 source, 3 body."""
     hints = get_type_hints(cls)
-    return tuple((f.name, hints[f.name], f.default is MISSING and f.default_factory is MISSING,
-                  bool(f.metadata.get("source")), bool(f.metadata.get("body"))) for f in fields(cls))
+    out: list[tuple[str, int, Convert | None]] = []
+    for f in fields(cls):
+        if f.metadata.get("source"):
+            out.append((f.name, 2, None))
+        elif f.metadata.get("body"):
+            out.append((f.name, 3, None))
+        else:
+            required = f.default is MISSING and f.default_factory is MISSING
+            out.append((f.name, 1 if required else 0, _converter(hints[f.name])))
+    return tuple(out)
 
 
 def _build(cls: type[T], data: Mapping[str, Any], doc: Document, prefix: Path_) -> T:
     kwargs: dict[str, Any] = {}
-    spec: Any = cls
-    for name, hint, required, is_source, is_body in _hints(spec):
-        if is_source:
+    spec: Any = cls  # a dataclass type is hashable; TypeVar'd types are not known to be
+    for name, what, convert in _fields(spec):
+        if what == 2:
             kwargs[name] = Source(doc, prefix)
-        elif is_body:
+        elif what == 3:
             kwargs[name] = doc.body
         elif name in data:
-            kwargs[name] = _convert(hint, data[name], doc, (*prefix, name))
-        elif required:
+            assert convert is not None
+            kwargs[name] = convert(data[name], doc, (*prefix, name))
+        elif what == 1:
             raise _Invalid(name)
     return cls(**kwargs)
 
 
-def _convert(hint: Any, value: Any, doc: Document, path: Path_) -> Any:
+@cache
+def _converter(hint: Any) -> Convert:
+    """The function that turns a parsed value into ``hint``'s type (raising _Invalid), made once per type."""
     origin = get_origin(hint)
     if origin in (typing.Union, types.UnionType):
-        options = get_args(hint)
-        if value is None and type(None) in options:
-            return None
-        for option in options:
-            if option is type(None):
-                continue
-            try:
-                return _convert(option, value, doc, path)
-            except _Invalid:
-                continue
-        raise _Invalid(path)
+        options = tuple(_converter(o) for o in get_args(hint) if o is not type(None))
+        nullable = type(None) in get_args(hint)
+
+        def union(value: Any, doc: Document, path: Path_) -> Any:
+            if value is None and nullable:
+                return None
+            for option in options:
+                try:
+                    return option(value, doc, path)
+                except _Invalid:
+                    continue
+            raise _Invalid(path)
+
+        return union
     if origin is tuple:
-        item = get_args(hint)[0]
-        if not isinstance(value, list):
-            raise _Invalid(path)
-        return tuple(_convert(item, v, doc, (*path, i)) for i, v in enumerate(value))
+        item = _converter(get_args(hint)[0])
+
+        def sequence(value: Any, doc: Document, path: Path_) -> Any:
+            if not isinstance(value, list):
+                raise _Invalid(path)
+            return tuple(item(v, doc, (*path, i)) for i, v in enumerate(value))
+
+        return sequence
     if origin is Mapping:
-        key_type, item = get_args(hint)
-        if not isinstance(value, Mapping):
-            raise _Invalid(path)
-        return types.MappingProxyType({_convert(key_type, k, doc, path): _convert(item, v, doc, (*path, k))
-                                       for k, v in value.items()})
+        key_type, item_type = get_args(hint)
+        key, value_of = _converter(key_type), _converter(item_type)
+
+        def mapping(value: Any, doc: Document, path: Path_) -> Any:
+            if not isinstance(value, Mapping):
+                raise _Invalid(path)
+            return types.MappingProxyType({key(k, doc, path): value_of(v, doc, (*path, k)) for k, v in value.items()})
+
+        return mapping
     if is_dataclass(hint) and isinstance(hint, type):
-        if not isinstance(value, Mapping):
-            raise _Invalid(path)
-        return _build(hint, value, doc, path)
+        record_type = hint
+
+        def record(value: Any, doc: Document, path: Path_) -> Any:
+            if not isinstance(value, Mapping):
+                raise _Invalid(path)
+            return _build(record_type, value, doc, path)
+
+        return record
     if isinstance(hint, type) and issubclass(hint, StrEnum):
-        try:
-            return hint(value)
-        except ValueError:
-            raise _Invalid(path) from None
-    if hint is datetime:
-        return _timestamp(value, path)
-    if hint is date:
-        if isinstance(value, str):
+        enum_type = hint
+
+        def enum(value: Any, doc: Document, path: Path_) -> Any:
             try:
-                return date.fromisoformat(value)
+                return enum_type(value)
             except ValueError:
-                pass
-        raise _Invalid(path)
-    if hint is bool:
-        if isinstance(value, bool):
-            return value
-        raise _Invalid(path)
-    if hint is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        raise _Invalid(path)
-    if hint is float:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
-        raise _Invalid(path)
-    if hint is str:
-        if isinstance(value, str):
-            return value
-        raise _Invalid(path)
-    raise TypeError(f"the record builder cannot make a {hint!r}")
+                raise _Invalid(path) from None
+
+        return enum
+    found = _LEAVES.get(hint)
+    if found is None:
+        raise TypeError(f"the record builder cannot make a {hint!r}")
+    return found
+
+
+def _date(value: Any, doc: Document, path: Path_) -> date:
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise _Invalid(path)
+
+
+def _bool(value: Any, doc: Document, path: Path_) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise _Invalid(path)
+
+
+def _int(value: Any, doc: Document, path: Path_) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise _Invalid(path)
+
+
+def _float(value: Any, doc: Document, path: Path_) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    raise _Invalid(path)
+
+
+def _str(value: Any, doc: Document, path: Path_) -> str:
+    if isinstance(value, str):
+        return value
+    raise _Invalid(path)
+
+
+def _datetime(value: Any, doc: Document, path: Path_) -> datetime:
+    return _timestamp(value, path)
+
+
+_LEAVES: dict[Any, Convert] = {datetime: _datetime, date: _date, bool: _bool, int: _int, float: _float, str: _str}
 
 
 def _timestamp(value: Any, path: Path_) -> datetime:
