@@ -173,3 +173,13 @@ def test_list_gives_every_id_and_lifecycle_hints_point_at_it(example: Path):
     assert tests.code == 0 and all(line.startswith("regression_") for line in tests.out.splitlines())
     unknown = run_cli("lifecycle", "keep", "no_such_test_at_all", "--reason", "Still needed", cwd=example)
     assert unknown.code == 2 and "incidentops list tests" in unknown.err
+
+
+def test_a_whole_severity_weight_is_shown_as_the_record_writes_it(example: Path):
+    assert "severity weight: 0.8\n" in run_cli("show", "regression_INC_001", "--as-of", "2026-11-27", cwd=example).out
+    path = example / "regressions" / "regression_INC_001.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("severity_weight: 0.8", "severity_weight: 1"),
+                    encoding="utf-8")
+    shown = run_cli("show", "regression_INC_001", "--format", "json", "--as-of", "2026-11-27", cwd=example).json()
+    assert shown["severity_weight"] == 1 and isinstance(shown["severity_weight"], int)
+    assert "severity weight: 1\n" in run_cli("show", "regression_INC_001", "--as-of", "2026-11-27", cwd=example).out

@@ -37,7 +37,7 @@ import yaml
 
 from incidentops.gate.scope import blocking_states, run_states, select_suite
 from incidentops.records.errors import IncidentOpsError
-from incidentops.records.model import Policy, RegressionTest, Scenario, build_as
+from incidentops.records.model import Policy, RegressionTest, Scenario, build_as, plain_number
 from incidentops.records.placeholders import RUN_STATES, placeholder_turns
 from incidentops.records.validate import validate
 from incidentops.records.yamlio import load_bytes
@@ -150,16 +150,11 @@ def _items(
             scenario=test.scenario,
             turns=_turns(test, root),
             expected_block_turn=_expected_turn(test),
-            severity_weight=_number(test.severity_weight),
+            severity_weight=plain_number(test.severity_weight),
         )
         for test in select_suite(tests, policy, suite)
         if str(test.state) in runnable
     ]
-
-
-def _number(value: float) -> float | int:
-    """A weight as written: ``1`` stays ``1`` in the export, ``0.8`` stays ``0.8``."""
-    return int(value) if value.is_integer() else value
 
 
 def _jsonl(rows: Sequence[Mapping[str, Any]]) -> str:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from incidentops.records.errors import IncidentOpsError
-from incidentops.records.model import Incident, RegressionTest, Release, State, Status
+from incidentops.records.model import Incident, RegressionTest, Release, State, Status, plain_number
 from incidentops.records.registry import Registry
 from incidentops.records.renumber import is_provisional
 
@@ -83,7 +83,7 @@ def registry_status(registry: Registry, as_of: datetime) -> dict[str, Any]:
         test = registry.typed(RegressionTest, paths[0])
         if test is not None and test.state in blocking_states and test.suite in suites:
             blocking.append({"id": test_id, "incident": test.incident_id, "suite": test.suite,
-                             "severity_weight": test.severity_weight})
+                             "severity_weight": plain_number(test.severity_weight)})
     assessments, decay_problem = _decay(registry, as_of)
     due = [{"id": a.test_id, "state": a.state, "age_days": a.age_days, "days_since_review": a.days_since_review,
             "recommendation": a.recommendation} for a in assessments if a.review_due]
@@ -198,7 +198,7 @@ def show_test(registry: Registry, test_id: str, as_of: datetime) -> dict[str, An
     out: dict[str, Any] = {
         "kind": "test", "id": test_id, "path": path,
         "state": str(test.state), "incident_id": test.incident_id, "suite": test.suite,
-        "scenario": test.scenario, "severity_weight": test.severity_weight,
+        "scenario": test.scenario, "severity_weight": plain_number(test.severity_weight),
         "expected_block_turn": test.expected_block_turn, "model_version": test.model_version,
         "owner": test.owner,
         "decisions": _decisions(test),

@@ -639,6 +639,11 @@ KINDS: dict[str, type[Any]] = {
 }
 
 
+def plain_number(value: float) -> float | int:
+    """A number as a record writes it: a float field's ``1`` stays ``1`` (not ``1.0``), ``0.8`` stays ``0.8``."""
+    return int(value) if value.is_integer() else value
+
+
 def parts(value: object) -> Mapping[str, object] | None:
     """The named parts of a typed value (a record's fields, a read-only mapping's items); None for a leaf."""
     if is_dataclass(value) and not isinstance(value, type):
