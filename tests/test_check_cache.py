@@ -153,6 +153,31 @@ def test_a_policy_change_empties_the_cache(example: Path, user_cache: Path) -> N
     assert read_bucket(file)["salt"] != salt
 
 
+def test_an_upgrade_of_a_scanning_library_empties_the_cache(
+        example: Path, user_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a new phonenumbers or detect-secrets can find what the old one missed: its findings are not reused
+    import importlib
+
+    from incidentops.checks import cache
+
+    site = tmp_path / "site-packages"
+    (site / "fakescan").mkdir(parents=True)
+    (site / "fakescan" / "__init__.py").write_text("")
+    (site / "fakescan-1.0.dist-info").mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    importlib.invalidate_caches()
+    monkeypatch.setattr(cache, "LIBRARIES", (*cache.LIBRARIES, ("fakescan", "fakescan")))
+    assert "fakescan:fakescan-1.0.dist-info" in cache.library_versions()
+    run(example)
+    file = bucket_file(user_cache, example, "incidents/INC_001/incident.yaml")
+    salt = read_bucket(file)["salt"]
+    run(example)  # nothing changed: the entries are reused
+    assert read_bucket(file)["salt"] == salt
+    (site / "fakescan-1.0.dist-info").rename(site / "fakescan-1.1.dist-info")
+    run(example)
+    assert read_bucket(file)["salt"] != salt
+
+
 def test_pii_level_follows_the_incident_visibility_even_when_cached(example: Path) -> None:
     postmortem = example / "incidents/INC_001/postmortem.md"
     postmortem.write_text(postmortem.read_text() + "\nContact: jane.roe@acme-corp.com\n")

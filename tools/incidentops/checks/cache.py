@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import importlib.util
 import json
 import os
 import stat
@@ -65,6 +66,9 @@ SOURCES = (
     "incidentops.checks.textscan",
     "incidentops.checks.cache",
 )
+
+#: the libraries whose answers are cached with the findings (import name, distribution name, lower case)
+LIBRARIES = (("detect_secrets", "detect_secrets"), ("phonenumbers", "phonenumbers"), ("yaml", "pyyaml"))
 
 _O_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 
@@ -112,8 +116,46 @@ def salt(policy: Any) -> str | None:
             h.update(Path(source).read_bytes())
         except OSError:
             return None
+    h.update(library_versions().encode())
     h.update(json.dumps(policy, sort_keys=True, default=str).encode())
     return h.hexdigest()
+
+
+def library_versions() -> str:
+    """The installed version of each library in :data:`LIBRARIES`, read from its metadata folder name.
+
+    Not imported (that costs more than the check of one file), and not
+    ``importlib.metadata`` (its first call costs as much): one look at the folder
+    the library is installed in. An upgrade of phonenumbers or detect-secrets can
+    change what the PII scan finds, so it must not reuse findings from before.
+    Without a metadata folder, the module file's size and time stand in.
+    """
+    out: list[str] = []
+    listed: dict[Path, list[str]] = {}
+    for module, dist in LIBRARIES:
+        spec = importlib.util.find_spec(module)
+        origin = Path(spec.origin) if spec is not None and spec.origin else None
+        if origin is None:
+            out.append(f"{module}:absent")
+            continue
+        site = origin.parent.parent
+        if site not in listed:
+            try:
+                listed[site] = sorted(entry.name.lower() for entry in os.scandir(site))
+            except OSError:
+                listed[site] = []
+        found = [name for name in listed[site]
+                 if name.startswith(f"{dist}-") and name[len(dist) + 1:][:1].isdigit()
+                 and name.endswith((".dist-info", ".egg-info"))]
+        if found:
+            out.append(f"{module}:{','.join(found)}")
+        else:
+            try:
+                info = origin.stat()
+            except OSError:
+                info = None
+            out.append(f"{module}:{origin}:{info.st_size if info else '-'}:{info.st_mtime_ns if info else '-'}")
+    return ";".join(out)
 
 
 def bucket_of(path: str) -> int:
