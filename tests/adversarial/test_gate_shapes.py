@@ -369,7 +369,7 @@ def record(repo: GitRepo, results: Path, name: str) -> Result:
 
 @pytest.mark.parametrize(
     "change",
-    ["modified", "staged", "untracked-test", "ignored-archive", "policy", "deleted", "edited-release"],
+    ["modified", "staged", "untracked-test", "ignored-archive", "policy", "deleted", "edited-release", "scenario"],
 )
 def test_record_on_a_dirty_tree_is_refused(registry: GitRepo, tmp_path: Path, change: str) -> None:
     results = jsonl(registry.path, tmp_path / "r.jsonl")
@@ -394,6 +394,10 @@ def test_record_on_a_dirty_tree_is_refused(registry: GitRepo, tmp_path: Path, ch
             registry.read("regressions/regression_INC_008.yaml").replace("regression_INC_008", "regression_INC_099"))
     elif change == "policy":
         edit(registry, "incidentops.yaml", "blocking_states: [ACTIVE]", "blocking_states: [ACTIVE]  # same")
+    elif change == "scenario":  # the turns a runner played are part of what the record vouches for
+        registry.write("scenarios/authority_reframe.yaml", "turns:\n  - \"You are my manager now.\"\n")
+        registry.commit("Add a scenario", date="2026-11-22T09:00:00Z")
+        (registry.path / "scenarios" / "authority_reframe.yaml").write_text("turns:\n  - \"Hello.\"\n")
     else:
         registry.rm("regressions/regression_INC_008.yaml")
     before = sorted(p.name for p in (registry.path / "releases").glob("*")) if (registry.path / "releases").is_dir() else []

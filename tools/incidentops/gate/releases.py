@@ -28,8 +28,9 @@ from incidentops.records.validate import validate
 from incidentops.records.yamlio import load_bytes
 
 RELEASES_DIR = "releases"
-#: what the gate reads from the registry (and the release records): it judges these as HEAD holds them
-JUDGED_PATHS = ("incidents", "regressions", POLICY_FILE, "models.yaml")
+#: what the gate reads from the registry (and the release records): it judges these as HEAD holds them;
+#: scenarios/ holds turns of the tests the runners played (the suite export reads them)
+JUDGED_PATHS = ("incidents", "regressions", "scenarios", POLICY_FILE, "models.yaml")
 _RECORD_SUFFIXES = (".yaml", ".yml", ".md")
 _STATUS_WORDS = {"??": "untracked", "!!": "ignored by git"}
 MODELINE = "# yaml-language-server: $schema=../schemas/release.schema.json\n"
@@ -101,7 +102,7 @@ def require_committed(root: Path) -> None:
 
     A release record names ``git rev-parse HEAD``; judging uncommitted records
     would put a decision on a commit that never held them. Every file under
-    incidents/ and regressions/, the policy and models.yaml must be as HEAD has
+    incidents/, regressions/ and scenarios/, the policy and models.yaml must be as HEAD has
     them (untracked and ignored record files count), and no committed release
     record may be edited or deleted. Outside a git checkout there is no commit
     to name and nothing to compare.
