@@ -23,8 +23,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -95,6 +93,8 @@ def stakeholders(policy: Policy) -> tuple[str, ...]:
 
 def post_json(url: str, body: bytes, timeout: float) -> None:
     """POST ``body`` as JSON with urllib; raises :class:`OSError` (or ValueError) on any failure."""
+    import urllib.request  # here, not at the top: `check` imports this module and never posts
+
     if not url.startswith(("https://", "http://")):
         raise ValueError(f"not an http(s) URL: {url}")
     request = urllib.request.Request(
@@ -121,6 +121,8 @@ def deliver(
 
 
 def _send(hook: Webhook, body: bytes, timeout: float, poster: Poster) -> Delivery:
+    import urllib.error
+
     try:
         poster(hook.url, body, timeout)
     except urllib.error.HTTPError as exc:
