@@ -114,3 +114,35 @@ def test_from_data_builds_a_record_of_a_hand_made_mapping_and_refuses_one_withou
     with pytest.raises(ValueError, match="not a Decision"):
         model.from_data(model.Decision, {"at": "yesterday", "decision": "KEEP", "to_state": "ACTIVE",
                                          "reason": "r", "by": "b"})
+
+
+def test_a_record_without_a_field_empties_it_and_returns_the_texts_as_written():
+    from incidentops.records.redact import shown, without
+    from typed_support import incident, regression_test
+
+    test = regression_test({"test_id": "regression_X", "incident_id": "INC_1", "suite": "core", "scenario": "s",
+                            "expected_block_turn": 2, "severity_weight": 1, "state": "ACTIVE",
+                            "turns": ["first turn", "second turn"]})
+    out, cut = without(test, ["turns"])
+    assert out.turns == () and test.turns == ("first turn", "second turn")  # a new record; the old one is kept
+    assert cut.found and cut.texts == ("first turn", "second turn")
+    assert out.source is test.source and out.state is test.state
+    # a number is taken out as the record writes it (1, not 1.0), and its field becomes empty (None)
+    weightless, cut = without(test, ["severity_weight"])
+    assert weightless.severity_weight is None and cut.texts == ("1",)
+    assert shown(test, "severity_weight") == "1" and shown(weightless, "severity_weight") is None
+    # nested, and through a list every item's field; a bool is taken out but has no text
+    event = {"at": "2026-11-01T10:00:00Z", "event": "Paged the on-call"}
+    case = incident("INC_1", timeline=[event, {**event, "event": "Fixed"}], reported_by="Ana")
+    quiet, cut = without(case, ["timeline", "event"])
+    assert [e.event for e in quiet.timeline] == ["", ""] and cut.texts == ("Paged the on-call", "Fixed")
+    assert quiet.timeline[0].at == case.timeline[0].at
+    _, cut = without(case, ["assessment", "regulatory"])
+    assert cut.found and cut.texts == ()
+    stamped, cut = without(case, ["timeline", "at"])
+    assert cut.texts == ("2026-11-01T10:00:00Z", "2026-11-01T10:00:00Z") and stamped.timeline[0].at is None
+    assert without(case, ["reported_by"])[0].reported_by is None  # an optional text becomes None, not ""
+    # a field the kind does not have, or one the record leaves empty, changes nothing and takes nothing
+    for path in (["no_such_field"], ["title", "deeper"], ["tags"], ["source"]):
+        same, cut = without(case, path)
+        assert same == case and not cut.found and cut.texts == (), path

@@ -1,0 +1,129 @@
+"""Typed records without some of their fields: what an edition leaves out of a record it shows.
+
+A field path names the keys a record's YAML writes, which are the fields of its
+dataclass (``turns``, ``assessment.harm``); through a list it names every item's
+field (``timeline.event``). :func:`without` gives the record with that field
+empty (None, ``()`` or ``""``, as its type allows) and what was taken out of it,
+so that the caller can say the field is not published and look for the taken
+texts on the pages it builds. A path that names no field of the kind changes
+nothing.
+
+This is the one place outside the builder that looks at the shape of a typed
+record; the site asks it instead of walking a record's fields itself.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields, is_dataclass, replace
+from functools import cache
+from typing import Any, TypeVar, get_args, get_origin, get_type_hints
+
+from incidentops.records.model import Source, _converter, _Invalid
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Cut:
+    """What :func:`without` took out of a record."""
+
+    #: a non-empty value was there (a ``false`` or a ``0`` counts; an absent or empty field does not)
+    found: bool
+    #: every text of the taken values, as the record writes it (a number or timestamp in its own spelling)
+    texts: tuple[str, ...]
+
+
+def without(record: T, path: Sequence[str]) -> tuple[T, Cut]:
+    """``record`` with the field at ``path`` emptied, and what was taken out of it."""
+    taken: list[tuple[Source | None, str, Any]] = []
+    out = _cut(record, tuple(path), taken) if path else record
+    texts = [text for source, name, value in taken for text in _texts(value, source, (name,))]
+    return out, Cut(bool(taken), tuple(texts))
+
+
+def shown(item: object, name: str) -> str | None:
+    """The value of field ``name`` of a typed record (or list item) as its document writes it.
+
+    None when the item holds no value there: the field is absent, empty, or an
+    edition took it out (:func:`without`), whatever the document says. A value
+    that differs from what the document writes (a figure an edition computed
+    again) is its own text.
+    """
+    value = getattr(item, name)
+    if _empty(value):
+        return None
+    source = getattr(item, "source", None)
+    kind: Any = type(item)
+    hint = _fields(kind).get(name)
+    if isinstance(source, Source) and hint is not None:
+        path = (*source.prefix, name)
+        written = source.doc.value(path)
+        try:
+            same = written is not None and _converter(hint)(written, source.doc, path) == value
+        except _Invalid:
+            same = False
+        if same:
+            return str(written)
+    return str(value)
+
+
+@cache
+def _fields(cls: type[Any]) -> Mapping[str, Any]:
+    """The fields of ``cls`` that a document writes, with their types (not its source or a Markdown body)."""
+    hints = get_type_hints(cls)
+    return {f.name: hints[f.name] for f in fields(cls) if not f.metadata.get("source") and not f.metadata.get("body")}
+
+
+def _cut(value: Any, path: tuple[str, ...], taken: list[tuple[Source | None, str, Any]]) -> Any:
+    if isinstance(value, tuple):
+        return tuple(_cut(item, path, taken) for item in value)
+    if not is_dataclass(value) or isinstance(value, type):
+        return value
+    name, rest = path[0], path[1:]
+    hint = _fields(type(value)).get(name)
+    if hint is None:
+        return value
+    current = getattr(value, name)
+    if rest:
+        return replace(value, **{name: _cut(current, rest, taken)})
+    if not _empty(current):
+        taken.append((getattr(value, "source", None), name, current))
+    return replace(value, **{name: _empty_value(hint)})
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str | tuple | Mapping) and not value)
+
+
+def _empty_value(hint: Any) -> Any:
+    origin = get_origin(hint)
+    options = get_args(hint) if origin in (typing.Union, types.UnionType) else (hint,)
+    if type(None) in options:
+        return None
+    if any(get_origin(option) is tuple for option in options):
+        return ()
+    if any(get_origin(option) is Mapping for option in options):
+        return types.MappingProxyType({})
+    if str in options:
+        return ""
+    return None
+
+
+def _texts(value: Any, source: Source | None, path: tuple[str | int, ...]) -> list[str]:
+    """Every text of a taken value; ``path`` is where it stands below ``source``."""
+    if is_dataclass(value) and not isinstance(value, type):
+        inner = getattr(value, "source", None)
+        return [text for name in _fields(type(value)) for text in _texts(getattr(value, name), inner, (name,))]
+    if isinstance(value, tuple):
+        return [text for index, item in enumerate(value) for text in _texts(item, source, (*path, index))]
+    if isinstance(value, Mapping):
+        return [text for key, item in value.items() for text in _texts(item, source, (*path, str(key)))]
+    if value is None or isinstance(value, bool):
+        return []
+    if isinstance(value, str):
+        return [value]
+    written = source.doc.value((*source.prefix, *path)) if source is not None else None
+    return [str(value if written is None else written)]
