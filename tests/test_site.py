@@ -290,15 +290,31 @@ def test_a_record_that_does_not_validate_is_shown_as_written_internally_and_left
 
     root = copy_registry(tmp_path / "registry")
     incident = root / "incidents" / "INC_001" / "incident.yaml"
-    incident.write_text(incident.read_text(encoding="utf-8").replace("severity: SEV-2", "severity: SEV-9"),
-                        encoding="utf-8")
+    text = incident.read_text(encoding="utf-8")
+    assert "severity: SEV-2\n" in text and "\ntitle: " in text
+    text = text.replace("severity: SEV-2", "severity: SEV-9").replace("\ntitle: ", "\ntitle: <script>alert(1)</script> ", 1)
+    incident.write_text(text, encoding="utf-8")
+    line = text[:text.index("severity: SEV-9")].count("\n") + 1
     internal = collect(Registry(root), AS_OF_DT)
     shown = internal.incident("INC_001")
-    # a preview while the record is being fixed: its page shows what it writes, the analyses leave it out
-    assert shown is not None and shown.record is None and shown.severity == "SEV-9"
+    # a preview while the record is being fixed: its page says what is wrong and shows the file as written;
+    # no field of it is read (it has no typed form), the analyses leave it out
+    assert shown is not None and shown.record is None and shown.invalid is not None
+    assert shown.invalid.text == text
+    assert any(f.startswith(f"incidents/INC_001/incident.yaml:{line}:") and "SEV-9" in f for f in shown.invalid.findings)
     assert shown.assessment is None and shown.sla is None
     assert shown.sla_error == "the record is not valid (run `incidentops check`)"
     assert internal.problems == []
+    pages = render_site(Registry(root), AS_OF_DT)
+    page = pages["incidents/INC_001/index.md"]
+    assert "This record is not valid" in page and "Fix the record: run <code>incidentops check</code>." in page
+    assert f"<li><code>incidents/INC_001/incident.yaml:{line}:" in page
+    assert "<pre class=\"io-as-written\"><code>" in page and "severity: SEV-9" in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert" not in page  # the text stays text
+    assert 'class="io-summary' not in page and "## Severity assessment" not in page  # no field is rendered
+    listed = pages["incidents/index.md"]
+    row = next(r for r in listed.split("<tr>") if "INC_001</a>" in r)
+    assert "not valid" in row and "alert(1)" not in row
     public = collect(Registry(root), AS_OF_DT, public=True)
     assert public.incident("INC_001") is None
     assert public.problems == [

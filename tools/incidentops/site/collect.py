@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar
 
@@ -20,6 +20,7 @@ from incidentops.lifecycle.history import FileHistory, RegistryHistory
 from incidentops.policy import sla
 from incidentops.policy.severity import Assessment, assess
 from incidentops.records.errors import IncidentOpsError
+from incidentops.records.findings import Finding
 from incidentops.records.model import (
     ActionItem,
     AuditEntry,
@@ -32,6 +33,7 @@ from incidentops.records.model import (
     Release,
     Review,
 )
+from incidentops.records.redact import shown as as_written
 from incidentops.records.registry import Registry
 from incidentops.site import public_records
 from incidentops.site.decay_view import DecayInfo, decay_recommendations
@@ -39,6 +41,7 @@ from incidentops.site.markup import is_safe_name
 from incidentops.site.visibility import Redaction, Visibility, VisibleRegistry, decide
 
 R = TypeVar("R", AuditEntry, Review, Release)
+T = TypeVar("T")
 
 OPEN_STATUSES = ("open", "mitigated")
 OPEN_ACTION_STATUSES = ("open", "in_progress")
@@ -56,26 +59,40 @@ class Dated:
     imported: bool = False
 
 
+@dataclass(frozen=True)
+class Invalid:
+    """A record that did not validate, as the internal edition shows it: what is wrong, and its text."""
+
+    #: ``path:line:col: message`` of each error its validation found
+    findings: tuple[str, ...]
+    #: the file as written
+    text: str
+
+
 @dataclass
 class PostmortemView:
     path: str
-    #: None: the record did not validate (the internal edition shows it as written; analyses skip it)
+    #: the record as the page shows it (the public edition's redactions applied);
+    #: None: it did not validate (``invalid`` says why; analyses skip it)
     record: Postmortem | None
-    #: the front matter as the page shows it (the public edition's redactions applied)
-    data: dict[str, Any]
-    body: str
     dates: Dated
     redacted: list[str] = field(default_factory=list)
+    invalid: Invalid | None = None
+    #: the record before the public edition's redactions: what the analyses (next step, overdue items) read
+    whole: Postmortem | None = None
+
+    @property
+    def body(self) -> str:
+        return self.record.body if self.record is not None else ""
 
 
 @dataclass
 class TestView:
     id: str
     path: str
-    #: None: the record did not validate (the internal edition shows it as written; analyses skip it)
+    #: the record as the page shows it (the public edition's redactions applied);
+    #: None: it did not validate (``invalid`` says why; analyses skip it)
     record: RegressionTest | None
-    #: the record's fields as the page shows them (the public edition's redactions applied)
-    data: dict[str, Any]
     archived: bool
     dates: Dated
     days_in_suite: int | None
@@ -84,28 +101,30 @@ class TestView:
     entered: datetime | None = None
     #: fields the public edition leaves out of this record (``regression.turns``, ...)
     redacted: list[str] = field(default_factory=list)
+    invalid: Invalid | None = None
 
     @property
     def state(self) -> str:
-        return str(self.record.state) if self.record is not None else str(self.data.get("state", "?"))
+        return str(self.record.state) if self.record is not None else "?"
 
     @property
     def incident_id(self) -> str:
-        return self.record.incident_id if self.record is not None else str(self.data.get("incident_id", ""))
+        """The incident the test is born from ("" when the record did not validate: it is not known)."""
+        return self.record.incident_id if self.record is not None else ""
 
 
 @dataclass
 class IncidentView:
     id: str
     path: str
-    #: None: the record did not validate (the internal edition shows it as written; analyses skip it)
+    #: the record as the page shows it (the public edition's redactions applied);
+    #: None: it did not validate (``invalid`` says why; analyses skip it)
     record: Incident | None
-    #: the record's fields as the page shows them (the public edition's redactions applied)
-    data: dict[str, Any]
     dates: Dated
     postmortem: PostmortemView | None = None
-    handoff: dict[str, Any] | None = None
-    handoff_record: Handoff | None = None
+    #: the handoff as the page shows it (None: there is none, or it did not validate: ``handoff_invalid``)
+    handoff: Handoff | None = None
+    handoff_invalid: Invalid | None = None
     handoff_path: str | None = None
     tests: list[TestView] = field(default_factory=list)
     assessment: Assessment | None = None
@@ -113,19 +132,22 @@ class IncidentView:
     sla: sla.SlaResult | None = None
     sla_error: str | None = None
     redacted: list[str] = field(default_factory=list)
+    invalid: Invalid | None = None
+    #: the record before the public edition's redactions: what the analyses (SLA, age, next step) read;
+    #: a text they write from a redacted field is found by the public edition's last check (``site.redacted``)
+    whole: Incident | None = None
 
     @property
     def severity(self) -> str:
-        return self.record.severity if self.record is not None else str(self.data.get("severity", "?"))
+        return self.record.severity if self.record is not None else "?"
 
     @property
     def is_open(self) -> bool:
-        status = self.record.status if self.record is not None else self.data.get("status")
-        return status in OPEN_STATUSES
+        return self.whole is not None and self.whole.status in OPEN_STATUSES
 
     @property
     def detected(self) -> datetime | None:
-        return self.record.detected_at.astimezone(UTC) if self.record is not None else None
+        return self.whole.detected_at.astimezone(UTC) if self.whole is not None else None
 
 
 @dataclass
@@ -143,11 +165,10 @@ class RecordView(Generic[R]):
     stem: str
     path: str
     #: the record (a public edition's: without the rows naming hidden records, figures over public ones);
-    #: None: it did not validate (the internal edition shows it as written)
+    #: None: it did not validate (``invalid`` says why)
     record: R | None
-    #: the record's fields as the page shows them
-    data: dict[str, Any]
     dates: Dated
+    invalid: Invalid | None = None
 
 
 @dataclass
@@ -232,7 +253,7 @@ def collect(
 
     unreadable: list[str] = []  # ids whose visibility is unknown: a public build never names them
     unverified: list[str] = []  # ids of records that did not validate, shown as written (internal edition)
-    raw_incidents: list[tuple[str, str, Incident | None, dict[str, Any]]] = []
+    raw_incidents: list[tuple[str, str, Incident | None, Invalid | None]] = []
     for incident_id in sorted(registry.incident_ids, key=id_order):
         path = registry.incident_path(incident_id)
         found = _shown(registry, Incident, path, public)
@@ -249,7 +270,7 @@ def collect(
             unverified.append(incident_id)
         raw_incidents.append((incident_id, path, *found))
 
-    raw_tests: list[tuple[str, str, RegressionTest | None, dict[str, Any]]] = []
+    raw_tests: list[tuple[str, str, RegressionTest | None, Invalid | None]] = []
     for test_id in sorted(registry.test_paths, key=id_order):
         for path in registry.test_paths[test_id]:
             found_test = _shown(registry, RegressionTest, path, public)
@@ -277,32 +298,32 @@ def collect(
     redaction = Redaction.from_policy(policy) if public else None
     redacted_texts: list[tuple[str, str]] = []
 
-    def redact(kind: str, record_id: str, record: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-        if redaction is None:
+    def redact(kind: str, record_id: str, record: T | None) -> tuple[T | None, list[str]]:
+        if redaction is None or record is None:
             return record, []
         shown, entries, texts = redaction.apply(kind, record_id, record)
         redacted_texts.extend((f"{entry} of {record_id}", text) for entry, text in texts)
         return shown, entries
 
     tests: list[TestView] = []
-    for test_id, path, test, data in raw_tests:
+    for test_id, path, test, invalid in raw_tests:
         if not visibility.shows_test(test_id):
             continue
         known = history.get(path) if history is not None else None
         entered = (decay.entered_suite(test, known)
                    if test is not None and known is not None and not known.uncommitted else None)
-        shown_data, redacted = redact("regression", test_id, data)
+        shown_test, redacted = redact("regression", test_id, test)
         tests.append(
             TestView(
                 id=test_id,
                 path=path,
-                record=test,
-                data=shown_data,
+                record=shown_test,
                 archived=path.startswith("regressions/archive/"),
                 dates=_dates(history, path),
                 days_in_suite=decay.days_in_suite(test, known, as_of) if test and entered is not None and known else None,
                 entered=entered,
                 redacted=redacted,
+                invalid=invalid,
             )
         )
     shown = VisibleRegistry(registry, visibility) if public else registry
@@ -316,29 +337,28 @@ def collect(
 
     incidents: list[IncidentView] = []
     overdue: list[ActionItemView] = []
-    for incident_id, path, incident, data in raw_incidents:
+    for incident_id, path, incident, invalid in raw_incidents:
         if not visibility.shows_incident(incident_id):
             continue
-        view = IncidentView(incident_id, path, incident, data, _dates(history, path))
-        _assess(view, policy, as_of)
-        view.data, view.redacted = redact("incident", incident_id, data)
+        view = IncidentView(incident_id, path, incident, _dates(history, path), invalid=invalid, whole=incident)
+        _assess(view, policy, as_of)  # from the whole record: the redactions only change what the page prints
+        view.record, view.redacted = redact("incident", incident_id, incident)
         pm_path = f"incidents/{incident_id}/postmortem.md"
         pm = _shown(registry, Postmortem, pm_path, public)
-        pm_doc = registry.postmortem(incident_id)
-        if pm is not None and pm_doc is not None:
-            postmortem, front = pm
-            front, front_redacted = redact("postmortem", incident_id, front)
-            view.postmortem = PostmortemView(pm_path, postmortem, front, pm_doc.body, _dates(history, pm_path),
-                                             front_redacted)
+        if pm is not None:
+            postmortem, pm_invalid = pm
+            shown_pm, pm_redacted = redact("postmortem", incident_id, postmortem)
+            view.postmortem = PostmortemView(pm_path, shown_pm, _dates(history, pm_path), pm_redacted, pm_invalid,
+                                             postmortem)
             if postmortem is not None:
                 overdue.extend(_overdue(incident_id, postmortem, as_of))
-        elif pm_doc is not None:
+        elif registry.postmortem(incident_id) is not None:
             note(_not_shown(registry, pm_path))
         handoff_path = f"incidents/{incident_id}/handoff.yaml"
         handoff = _shown(registry, Handoff, handoff_path, public)
         if handoff is not None:
-            view.handoff_record = handoff[0]
-            view.handoff, handoff_redacted = redact("handoff", incident_id, handoff[1])
+            view.handoff, handoff_redacted = redact("handoff", incident_id, handoff[0])
+            view.handoff_invalid = handoff[1]
             view.redacted += handoff_redacted
             view.handoff_path = handoff_path
         elif (registry.root / handoff_path).is_file():
@@ -349,16 +369,16 @@ def collect(
 
     audit = [view for view in _records(registry, AuditEntry, "audit", history, note, public)
              if view.record is None or visibility.shows_audit(view.record)]
-    audit.sort(key=lambda r: (str(r.data.get("timestamp", "")), r.path), reverse=True)
+    audit.sort(key=lambda r: (_written(r.record, "timestamp"), r.path), reverse=True)
     reviews = _records(registry, Review, "reviews", history, note, public)
     releases = _records(registry, Release, "releases", history, note, public)
     if public:  # every record of a public edition is typed (_shown)
-        reviews = [_view(r, *public_records.review(shown, visibility.prune_review(r.record), r.data))
+        reviews = [replace(r, record=public_records.review(shown, visibility.prune_review(r.record)))
                    for r in reviews if r.record is not None]
-        releases = [_view(r, *public_records.release(visibility.prune_release(r.record), r.data))
+        releases = [replace(r, record=public_records.release(visibility.prune_release(r.record)))
                     for r in releases if r.record is not None]
     reviews.sort(key=lambda r: r.stem, reverse=True)
-    releases.sort(key=lambda r: (str(r.data.get("decided_at", "")), r.stem), reverse=True)
+    releases.sort(key=lambda r: (_written(r.record, "decided_at"), r.stem), reverse=True)
 
     return SiteData(
         root_name=registry.root.name,
@@ -380,20 +400,34 @@ def collect(
     )
 
 
-T = TypeVar("T")
+def _shown(registry: Registry, cls: type[T], path: str, public: bool) -> tuple[T | None, Invalid | None] | None:
+    """The typed record at ``path`` as a page shows it; None when it is not shown.
 
-
-def _shown(registry: Registry, cls: type[T], path: str, public: bool) -> tuple[T | None, dict[str, Any]] | None:
-    """The typed record at ``path`` and its document's data, as a page shows it; None when it is not shown.
-
-    A record that did not validate has no typed form (None): the internal edition
-    shows it as written, a public edition not at all.
+    A record that did not validate has no typed form: the internal edition shows
+    what is wrong with it and its text (``(None, Invalid)``), a public edition
+    leaves it out.
     """
-    data = registry.data(path)
-    record = registry.typed(cls, path) if data is not None else None
-    if data is None or (record is None and public):
+    if registry.data(path) is None:
         return None
-    return record, data
+    record = registry.typed(cls, path)
+    if record is not None:
+        return record, None
+    if public:
+        return None
+    return None, _invalid(registry, path)
+
+
+def _invalid(registry: Registry, path: str) -> Invalid:
+    doc = registry.doc(path)
+    assert doc is not None  # _shown read it
+    errors = tuple(f"{f.location()}: {f.message}" for f in sorted(doc.findings, key=Finding.sort_key) if f.is_error)
+    # a record can pass its schema and still lack the shape its kind needs (a schema less strict than the type)
+    return Invalid(errors or (f"{path}:1:1: the record does not have the fields its kind needs",), doc.text)
+
+
+def _written(record: object, name: str) -> str:
+    """A field as the record writes it, for sorting by the text ("" for a record that did not validate)."""
+    return (as_written(record, name) or "") if record is not None else ""
 
 
 def _not_shown(registry: Registry, path: str) -> str:
@@ -405,10 +439,6 @@ def _not_shown(registry: Registry, path: str) -> str:
 
 def _stem(path: str) -> str:
     return path.rsplit("/", 1)[-1].removesuffix(".yaml")
-
-
-def _view(view: RecordView[R], record: R, data: dict[str, Any]) -> RecordView[R]:
-    return RecordView(view.stem, view.path, record, data, view.dates)
 
 
 def _records(
@@ -429,7 +459,7 @@ def _records(
         if not is_safe_name(stem):
             note(f"{path}: not shown, the name {stem!r} cannot name a page")
             continue
-        views.append(RecordView(stem, path, *found, _dates(history, path)))
+        views.append(RecordView(stem, path, found[0], _dates(history, path), found[1]))
     return views
 
 

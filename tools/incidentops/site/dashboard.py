@@ -96,7 +96,7 @@ def build(data: SiteData) -> Dashboard:
         states=states,
         review_queue=queue,
         review_after_days=review_after,
-        latest_release=data.releases[0] if data.releases else None,
+        latest_release=next((r for r in data.releases if r.record is not None), None),
     )
     dash.charts = {
         "per_month": _per_month(data),

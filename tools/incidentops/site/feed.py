@@ -59,7 +59,7 @@ def entries(data: SiteData, use_directory_urls: bool) -> list[Entry]:
             key=f"incident:{incident.id}",
             updated=record.detected_at,
             title=f"New incident {incident.id} ({incident.severity}): {record.title}".rstrip(": "),
-            summary=f"{record.type}, status {record.status}",
+            summary=f"{record.type}, status {record.status or '-'}",
             link=page_url(incident_page(incident.id), use_directory_urls),
         ))
         postmortem = incident.postmortem.record if incident.postmortem is not None else None
@@ -102,6 +102,8 @@ def entries(data: SiteData, use_directory_urls: bool) -> list[Entry]:
             summary=f"Suite {gate.suite or 'all suites'}, score {gate.score}",
             link=page_url(release_page(release.stem), use_directory_urls),
         ))
+    # an event whose date a public edition redacts (policy `public_edition.redact`) is not published
+    found = [e for e in found if e.updated is not None]
     found.sort(key=lambda e: (e.updated, e.key), reverse=True)
     return found[:MAX_ENTRIES]
 

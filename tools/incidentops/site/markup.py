@@ -73,6 +73,6 @@ def url_part(value: Any) -> str:
     return quote(plain(value), safe="")
 
 
-def is_safe_name(value: Any) -> bool:
+def is_safe_name(value: str) -> bool:
     """Whether ``value`` can name a generated page file (ids, file stems)."""
-    return isinstance(value, str) and bool(_SAFE_NAME.match(value)) and ".." not in value
+    return bool(_SAFE_NAME.match(value)) and ".." not in value

@@ -38,6 +38,7 @@ from incidentops.lifecycle.history import (
     load_history,
 )
 from incidentops.records.model import Policy
+from incidentops.records.redact import shown as as_written
 from incidentops.records.registry import Registry
 from incidentops.site import body, dashboard, feed, public_records, reference, responder
 from incidentops.site.collect import SiteData, collect
@@ -100,6 +101,12 @@ def format_minutes(value: Any) -> str:
     return " ".join(p for p in parts if p)
 
 
+def written(item: object, name: str) -> str:
+    """Field ``name`` of a typed record or list item as the record writes it (``1``, not ``1.0``);
+    "" when it holds no value there (absent, redacted) or there is no item."""
+    return plain(as_written(item, name)) if item is not None else ""
+
+
 def code_spans(value: Any) -> Markup:
     """Trusted schema prose with `backticks` as HTML: escaped text, backticks become <code>."""
     parts = plain(value).split("`")
@@ -144,6 +151,7 @@ def environment() -> Environment:
         sev=severity_css,
         css=css_token,
         plain=plain,
+        written=written,
         linked=_linked,
         linked_prose=_linked_prose,
         linked_html=_linked_html,
@@ -207,9 +215,9 @@ HIDDEN_REFERENCE = "-"
 
 
 @pass_context
-def _incident_link(context: Context, incident_id: Any) -> Markup:
+def _incident_link(context: Context, incident_id: str | None) -> Markup:
     visibility = context["site"].visibility
-    if isinstance(incident_id, str) and visibility.shows_incident(incident_id):  # a template's value
+    if incident_id and visibility.shows_incident(incident_id):
         url = relative_url(incident_page(incident_id), context["page_path"], context["options"].use_directory_urls)
         return Markup('<a href="{}">{}</a>').format(url, incident_id)
     if incident_id in visibility.hidden_ids:
@@ -218,9 +226,9 @@ def _incident_link(context: Context, incident_id: Any) -> Markup:
 
 
 @pass_context
-def _test_link(context: Context, test_id: Any) -> Markup:
+def _test_link(context: Context, test_id: str | None) -> Markup:
     visibility = context["site"].visibility
-    if isinstance(test_id, str) and visibility.shows_test(test_id):  # a template's value
+    if test_id and visibility.shows_test(test_id):
         url = relative_url(test_page(test_id), context["page_path"], context["options"].use_directory_urls)
         return Markup('<a href="{}">{}</a>').format(url, test_id)
     if test_id in visibility.hidden_ids:
@@ -314,7 +322,7 @@ def _without_tables(value: Markup) -> Markup:
 
 
 @pass_context
-def _type_label(context: Context, type_id: Any) -> str:
+def _type_label(context: Context, type_id: str | None) -> str:
     return responder.type_label(context["site"].policy_record, type_id)
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 from incidentops.lifecycle.decay import (
     MODEL_CHANGES,
@@ -39,7 +38,7 @@ from incidentops.lifecycle.decay import (
 )
 from incidentops.lifecycle.review import parse_quarter
 from incidentops.records.errors import IncidentOpsError
-from incidentops.records.model import GateVerdict, Release, ReleaseTest, Review, ReviewRow, Source
+from incidentops.records.model import GateVerdict, Release, ReleaseTest, Review, ReviewRow
 from incidentops.records.registry import Registry
 
 RELEASE_NOTE = (
@@ -55,25 +54,16 @@ CROSS_RECORD = ("similar_incidents_12m", "recommendation", "reasons")
 _RAN = ("pass", "fail", "error")
 
 
-def _item(data: dict[str, Any], source: Source) -> Any:
-    """The document's value of one list item of a record (``source.prefix`` is its path in ``data``)."""
-    value: Any = data
-    for part in source.prefix:
-        value = value[part]
-    return value
-
-
-def release(record: Release, data: dict[str, Any]) -> tuple[Release, dict[str, Any]]:
+def release(record: Release) -> Release:
     """A (pruned) release record with decision, score and counts over its public rows only.
 
-    ``record`` is the pruned record (``Visibility.prune_release``), ``data`` the document
-    it was read from; returns the record and the data the page shows.
+    ``record`` is the pruned record (``Visibility.prune_release``).
     """
     shown = {row.test_id for row in record.tests}
     ran = [row for row in record.tests if row.outcome in _RAN]
     ran_weight = sum(row.severity_weight for row in ran)
     failed_weight = sum(row.severity_weight for row in ran if _counted_as_failed(row))
-    figures = replace(
+    return replace(
         record,
         decision=GateVerdict.BLOCK if any(row.verdict == "block" for row in record.tests) else GateVerdict.PASS,
         score=round(failed_weight / ran_weight, 4) if ran_weight else 0.0,
@@ -83,14 +73,6 @@ def release(record: Release, data: dict[str, Any]) -> tuple[Release, dict[str, A
         warnings=tuple(w for w in record.warnings if w.test_id in shown),
         missing=tuple(t for t in record.missing if t in shown),
     )
-    out = dict(data)
-    out["decision"] = figures.decision.value
-    out["score"] = figures.score
-    out["tests_run"] = figures.tests_run
-    for key in ("tests", "blocking", "flaky", "warnings"):
-        out[key] = [_item(data, item.source) for item in getattr(figures, key)]
-    out["missing"] = list(figures.missing)
-    return figures, out
 
 
 def _counted_as_failed(row: ReleaseTest) -> bool:
@@ -101,12 +83,12 @@ def _counted_as_failed(row: ReleaseTest) -> bool:
     return row.outcome == "pass" and row.blocking and row.verdict == "block"
 
 
-def review(registry: Registry, record: Review, data: dict[str, Any]) -> tuple[Review, dict[str, Any]]:
+def review(registry: Registry, record: Review) -> Review:
     """A (pruned) review record whose rows' cross-incident figures count public incidents only.
 
     ``registry`` must be the public view of the registry (``VisibleRegistry``), ``record``
-    the pruned review (``Visibility.prune_review``), ``data`` the document it was read
-    from; returns the record and the data the page shows.
+    the pruned review (``Visibility.prune_review``). A row whose figures cannot be
+    worked out again has none.
     """
     try:
         start: datetime | None = parse_quarter(record.quarter)[0]
@@ -115,31 +97,14 @@ def review(registry: Registry, record: Review, data: dict[str, Any]) -> tuple[Re
     thresholds = Thresholds.from_policy(registry.policy_record)
     incidents = IncidentTable.of(registry.incident_records())
     rows: list[ReviewRow] = []
-    shown: list[dict[str, Any]] = []
     for row in record.tests:
         figures = _recompute(row, start, thresholds, incidents, registry) if start is not None else None
         if figures is None:
             rows.append(replace(row, similar_incidents_12m=None, recommendation=None, reasons=()))
-            computed = None
         else:
             similar, recommendation, reasons = figures
             rows.append(replace(row, similar_incidents_12m=similar, recommendation=recommendation, reasons=reasons))
-            computed = {"similar_incidents_12m": similar, "recommendation": recommendation, "reasons": list(reasons)}
-        shown.append(_shown_row(_item(data, row.source), computed))
-    return replace(record, tests=tuple(rows)), {**data, "tests": shown}
-
-
-def _shown_row(written: dict[str, Any], computed: dict[str, Any] | None) -> dict[str, Any]:
-    """The row as written, its cross-record fields replaced by ``computed`` (left out when None)."""
-    out: dict[str, Any] = {}
-    for key, value in written.items():
-        if key not in CROSS_RECORD:
-            out[key] = value
-        elif computed is not None:
-            out[key] = computed[key]
-    for key, value in (computed or {}).items():
-        out.setdefault(key, value)
-    return out
+    return replace(record, tests=tuple(rows))
 
 
 def _recompute(row: ReviewRow, start: datetime, thresholds: Thresholds, incidents: IncidentTable,

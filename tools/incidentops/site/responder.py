@@ -57,9 +57,9 @@ def human_words(text: Any) -> str:
     return _SNAKE.sub(lambda m: m.group(0).replace("_", " "), "" if text is None else str(text))
 
 
-def type_label(policy: Policy, type_id: Any) -> str:
+def type_label(policy: Policy, type_id: str | None) -> str:
     """The incident type's name in the policy (``Policy violation (isolated)``), else the id made readable."""
-    found = policy.incident_type(type_id) if isinstance(type_id, str) else None
+    found = policy.incident_type(type_id) if type_id else None
     return found.name if found is not None and found.name else humanize(type_id)
 
 
@@ -120,7 +120,7 @@ def owner(incident: IncidentView) -> str:
     as not engaged.
     """
     path = incident.assessment.escalation_path if incident.assessment else []
-    engaged = [e.team for e in incident.record.escalations] if incident.record is not None else []
+    engaged = [e.team for e in incident.whole.escalations] if incident.whole is not None else []
     for team in path:
         if team in engaged:
             return str(team)
@@ -130,7 +130,7 @@ def owner(incident: IncidentView) -> str:
 
 
 def open_actions(incident: IncidentView) -> list[ActionItem]:
-    record = incident.postmortem.record if incident.postmortem is not None else None
+    record = incident.postmortem.whole if incident.postmortem is not None else None
     return [a for a in record.action_items if a.status not in DONE_ACTIONS] if record is not None else []
 
 
@@ -147,7 +147,7 @@ def review_hint(policy: Policy, severity: str) -> str:
 
 def next_step(incident: IncidentView, policy: Policy, as_of: datetime) -> str:
     """The one thing that has to happen next for the incident, in the order a responder works."""
-    record = incident.record
+    record = incident.whole
     if record is None:
         return "Fix the record: it is not valid (run `incidentops check`)."
     result = incident.sla
@@ -165,11 +165,11 @@ def next_step(incident: IncidentView, policy: Policy, as_of: datetime) -> str:
     pm = incident.postmortem
     if pm is None:
         return f"Hold the postmortem review: {review_hint(policy, incident.severity)}."
-    if pm.record is None:
+    if pm.whole is None:
         return "Fix the postmortem: it is not valid (run `incidentops check`)."
-    if pm.record.status != "published":
+    if pm.whole.status != "published":
         hours = policy.postmortem.publish_within_hours
-        meeting = pm.record.meeting_at
+        meeting = pm.whole.meeting_at
         if hours:
             due = meeting.timestamp() + float(hours) * 3600
             due_text = datetime.fromtimestamp(due, tz=as_of.tzinfo).strftime("%Y-%m-%d %H:%M UTC")
@@ -179,7 +179,7 @@ def next_step(incident: IncidentView, policy: Policy, as_of: datetime) -> str:
     if pending:
         next_due = min(a.due for a in pending)
         return f"Close {len(pending)} open action item{'s' if len(pending) != 1 else ''} (next due {next_due.isoformat()})."
-    if not incident.tests and incident.handoff is None:
+    if not incident.tests and incident.handoff_path is None:
         return "Hand off to the regression suite: record the handoff and its regression test."
     if status != "closed":
         return "Close the incident: every follow-up is done."
@@ -187,7 +187,7 @@ def next_step(incident: IncidentView, policy: Policy, as_of: datetime) -> str:
 
 
 def summary(incident: IncidentView, policy: Policy, as_of: datetime) -> Summary:
-    record = incident.record
+    record = incident.whole
     detected = incident.detected
     resolved = record.resolved_at if record is not None else None
     responded = record.first_response_at if record is not None else None
@@ -208,7 +208,7 @@ def summary(incident: IncidentView, policy: Policy, as_of: datetime) -> Summary:
     return Summary(
         severity=incident.severity,
         severity_name=severity_name(policy, incident.severity),
-        status=humanize(record.status.value if record is not None else incident.data.get("status")),
+        status=humanize(record.status if record is not None else None),
         is_open=incident.is_open,
         age_label=age_label,
         age=duration(minutes),

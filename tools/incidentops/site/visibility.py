@@ -16,10 +16,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any
+from typing import TypeVar
 
 from incidentops.records.model import AuditEntry, Incident, Policy, RegressionTest, Release, Review
+from incidentops.records.redact import without
 from incidentops.records.registry import Registry
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -181,10 +184,8 @@ class Redaction:
         fields = DEFAULT_REDACT if section.redact is None else tuple(x for x in section.redact if "." in x)
         return cls(fields, {record_id: frozenset(entries) for record_id, entries in section.publish.items()})
 
-    def apply(self, kind: str, record_id: str, data: Mapping[str, Any]
-              ) -> tuple[dict[str, Any], list[str], list[tuple[str, str]]]:
-        """``(data without the redacted fields, the entries redacted, (entry, text) of every text taken out)``."""
-        out: dict[str, Any] = dict(data)
+    def apply(self, kind: str, record_id: str, record: T) -> tuple[T, list[str], list[tuple[str, str]]]:
+        """``(record without the redacted fields, the entries redacted, (entry, text) of every text taken out)``."""
         done: list[str] = []
         removed: list[tuple[str, str]] = []
         shown = self.published.get(record_id, frozenset())
@@ -192,38 +193,11 @@ class Redaction:
             entry_kind, _, path = entry.partition(".")
             if entry_kind != kind or not path or entry in shown:
                 continue
-            taken: list[Any] = []
-            out = _without(out, path.split("."), taken)
-            if taken:
+            record, cut = without(record, path.split("."))
+            if cut.found:
                 done.append(entry)
-                for value in taken:
-                    removed.extend((entry, text) for text in _texts(value))
-        return out, done, removed
-
-
-def _without(value: Any, parts: list[str], taken: list[Any]) -> Any:
-    if isinstance(value, list):
-        return [_without(item, parts, taken) for item in value]
-    if not isinstance(value, Mapping) or parts[0] not in value:
-        return value
-    out = dict(value)
-    if len(parts) == 1:
-        if out[parts[0]] not in (None, "", [], {}):
-            taken.append(out[parts[0]])
-        del out[parts[0]]
-    else:
-        out[parts[0]] = _without(out[parts[0]], parts[1:], taken)
-    return out
-
-
-def _texts(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, Mapping):
-        return [text for item in value.values() for text in _texts(item)]
-    if isinstance(value, list):
-        return [text for item in value for text in _texts(item)]
-    return [] if value is None or isinstance(value, bool) else [str(value)]
+                removed.extend((entry, text) for text in cut.texts)
+        return record, done, removed
 
 
 def field_label(entry: str) -> str:
