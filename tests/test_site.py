@@ -315,6 +315,7 @@ def test_a_record_that_does_not_validate_is_shown_as_written_internally_and_left
     listed = pages["incidents/index.md"]
     row = next(r for r in listed.split("<tr>") if "INC_001</a>" in r)
     assert "not valid" in row and "alert(1)" not in row
+    assert "not valid</span> <a href=\"incidents/INC_001/index.html\">INC_001</a>" in pages["index.md"]
     public = collect(Registry(root), AS_OF_DT, public=True)
     assert public.incident("INC_001") is None
     assert public.problems == [
@@ -322,6 +323,43 @@ def test_a_record_that_does_not_validate_is_shown_as_written_internally_and_left
     # a public incident whose record has no typed form: its visibility is unknown, so it is hidden with its test
     assert {"INC_001", "regression_INC_001"} <= public.visibility.hidden_ids
     assert "regression_INC_001" not in {t.id for t in public.tests}
+
+
+#: a record of each kind that gets a page (or a part of one), the page, and where its notice stands
+INVALID_RECORDS = [
+    ("regressions/regression_INC_003.yaml", "regressions/regression_INC_003.md", "regressions/index.md"),
+    ("incidents/INC_003/postmortem.md", "incidents/INC_003/postmortem.md", "incidents/INC_003/index.md"),
+    ("incidents/INC_003/handoff.yaml", "incidents/INC_003/index.md", "index.md"),
+    ("reviews/2026-Q4.yaml", "reviews/2026-Q4.md", "reviews/index.md"),
+    ("releases/2026-11-30-aurora-3.0.yaml", "releases/2026-11-30-aurora-3.0.md", "releases/index.md"),
+    ("audit/20260901T100000Z_RETIRE_REGRESSION_regression_INC_004.yaml", "audit.md", "index.md"),
+]
+
+
+@pytest.mark.parametrize(("record", "page", "listed"), INVALID_RECORDS, ids=[r[0].split("/")[0] + ":" + r[0].rsplit("/", 1)[-1]
+                                                                         for r in INVALID_RECORDS])
+def test_a_record_of_any_kind_that_does_not_validate_gets_the_notice_and_its_text(tmp_path, record, page, listed):
+    root = copy_registry(tmp_path / "registry")
+    path = root / record
+    text = path.read_text(encoding="utf-8")
+    # an unknown field: the schema refuses it, so the record has no typed form
+    marker = "\n---\n" if record.endswith(".md") else "\n"
+    broken = text.replace(marker, "\nbogus_field: <b>hostile</b>" + marker, 1) if record.endswith(".md") else (
+        text + "bogus_field: <b>hostile</b>\n")
+    assert broken != text
+    path.write_text(broken, encoding="utf-8")
+    pages = render_site(Registry(root), AS_OF_DT)  # no traceback
+    shown = pages[page]
+    if record.startswith("audit/"):
+        assert "not valid</span> <code>audit/" in shown and f"<code>{record}:" in shown
+    else:
+        assert "This record is not valid" in shown and "Fix the record: run <code>incidentops check</code>." in shown
+        assert f"<li><code>{record}:" in shown and "bogus_field" in shown
+        assert "bogus_field: &lt;b&gt;hostile&lt;/b&gt;" in shown and "<b>hostile" not in shown
+    assert "not valid</span>" in pages[listed]
+    assert "<b>hostile" not in "".join(pages.values())
+    public = render_site(Registry(root), AS_OF_DT, public=True)  # a public edition leaves it out
+    assert "bogus_field" not in "".join(public.values()) and "not valid</span>" not in "".join(public.values())
 
 
 def test_parallel_rendering_gives_the_same_pages(monkeypatch):

@@ -10,6 +10,14 @@ from incidentops.policy import sla
 from incidentops.records.model import Release
 from incidentops.site import charts
 from incidentops.site.collect import IncidentView, RecordView, SiteData, TestView
+from incidentops.site.urls import (
+    PAGE_AUDIT,
+    incident_page,
+    postmortem_page,
+    release_page,
+    review_page,
+    test_page,
+)
 
 STATES = ("ACTIVE", "MONITORING", "DEPRECATED", "RETIRED")
 AGE_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
@@ -38,6 +46,15 @@ class Attainment:
         return 100.0 * self.met / self.decided if self.decided else None
 
 
+@dataclass(frozen=True)
+class InvalidRecord:
+    """A record that did not validate, as the dashboard lists it: its name, page and file."""
+
+    name: str
+    page: str
+    path: str
+
+
 @dataclass
 class Dashboard:
     open_by_severity: dict[str, list[IncidentView]]
@@ -47,6 +64,8 @@ class Dashboard:
     review_queue: list[TestView]
     review_after_days: int
     latest_release: RecordView[Release] | None
+    #: the records that did not validate (internal edition; a public one leaves them out)
+    invalid: list[InvalidRecord] = field(default_factory=list)
     charts: dict[str, Markup] = field(default_factory=dict)
 
     @property
@@ -97,6 +116,7 @@ def build(data: SiteData) -> Dashboard:
         review_queue=queue,
         review_after_days=review_after,
         latest_release=next((r for r in data.releases if r.record is not None), None),
+        invalid=_invalid(data),
     )
     dash.charts = {
         "per_month": _per_month(data),
@@ -105,6 +125,23 @@ def build(data: SiteData) -> Dashboard:
         "ages": _age_chart(data),
     }
     return dash
+
+
+def _invalid(data: SiteData) -> list[InvalidRecord]:
+    found: list[InvalidRecord] = []
+    for incident in data.incidents:
+        if incident.invalid is not None:
+            found.append(InvalidRecord(incident.id, incident_page(incident.id), incident.path))
+        if incident.postmortem is not None and incident.postmortem.invalid is not None:
+            found.append(InvalidRecord(f"{incident.id} postmortem", postmortem_page(incident.id),
+                                       incident.postmortem.path))
+        if incident.handoff_invalid is not None and incident.handoff_path is not None:
+            found.append(InvalidRecord(f"{incident.id} handoff", incident_page(incident.id), incident.handoff_path))
+    found.extend(InvalidRecord(t.id, test_page(t.id), t.path) for t in data.tests if t.invalid is not None)
+    found.extend(InvalidRecord(a.stem, f"{PAGE_AUDIT}#{a.stem}", a.path) for a in data.audit if a.invalid is not None)
+    found.extend(InvalidRecord(r.stem, review_page(r.stem), r.path) for r in data.reviews if r.invalid is not None)
+    found.extend(InvalidRecord(r.stem, release_page(r.stem), r.path) for r in data.releases if r.invalid is not None)
+    return found
 
 
 def _per_month(data: SiteData) -> Markup:
