@@ -86,7 +86,7 @@ def test_a_record_that_failed_validation_has_no_typed_form(tmp_path):
     path.write_text(path.read_text(encoding="utf-8").replace("state: ACTIVE", "state: ACTIVATED", 1),
                     encoding="utf-8")
     registry = Registry(root)
-    assert registry.test("regression_INC_001") is not None  # the raw data is still there for `check`
+    assert registry.doc("regressions/regression_INC_001.yaml").data is not None  # the document is still there for `check`
     assert registry.test_record("regression_INC_001") is None
     assert "regression_INC_001" not in {t.test_id for t in registry.test_records()}
     assert registry.test_record("regression_INC_003") is not None  # the others still build

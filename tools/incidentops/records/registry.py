@@ -272,15 +272,12 @@ class Registry:
         return default_policy()
 
     @cached_property
-    def models(self) -> dict[str, Any]:
-        data = self.data(MODELS_FILE)
-        return data if data is not None else {"models": []}
-
-    @cached_property
-    def model_versions(self) -> dict[str, dict[str, Any]]:
-        return {
-            str(m.get("version")): m for m in self.models.get("models", []) or [] if isinstance(m, dict)
-        }
+    def model_versions(self) -> tuple[str, ...]:
+        """The versions models.yaml lists, as written (also while the file fails its schema), in its order."""
+        doc = self.doc(MODELS_FILE)
+        count = doc.count(("models",)) if doc is not None else 0
+        names = (doc.scalar(("models", i, "version")) for i in range(count)) if doc is not None else ()
+        return tuple(dict.fromkeys(name for name in names if name is not None))
 
     def incident_path(self, incident_id: str) -> str:
         return f"incidents/{incident_id}/incident.yaml"
@@ -295,46 +292,19 @@ class Registry:
             return f"incidents/{incident_id}/{name}"
         return None
 
-    def incident(self, incident_id: str) -> dict[str, Any] | None:
-        path = self._incident_file(incident_id, "incident.yaml")
-        return self.data(path) if path else None
-
     def postmortem(self, incident_id: str) -> Document | None:
         path = self._incident_file(incident_id, "postmortem.md")
         return self.doc(path) if path else None
-
-    def handoff(self, incident_id: str) -> dict[str, Any] | None:
-        path = self._incident_file(incident_id, "handoff.yaml")
-        return self.data(path) if path else None
 
     def test_path(self, test_id: str) -> str | None:
         paths = self.test_paths.get(test_id)
         return paths[0] if paths else None
 
-    def test(self, test_id: str) -> dict[str, Any] | None:
-        path = self.test_path(test_id)
-        return self.data(path) if path else None
-
     def incidents(self) -> Iterator[tuple[str, dict[str, Any]]]:
         for inc in self.incident_ids:
-            data = self.incident(inc)
+            data = self.data(self.incident_path(inc))
             if data is not None:
                 yield inc, data
-
-    def tests(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        """Every regression test (archived ones included) whose file parsed."""
-        for test_id in sorted(self.test_paths):
-            for path in self.test_paths[test_id]:
-                data = self.data(path)
-                if data is not None:
-                    yield path, data
-
-    def audit_entries(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        for path in self.audit_paths:
-            data = self.data(path)
-            if data is not None:
-                yield path, data
-
 
 def default_policy() -> dict[str, Any]:
     """The seed guide's defaults, as shipped in the package."""
