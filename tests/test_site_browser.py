@@ -351,11 +351,13 @@ def _edit_yaml(path: Path, change) -> None:
 
 
 def _poison(root: Path) -> None:
-    """Put the payload into every text field of INC_001, its postmortem, handoff, test and an audit entry."""
+    """Put the payload into every free-text field of INC_001, its postmortem, handoff, test, an audit entry, a
+    review and a release (the records stay valid, so their pages render their fields); and into fields whose
+    form the schema fixes of INC_003 and its records, which then do not validate and show their text as written."""
     p = PAYLOAD
 
     def incident(d):
-        d.update(title=f"XSS {p}", summary=f"{p}\n\n{p}", reported_by=p, attack_vector=p, tags=[p],
+        d.update(title=f"XSS {p}", summary=f"{p}\n\n{p}", reported_by=p,
                  severity_rationale=p, severity_override={"reason": p, "approver": p})
         d["timeline"] = [{"at": e["at"], "event": p} for e in d["timeline"]]
         d["escalations"] = [{"team": p, "at": e["at"]} for e in d["escalations"]]
@@ -364,26 +366,34 @@ def _poison(root: Path) -> None:
 
     def handoff(d):
         d.update(incident_summary=p, notes=[p], action_items=[p])
-        d["regression_test"]["scenario"] = p
 
     _edit_yaml(root / "incidents/INC_001/handoff.yaml", handoff)
 
     def test(d):
-        d.update(scenario=p, turns=[p, p, p], owner=p)
+        d.update(turns=[p, p, p], owner=p)
         d["decisions"] = [{**x, "reason": p, "by": p} for x in d["decisions"]]
 
     _edit_yaml(root / "regressions/regression_INC_001.yaml", test)
+    # not valid: a pattern-bound id, an enum-bound scenario, a javascript: tracker
+    _edit_yaml(root / "incidents/INC_003/incident.yaml", lambda d: d.update(title=f"XSS {p}", attack_vector=p, tags=[p]))
+    _edit_yaml(root / "incidents/INC_003/handoff.yaml", lambda d: d["regression_test"].update(scenario=p))
+    _edit_yaml(root / "regressions/regression_INC_003.yaml", lambda d: d.update(scenario=p, owner=p))
     for audit in (root / "audit").glob("*.yaml"):
         _edit_yaml(audit, lambda d: d.update(reason=p, approver=p, requested_by=p, test_id="regression_INC_001"))
     postmortem = root / "incidents/INC_001/postmortem.md"
     front, _, body = postmortem.read_text(encoding="utf-8").removeprefix("---\n").partition("\n---\n")
     data = yaml.safe_load(front)
     data.update(attendees=[p], contributing_factors=[p])
-    data["action_items"] = [{**a, "description": p, "owner": p, "tracker": "javascript:alert(10)"}
-                            for a in data["action_items"]]
+    data["action_items"] = [{**a, "description": p, "owner": p} for a in data["action_items"]]
     body = f"## {p}\n\n{p}\n\n[link](javascript:alert(11))\n\n<div onmouseover=alert(12)>x</div>\n\n{body}"
     postmortem.write_text("---\n" + yaml.safe_dump(data, allow_unicode=True, sort_keys=False) + "---\n" + body,
                           encoding="utf-8")
+    other = root / "incidents/INC_003/postmortem.md"
+    front, _, body = other.read_text(encoding="utf-8").removeprefix("---\n").partition("\n---\n")
+    data = yaml.safe_load(front)
+    data["action_items"] = [{**a, "description": p, "tracker": "javascript:alert(10)"} for a in data["action_items"]]
+    other.write_text("---\n" + yaml.safe_dump(data, allow_unicode=True, sort_keys=False) + "---\n" + body,
+                     encoding="utf-8")
     (root / "reviews").mkdir(exist_ok=True)
     (root / "reviews" / "2026-Q4.yaml").write_text(yaml.safe_dump({
         "quarter": "2026-Q4", "status": "open", "notes": p,
@@ -394,9 +404,10 @@ def _poison(root: Path) -> None:
     (root / "releases" / "xss.yaml").write_text(yaml.safe_dump({
         "name": "xss", "decided_at": "2026-11-01T10:00:00Z", "decision": "BLOCK", "commit": None,
         "model_version": p, "suite": p, "score": 0.5, "tests_run": 1,
-        "tests": [{"test_id": "regression_INC_001", "state": "ACTIVE", "blocking": True, "outcome": p,
-                   "verdict": p, "reason": p}],
-        "blocking": [{"test_id": "regression_INC_001", "reason": p}], "missing": [p], "flaky": [],
+        "tests": [{"test_id": "regression_INC_001", "state": "ACTIVE", "blocking": True, "outcome": "fail",
+                   "verdict": "block", "reason": p, "severity_weight": 1.0, "expected_block_turn": 3,
+                   "blocked_at_turn": None, "runs": None, "passes": None}],
+        "blocking": [{"test_id": "regression_INC_001", "reason": p}], "missing": [], "flaky": [],
         "warnings": [{"test_id": "regression_INC_001", "message": p}],
     }), encoding="utf-8")
 
@@ -415,7 +426,9 @@ def xss_site() -> Path:
 
 XSS_PAGES = ("index.html", "incidents/index.html", "incidents/INC_001/index.html",
              "incidents/INC_001/postmortem.html", "regressions/index.html", "regressions/regression_INC_001.html",
-             "audit.html", "releases/index.html", "releases/xss.html", "reviews/index.html", "reviews/2026-Q4.html")
+             "audit.html", "releases/index.html", "releases/xss.html", "reviews/index.html", "reviews/2026-Q4.html",
+             "incidents/INC_003/index.html", "incidents/INC_003/postmortem.html",
+             "regressions/regression_INC_003.html")
 
 _AUDIT_DOM = """() => {
   const bad = [];
@@ -445,6 +458,11 @@ def test_xss_payloads_stay_text(browser, xss_site):
     page.goto(file_url(xss_site, "incidents/INC_001/index.html"))
     heading = page.locator("h1").inner_text()
     assert "<script>window.__xss=1;alert(1)</script>" in heading  # shown as text, not run or dropped
+    # a record that does not validate: its notice, and the file as written, as text
+    for name in ("incidents/INC_003/index.html", "regressions/regression_INC_003.html"):
+        page.goto(file_url(xss_site, name))
+        assert "This record is not valid" in page.locator(".io-not-valid .admonition-title").inner_text()
+        assert "<script>window.__xss=1;alert(1)</script>" in page.locator("pre.io-as-written").inner_text(), name
     assert "</title>" not in page.title() or "<script>" not in page.content().split("</title>")[1][:20]
     page.locator("input.md-search__input").click()
     page.locator("input.md-search__input").press_sequentially("XSS", delay=30)
