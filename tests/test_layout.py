@@ -13,6 +13,7 @@ circle is still a circle.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 from conftest import REPO
@@ -112,3 +113,77 @@ def test_every_package_says_what_it_holds_and_what_it_may_use():
         doc = ast.get_docstring(ast.parse((PACKAGE / name / "__init__.py").read_text(encoding="utf-8")))
         assert doc and len(doc) > 200, name
         assert "May use" in doc, name
+
+
+# --- typed records: only records/ looks at the shape of a record's data --------------------------
+
+#: modules outside records/ that test a value's type, and the data that is not a record they test.
+#: A record's fields are typed once, by records/model.py; a new module here needs a reason of this kind.
+TYPE_TESTS_OF_OTHER_DATA = {
+    "checks/cache.py": "the result cache file the tool keeps between runs",
+    "cli/__init__.py": "click's command objects",
+    "cli/_examples.py": "click's command objects",
+    "cli/assess.py": "answers typed at the command line",
+    "cli/site.py": "the class of an exception",
+    "gate/inspect_log.py": "an Inspect AI log",
+    "gate/jsonl.py": "a runner's JSONL results",
+    "gate/promptfoo.py": "promptfoo's results JSON",
+    "gate/refusal.py": "the context promptfoo passes to an assertion",
+    "inspect/task.py": "Inspect AI's messages and sample metadata",
+    "lifecycle/approvals.py": "the git host's review JSON",
+    "lifecycle/ceremony.py": "the class of an exception",
+    "lifecycle/decay.py": "an argument given ready-made or to be indexed",
+    "lifecycle/history.py": "paths given as text or PurePath",
+    "lifecycle/notify.py": "the queue file of notices not yet delivered",
+    "lifecycle/prcheck.py": "the class of a cached typed record",
+    "scaffold/init_files.py": "pip's direct_url.json",
+    "site/leaks.py": "the built site's search index",
+    "site/markup.py": "a filter that prints a boolean as yes/no",
+    "site/pages.py": "filters that print a datetime or a number of minutes",
+    "site/reference.py": "the JSON schemas",
+    "site/responder.py": "a filter that prints a boolean as yes/no",
+    "site/settings.py": "mkdocs.yml",
+    "site/zensical_engine.py": "mkdocs.yml",
+}
+
+
+def _type_tests(path: Path) -> int:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return sum(1 for node in ast.walk(tree)
+               if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "isinstance")
+
+
+def test_only_records_tests_the_type_of_record_data():
+    testing = {path.relative_to(PACKAGE).as_posix() for path in sorted(PACKAGE.rglob("*.py"))
+               if path.relative_to(PACKAGE).parts[0] != "records" and _type_tests(path)}
+    assert testing - set(TYPE_TESTS_OF_OTHER_DATA) == set(), (
+        "these modules test the type of a value: take a typed record (records/model.py) instead, or say here"
+        " which data that is not a record they read")
+    assert set(TYPE_TESTS_OF_OTHER_DATA) - testing == set(), "no longer tests a type: take it off the list"
+
+
+def test_no_template_tests_the_type_of_a_value():
+    tests = re.compile(r"\bis\s+(?:not\s+)?(?:mapping|string|sequence|iterable|number|integer|float|boolean)\b")
+    found = [f"{path.name}:{number}" for path in sorted((PACKAGE / "site" / "templates").glob("*.j2"))
+             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+             if tests.search(line)]
+    assert found == []
+
+
+def test_the_registry_hands_out_typed_records_or_documents():
+    import inspect
+    import typing
+
+    from incidentops.records.registry import Registry
+
+    raw = []
+    for name, member in inspect.getmembers(Registry):
+        if name.startswith("_") or name == "policy":  # policy: the cache key's data (analyses use policy_record)
+            continue
+        function = member.fget if isinstance(member, property) else getattr(member, "func", member)
+        if not callable(function):
+            continue
+        annotation = str(typing.get_type_hints(function).get("return", ""))
+        if "Any" in annotation:
+            raw.append(f"{name} -> {annotation}")
+    assert raw == []

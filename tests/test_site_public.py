@@ -46,12 +46,17 @@ def _record_strings(root: Path, paths: list[str]) -> set[str]:
     return {normal(s) for s in found}
 
 
+def _written(registry: Registry, path: str) -> dict:
+    """A record as its file writes it (the test reads the YAML itself, not through the product)."""
+    return yaml.safe_load((registry.root / path).read_text(encoding="utf-8")) or {}
+
+
 def _owned(registry: Registry, incident_ids: set[str]) -> list[str]:
     paths = [p for p in registry.all_paths() if p.split("/")[1:2] and p.split("/")[1] in incident_ids
              and p.startswith("incidents/")]
     for _test_id, test_paths in registry.test_paths.items():
         for path in test_paths:
-            if (registry.data(path) or {}).get("incident_id") in incident_ids:
+            if _written(registry, path).get("incident_id") in incident_ids:
                 paths.append(path)
     return paths
 
@@ -61,7 +66,8 @@ def secrets() -> set[str]:
     """Strings found in internal records and nowhere public (ids included)."""
     root = example_repo()
     registry = Registry(root)
-    internal = {i for i, data in registry.incidents() if data.get("visibility") != "public"}
+    internal = {i for i in registry.incident_ids
+                if _written(registry, registry.incident_path(i)).get("visibility") != "public"}
     assert {"INC_002", "INC_003"} <= internal
     public = set(registry.incident_ids) - internal
     private = _record_strings(root, _owned(registry, internal))
@@ -108,7 +114,8 @@ def test_internal_build_does_show_them(secrets):
 def test_public_counts_and_charts_leave_internal_incidents_out():
     registry = Registry(example_repo())
     every = len(registry.incident_ids)
-    shown = sum(1 for _, data in registry.incidents() if data.get("visibility") == "public")
+    shown = sum(1 for i in registry.incident_ids
+                if _written(registry, registry.incident_path(i)).get("visibility") == "public")
     assert 0 < shown < every
     public = (built_example(public=True).site / "incidents" / "index.html").read_text(encoding="utf-8")
     internal = (built_example().site / "incidents" / "index.html").read_text(encoding="utf-8")

@@ -298,7 +298,7 @@ def _warm(registry: Registry) -> None:
     from incidentops.records.kinds import KINDS
     from incidentops.records.validate import prepare
 
-    registry.policy  # noqa: B018 - a cached property: loading it is the point
+    registry.policy_record  # noqa: B018 - a cached property: loading it is the point
     for kind in KINDS:
         prepare(kind.schema)
 

@@ -19,8 +19,8 @@ def _heading(text: str, count: int) -> str:
     return click.style(f"{text} ({count})", bold=True)
 
 
-def _minutes(value: Any) -> str:
-    if not isinstance(value, int):
+def _minutes(value: int | None) -> str:
+    if value is None:
         return "-"
     hours, minutes = divmod(value, 60)
     days, hours = divmod(hours, 24)

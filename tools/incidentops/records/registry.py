@@ -174,10 +174,6 @@ class Registry:
         self._docs[relpath] = doc
         return doc
 
-    def data(self, relpath: str) -> dict[str, Any] | None:
-        doc = self.doc(relpath)
-        return doc.data if doc is not None and isinstance(doc.data, dict) else None
-
     def release(self, relpaths: list[str]) -> None:
         """Drop parsed records from memory (they are parsed again if asked for); indexes stay."""
         for relpath in relpaths:
@@ -265,7 +261,10 @@ class Registry:
 
     @cached_property
     def policy(self) -> dict[str, Any]:
-        """The policy in force: incidentops.yaml when valid, else the built-in defaults."""
+        """The policy in force as data: incidentops.yaml when valid, else the built-in defaults.
+
+        What the check's result cache is keyed on; every analysis reads :attr:`policy_record`.
+        """
         doc = self.doc(POLICY_FILE)
         if doc is not None and doc.ok:
             return dict(doc.data)
@@ -300,11 +299,6 @@ class Registry:
         paths = self.test_paths.get(test_id)
         return paths[0] if paths else None
 
-    def incidents(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        for inc in self.incident_ids:
-            data = self.data(self.incident_path(inc))
-            if data is not None:
-                yield inc, data
 
 def default_policy() -> dict[str, Any]:
     """The seed guide's defaults, as shipped in the package."""

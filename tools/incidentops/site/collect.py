@@ -407,7 +407,8 @@ def _shown(registry: Registry, cls: type[T], path: str, public: bool) -> tuple[T
     what is wrong with it and its text (``(None, Invalid)``), a public edition
     leaves it out.
     """
-    if registry.data(path) is None:
+    doc = registry.doc(path)
+    if doc is None or doc.data is None:
         return None
     record = registry.typed(cls, path)
     if record is not None:
