@@ -22,7 +22,12 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from incidentops.lifecycle.ceremony import known_suites
-from incidentops.policy.severity import default_weight, level_entry, severity_ids
+from incidentops.policy.severity import (
+    default_weight,
+    incident_severity,
+    known_severity,
+    level_entry,
+)
 from incidentops.records.findings import ERROR, WARNING, Finding
 from incidentops.records.kinds import kind_of
 from incidentops.records.model import (
@@ -49,24 +54,13 @@ def _same(handed: HandoffTest, test: RegressionTest, field: str) -> bool:
     return bool(getattr(handed, field) == getattr(test, field))
 
 
-def incident_severity(ctx: CheckContext, incident_id: str) -> str | None:
-    """The incident's severity, or None when the incident is not valid or its severity is not one the
-    policy knows: no rule gives advice reasoned from a value that failed its schema."""
-    incident = ctx.registry.incident_record(incident_id)
-    return known_severity(ctx, incident.severity) if incident is not None else None
-
-
-def known_severity(ctx: CheckContext, severity: str) -> str | None:
-    return severity if severity in severity_ids(ctx.registry.policy_record) else None
-
-
 # ---- regression tests ------------------------------------------------------
 
 
 def weight_range_rule(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
     """``gate.weight-range``: the weight must lie in the policy's range for the incident's severity."""
     test = ctx.registry.typed(RegressionTest, path)
-    severity = incident_severity(ctx, test.incident_id) if test is not None else None
+    severity = incident_severity(ctx.registry, test.incident_id) if test is not None else None
     if test is None or severity is None:
         return
     weight = test.severity_weight
@@ -160,8 +154,8 @@ def handoff_mismatch_rule(ctx: CheckContext, path: str, doc: Document) -> Iterat
     if handoff is None:
         return
     incident_id = handoff.incident_id
-    severity = known_severity(ctx, handoff.severity)
-    recorded = incident_severity(ctx, incident_id)
+    severity = known_severity(ctx.registry.policy_record, handoff.severity)
+    recorded = incident_severity(ctx.registry, incident_id)
     if severity is not None and recorded is not None and severity != recorded:
         yield handoff.source.finding(
             ("severity",), ERROR, "handoff.mismatch",

@@ -45,8 +45,7 @@ from incidentops.checks.blameless import (
     TITLED_RE,
 )
 from incidentops.checks.first_names import FIRST_NAMES
-from incidentops.checks.gate_rules import incident_severity
-from incidentops.policy.severity import severity_ids
+from incidentops.policy.severity import incident_severity, severity_ids
 from incidentops.records.findings import ERROR, WARNING, Finding
 from incidentops.records.model import (
     ActionItem,
@@ -171,7 +170,7 @@ def lightweight_not_allowed(ctx: CheckContext, path: str, doc: Document) -> Iter
     postmortem = ctx.registry.typed(Postmortem, path)
     if postmortem is None or postmortem.review_type is not ReviewType.LIGHTWEIGHT:
         return
-    severity = incident_severity(ctx, _folder(path))
+    severity = incident_severity(ctx.registry, _folder(path))
     least = severity_ids(ctx.registry.policy_record)[-1]
     if severity is None or severity == least:
         return

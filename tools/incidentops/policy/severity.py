@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from incidentops.records.errors import IncidentOpsError
 from incidentops.records.model import Assessment as IncidentAssessment
 from incidentops.records.model import IncidentType, Policy, SeverityLevel
+from incidentops.records.registry import Registry
 
 ANSWER_KEYS = ("harm", "scope", "regulatory", "reputational_risk", "exploitable_at_scale")
 REPUTATIONAL_VALUES = ("high", "normal")
@@ -281,3 +282,15 @@ def _choose_hint(value: str, allowed: Iterable[str]) -> str:
     close = difflib.get_close_matches(value, options, n=1)
     prefix = f"did you mean {close[0]!r}? " if close else ""
     return f"{prefix}use one of: {', '.join(options)}"
+
+
+def known_severity(policy: Policy, severity: str) -> str | None:
+    """``severity`` when the policy's scale has it, else None."""
+    return severity if severity in severity_ids(policy) else None
+
+
+def incident_severity(registry: Registry, incident_id: str) -> str | None:
+    """The incident's severity, or None when the incident is not valid or its severity is not one the
+    policy knows: no rule gives advice reasoned from a value that failed its schema."""
+    incident = registry.incident_record(incident_id)
+    return known_severity(registry.policy_record, incident.severity) if incident is not None else None
