@@ -321,6 +321,25 @@ def test_rule_kinds_name_exactly_the_kinds_of_those_modules_rules() -> None:
         assert set(importlib.import_module(name).RULES) == kinds, name
 
 
+def test_checking_one_incident_loads_no_rule_module_of_other_kinds(example: Path) -> None:
+    # pre-commit checks the staged files one by one: the git history and the lifecycle are not needed there
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; from datetime import UTC, datetime; from incidentops.checks import check_registry;"
+        " from pathlib import Path; from incidentops.records.registry import Registry;"
+        f" check_registry(Registry(Path({str(example)!r})), datetime(2026, 6, 1, tzinfo=UTC),"
+        " ['incidents/INC_001/incident.yaml', 'incidents/INC_001/postmortem.md'], cache=False);"
+        " print('\\n'.join(sorted(sys.modules)))"
+    )
+    loaded = set(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                                env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}).stdout.split())
+    assert "incidentops.checks.severity_rules" in loaded  # the incident's own rules ran
+    assert not {name for name in loaded if name.startswith("incidentops.lifecycle.")} | (
+        loaded & set(checks.RULE_KINDS))
+
+
 def test_checking_one_file_finds_what_the_whole_check_finds_there(example: Path) -> None:
     whole = run(example, cache=False)
     for path in Registry(example).all_paths():
