@@ -214,6 +214,34 @@ def test_redaction_follows_the_policy(tmp_path):
     assert Redaction.from_policy(typed_policy({"public_edition": None})).fields == ("regression.turns",)  # the default
 
 
+def test_a_misspelt_redact_entry_stops_check_and_the_public_build_instead_of_publishing_the_field(tmp_path):
+    # a typo would redact nothing: INC_001's checklist answers would go out in the public edition
+    from conftest import run_cli
+    from site_support import AS_OF, copy_registry
+
+    root = copy_registry(tmp_path / "registry")
+    policy = root / "incidentops.yaml"
+    written = policy.read_text(encoding="utf-8")
+    assert "  redact: [regression.turns]\n" in written
+    policy.write_text(written.replace("  redact: [regression.turns]\n",
+                                      "  redact: [regression.turns, incident.assesment.harm]\n"), encoding="utf-8")
+    checked = run_cli("check", "incidentops.yaml", "--as-of", AS_OF, cwd=root)
+    assert checked.code == 1
+    assert ("incidentops.yaml:254:30: error [policy.redact-field] public_edition.redact: 'incident.assesment.harm'"
+            " names no field of an incident record, so nothing is redacted and the field is published") in checked.out
+    assert "hint: did you mean incident.assessment?" in checked.out
+    built = run_cli("site", "build", "--public", "--as-of", AS_OF, "--site-dir", str(tmp_path / "site"), cwd=root)
+    assert built.code == 1 and not (tmp_path / "site" / "index.html").exists(), built.err
+    # the look-alike spelt right redacts the answer and builds
+    policy.write_text(written.replace("  redact: [regression.turns]\n",
+                                      "  redact: [regression.turns, incident.assessment.harm]\n"), encoding="utf-8")
+    assert run_cli("check", "incidentops.yaml", "--as-of", AS_OF, cwd=root).code == 0
+    right = run_cli("site", "build", "--public", "--as-of", AS_OF, "--site-dir", str(tmp_path / "site"), cwd=root)
+    assert right.code == 0, right.err
+    page = (tmp_path / "site" / "incidents" / "INC_001" / "index.html").read_text(encoding="utf-8")
+    assert "Harm occurred?" in page and "No, but imminent" not in page
+
+
 def test_a_public_page_that_quotes_a_redacted_turn_is_refused(tmp_path):
     from conftest import run_cli
     from site_support import AS_OF, copy_registry

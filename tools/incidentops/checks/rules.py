@@ -14,6 +14,7 @@ from incidentops.records.model import (
     Handoff,
     Incident,
     ModelLineage,
+    Policy,
     Postmortem,
     RegressionTest,
     Scenario,
@@ -21,6 +22,7 @@ from incidentops.records.model import (
     State,
 )
 from incidentops.records.placeholders import RUN_STATES, placeholder_turns
+from incidentops.records.redact import entry_problem
 from incidentops.records.yamlio import Document, Path_, label
 
 if TYPE_CHECKING:
@@ -179,7 +181,34 @@ def models_rules(ctx: CheckContext, path: str, doc: Document) -> Iterator[Findin
                                      _suggest(lineage.current, list(seen)))
 
 
+def policy_rules(ctx: CheckContext, path: str, doc: Document) -> Iterator[Finding]:
+    """``policy.redact-field``: every ``public_edition`` entry names a field of its kind's records.
+
+    An entry that names none redacts nothing, so a typo (``incident.assesment.harm``)
+    would publish the field it was meant to hold back: an error for ``redact``; in
+    ``publish`` it publishes nothing (a warning).
+    """
+    policy = ctx.registry.typed(Policy, path)
+    section = policy.public_edition if policy is not None else None
+    if section is None:
+        return
+    for index, entry in enumerate(section.redact or ()):
+        problem = entry_problem(entry)
+        if problem is not None:
+            yield section.source.finding(("redact", index), ERROR, "policy.redact-field",
+                                         f"public_edition.redact: {problem[0]}, so nothing is redacted"
+                                         " and the field is published", problem[1])
+    for record_id, entries in section.publish.items():
+        for index, entry in enumerate(entries):
+            problem = entry_problem(entry)
+            if problem is not None:
+                yield section.source.finding(("publish", record_id, index), WARNING, "policy.redact-field",
+                                             f"public_edition.publish.{record_id}: {problem[0]}, so it"
+                                             " publishes nothing", problem[1])
+
+
 RULES = {
+    "policy": [policy_rules],
     "incident": [incident_rules],
     "postmortem": [postmortem_rules],
     "handoff": [handoff_rules],

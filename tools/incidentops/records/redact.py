@@ -14,6 +14,7 @@ record; the site asks it instead of walking a record's fields itself.
 
 from __future__ import annotations
 
+import difflib
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -21,9 +22,21 @@ from dataclasses import dataclass, fields, is_dataclass, replace
 from functools import cache
 from typing import Any, TypeVar, get_args, get_origin, get_type_hints
 
-from incidentops.records.model import Source, _converter, _Invalid
+from incidentops.records.model import (
+    Handoff,
+    Incident,
+    Postmortem,
+    RegressionTest,
+    Source,
+    _converter,
+    _Invalid,
+)
 
 T = TypeVar("T")
+
+#: the record kinds whose fields the policy's ``public_edition.redact`` can name (``kind.field``)
+REDACTABLE: dict[str, type[Any]] = {"regression": RegressionTest, "incident": Incident, "postmortem": Postmortem,
+                                    "handoff": Handoff}
 
 
 @dataclass(frozen=True)
@@ -127,3 +140,55 @@ def _texts(value: Any, source: Source | None, path: tuple[str | int, ...]) -> li
         return [value]
     written = source.doc.value((*source.prefix, *path)) if source is not None else None
     return [str(value if written is None else written)]
+
+
+def fields_at(cls: type[Any], path: Sequence[str]) -> tuple[str, ...] | None:
+    """The field names a path can go on with after ``path`` in records of ``cls`` (``()`` at a leaf).
+
+    None when ``path`` names no field of ``cls``: through a list, it names its items' fields.
+    """
+    current: Any = cls
+    for name in path:
+        holder: Any = _item_type(current)
+        if holder is None:
+            return None
+        hint = _fields(holder).get(name)
+        if hint is None:
+            return None
+        current = hint
+    inner: Any = _item_type(current)
+    return tuple(_fields(inner)) if inner is not None else ()
+
+
+def _item_type(hint: Any) -> type[Any] | None:
+    """The dataclass a value of ``hint`` holds (itself, its items, or the non-None option); None for a leaf."""
+    origin = get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        found = [t for t in (_item_type(o) for o in get_args(hint) if o is not type(None)) if t is not None]
+        return found[0] if found else None
+    if origin is tuple:
+        return _item_type(get_args(hint)[0])
+    return hint if is_dataclass(hint) and isinstance(hint, type) else None
+
+
+def entry_problem(entry: str) -> tuple[str, str] | None:
+    """``(message, hint)`` when the ``kind.field`` entry names no field of its kind's records, else None."""
+    kind, _, rest = entry.partition(".")
+    cls = REDACTABLE.get(kind)
+    if cls is None:
+        return f"'{entry}' names no record kind", f"begin with one of: {', '.join(REDACTABLE)}"
+    path = rest.split(".") if rest else []
+    if fields_at(cls, path) is not None:
+        return None
+    known = 0
+    while known < len(path) and fields_at(cls, path[: known + 1]) is not None:
+        known += 1
+    options = fields_at(cls, path[:known]) or ()
+    where = ".".join([kind, *path[:known]])
+    close = difflib.get_close_matches(path[known], options, n=1)
+    hint = (f"did you mean {where}.{close[0]}? " if close else "") + (
+        f"the fields of {where}: {', '.join(options)}" if options else f"{where} has no fields below it")
+    if kind == "postmortem" and path[:1] == ["body"]:
+        hint = "a postmortem's Markdown body is published whole or not at all: keep the incident internal"
+    article = "an" if kind[0] in "aeiou" else "a"
+    return f"'{entry}' names no field of {article} {kind} record", hint

@@ -19,7 +19,7 @@ from functools import cached_property
 from typing import TypeVar
 
 from incidentops.records.model import AuditEntry, Incident, Policy, RegressionTest, Release, Review
-from incidentops.records.redact import without
+from incidentops.records.redact import REDACTABLE, without
 from incidentops.records.registry import Registry
 
 T = TypeVar("T")
@@ -156,7 +156,7 @@ class VisibleRegistry(Registry):
 # --- redaction of fields the public edition does not publish ---------------------------
 
 #: the record kinds whose fields the policy's ``public_edition.redact`` can name
-REDACTABLE_KINDS = ("regression", "incident", "postmortem", "handoff")
+REDACTABLE_KINDS = tuple(REDACTABLE)
 DEFAULT_REDACT = ("regression.turns",)
 #: field names shown on the pages for the redacted fields
 FIELD_LABELS = {"regression.turns": "attack turns"}
