@@ -187,3 +187,43 @@ def test_the_registry_hands_out_typed_records_or_documents():
         if "Any" in annotation:
             raw.append(f"{name} -> {annotation}")
     assert raw == []
+
+
+# --- docs: every rule a finding can carry is documented -----------------------------------------
+
+_RULE_ID = re.compile(r"^[a-z]+\.[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def _rule_ids() -> dict[str, str]:
+    """Rule id -> module, for every ``finding(path, level, RULE, ...)`` / ``Finding(..., RULE, ...)`` whose
+    rule is a literal or a module constant (rules built at run time, such as ``schema.*``, are left out)."""
+    found: dict[str, str] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        constants = {target.id: node.value.value for node in ast.walk(tree) if isinstance(node, ast.Assign)
+                     and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+                     for target in node.targets if isinstance(target, ast.Name)}
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            index = {"finding": 2, "Finding": 4}.get(name)
+            if index is None or len(node.args) <= index:
+                continue
+            arg = node.args[index]
+            value = arg.value if isinstance(arg, ast.Constant) else (
+                constants.get(arg.id) if isinstance(arg, ast.Name) else None)
+            if isinstance(value, str) and _RULE_ID.match(value):
+                found.setdefault(value, path.relative_to(PACKAGE).as_posix())
+    return found
+
+
+def test_every_rule_id_is_documented_in_the_readme_or_pr_check_help():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    pr_help = (PACKAGE / "cli" / "prcheck.py").read_text(encoding="utf-8")
+    ids = _rule_ids()
+    assert len(ids) > 90  # the scan finds the rules (it would pass vacuously on a broken pattern)
+    missing = sorted(f"{rule} ({module})" for rule, module in ids.items()
+                     if f"`{rule}`" not in readme
+                     and not (rule.startswith("pr.") and re.search(rf"[ (]{re.escape(rule)}[ :]", pr_help)))
+    assert missing == [], "document these rules in the README's tables (pr.* rules: in `pr-check --help`)"
