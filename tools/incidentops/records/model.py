@@ -698,9 +698,18 @@ Convert = Callable[[Any, Document, Path_], Any]
 
 
 @cache
+def written_fields(cls: type[Any]) -> Mapping[str, Any]:
+    """The fields of record type ``cls`` that a document writes (not its source or a Markdown body), with their types."""
+    hints = get_type_hints(cls)
+    return types.MappingProxyType({f.name: hints[f.name] for f in fields(cls)
+                                   if not f.metadata.get("source") and not f.metadata.get("body")})
+
+
+@cache
 def _fields(cls: type[Any]) -> tuple[tuple[str, int, Convert | None], ...]:
     """(name, what, converter) for each field of ``cls``: what is 0 a value, 1 required value, 2 source, 3 body."""
-    hints = get_type_hints(cls)
+    spec: Any = cls
+    written = written_fields(spec)
     out: list[tuple[str, int, Convert | None]] = []
     for f in fields(cls):
         if f.metadata.get("source"):
@@ -709,8 +718,16 @@ def _fields(cls: type[Any]) -> tuple[tuple[str, int, Convert | None], ...]:
             out.append((f.name, 3, None))
         else:
             required = f.default is MISSING and f.default_factory is MISSING
-            out.append((f.name, 1 if required else 0, _converter(hints[f.name])))
+            out.append((f.name, 1 if required else 0, _converter(written[f.name])))
     return tuple(out)
+
+
+def reads_as(hint: Any, value: Any, doc: Document, path: Path_) -> tuple[bool, Any]:
+    """``(True, the typed value)`` when the parsed ``value`` has the shape of ``hint``, else ``(False, None)``."""
+    try:
+        return True, _converter(hint)(value, doc, path)
+    except _Invalid:
+        return False, None
 
 
 def _build(cls: type[T], data: Mapping[str, Any], doc: Document, prefix: Path_) -> T:
@@ -801,35 +818,24 @@ def _date(value: Any, doc: Document, path: Path_) -> date:
     raise _Invalid(path)
 
 
-def _bool(value: Any, doc: Document, path: Path_) -> bool:
-    if isinstance(value, bool):
-        return value
-    raise _Invalid(path)
+def _exactly(kind: type[Any] | types.UnionType, make: Callable[[Any], Any] = lambda v: v) -> Convert:
+    """A converter that takes a value of ``kind`` as it is; a YAML boolean is never an int or a float."""
+    takes_bool = kind is bool
 
+    def convert(value: Any, doc: Document, path: Path_) -> Any:
+        if isinstance(value, kind) and (takes_bool or not isinstance(value, bool)):
+            return make(value)
+        raise _Invalid(path)
 
-def _int(value: Any, doc: Document, path: Path_) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    raise _Invalid(path)
-
-
-def _float(value: Any, doc: Document, path: Path_) -> float:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    raise _Invalid(path)
-
-
-def _str(value: Any, doc: Document, path: Path_) -> str:
-    if isinstance(value, str):
-        return value
-    raise _Invalid(path)
+    return convert
 
 
 def _datetime(value: Any, doc: Document, path: Path_) -> datetime:
     return _timestamp(value, path)
 
 
-_LEAVES: dict[Any, Convert] = {datetime: _datetime, date: _date, bool: _bool, int: _int, float: _float, str: _str}
+_LEAVES: dict[Any, Convert] = {datetime: _datetime, date: _date, bool: _exactly(bool), int: _exactly(int),
+                               float: _exactly(int | float, float), str: _exactly(str)}
 
 
 def _timestamp(value: Any, path: Path_) -> datetime:

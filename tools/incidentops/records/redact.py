@@ -18,9 +18,8 @@ import difflib
 import types
 import typing
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields, is_dataclass, replace
-from functools import cache
-from typing import Any, TypeVar, get_args, get_origin, get_type_hints
+from dataclasses import dataclass, is_dataclass, replace
+from typing import Any, TypeVar, get_args, get_origin
 
 from incidentops.records.model import (
     Handoff,
@@ -28,8 +27,8 @@ from incidentops.records.model import (
     Postmortem,
     RegressionTest,
     Source,
-    _converter,
-    _Invalid,
+    reads_as,
+    written_fields,
 )
 
 T = TypeVar("T")
@@ -70,24 +69,15 @@ def shown(item: object, name: str) -> str | None:
         return None
     source = getattr(item, "source", None)
     kind: Any = type(item)
-    hint = _fields(kind).get(name)
+    hint = written_fields(kind).get(name)
     if isinstance(source, Source) and hint is not None:
         path = (*source.prefix, name)
         written = source.doc.value(path)
-        try:
-            same = written is not None and _converter(hint)(written, source.doc, path) == value
-        except _Invalid:
-            same = False
+        ok, typed = reads_as(hint, written, source.doc, path) if written is not None else (False, None)
+        same = ok and typed == value
         if same:
             return str(written)
     return str(value)
-
-
-@cache
-def _fields(cls: type[Any]) -> Mapping[str, Any]:
-    """The fields of ``cls`` that a document writes, with their types (not its source or a Markdown body)."""
-    hints = get_type_hints(cls)
-    return {f.name: hints[f.name] for f in fields(cls) if not f.metadata.get("source") and not f.metadata.get("body")}
 
 
 def _cut(value: Any, path: tuple[str, ...], taken: list[tuple[Source | None, str, Any]]) -> Any:
@@ -96,7 +86,7 @@ def _cut(value: Any, path: tuple[str, ...], taken: list[tuple[Source | None, str
     if not is_dataclass(value) or isinstance(value, type):
         return value
     name, rest = path[0], path[1:]
-    hint = _fields(type(value)).get(name)
+    hint = written_fields(type(value)).get(name)
     if hint is None:
         return value
     current = getattr(value, name)
@@ -129,7 +119,7 @@ def _texts(value: Any, source: Source | None, path: tuple[str | int, ...]) -> li
     """Every text of a taken value; ``path`` is where it stands below ``source``."""
     if is_dataclass(value) and not isinstance(value, type):
         inner = getattr(value, "source", None)
-        return [text for name in _fields(type(value)) for text in _texts(getattr(value, name), inner, (name,))]
+        return [text for name in written_fields(type(value)) for text in _texts(getattr(value, name), inner, (name,))]
     if isinstance(value, tuple):
         return [text for index, item in enumerate(value) for text in _texts(item, source, (*path, index))]
     if isinstance(value, Mapping):
@@ -152,12 +142,12 @@ def fields_at(cls: type[Any], path: Sequence[str]) -> tuple[str, ...] | None:
         holder: Any = _item_type(current)
         if holder is None:
             return None
-        hint = _fields(holder).get(name)
+        hint = written_fields(holder).get(name)
         if hint is None:
             return None
         current = hint
     inner: Any = _item_type(current)
-    return tuple(_fields(inner)) if inner is not None else ()
+    return tuple(written_fields(inner)) if inner is not None else ()
 
 
 def _item_type(hint: Any) -> type[Any] | None:
