@@ -208,8 +208,10 @@ def retire_entries(registry: Registry) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for path in registry.audit_paths:  # as written, valid or not: a broken entry still retires its test
         doc = registry.doc(path)
-        test_id = doc.string(("test_id",)) if doc is not None else None
-        if test_id is not None and doc is not None and doc.string(("action",)) == AUDIT_ACTION:
+        if doc is None or doc.string(("action",)) != AUDIT_ACTION:
+            continue
+        test_id = doc.string(("test_id",))
+        if test_id is not None:
             found.setdefault(test_id, []).append(path)
     return found
 
